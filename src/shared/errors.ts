@@ -1,0 +1,55 @@
+/**
+ * Stable error codes. Callers (CLI, UI, /v2 clients) branch on `code`, never on message text.
+ * Messages say what happened and what to check.
+ */
+export type ErrorCode =
+  // device layer
+  | 'DEVICE_NO_ANSWER' // no reply to the version request in time
+  | 'DEVICE_OPEN_FAILED' // the port could not be opened (missing, busy, permissions)
+  | 'DEVICE_NOT_FOUND' // a MAC could not be resolved to a port
+  | 'DEVICE_DISCONNECTED' // the link closed or errored mid-session
+  | 'DEVICE_STALLED' // no bytes for stall_timeout_s while streaming
+  | 'DEVICE_BAD_STATE' // wrong lifecycle call (e.g. start while streaming)
+  | 'DEVICE_UNSUPPORTED' // the board does not offer this (e.g. PWM on legacy)
+  | 'DEVICE_BAD_ARGUMENT' // out-of-range rate, channel, duty, threshold
+  | 'DEVICE_BAD_REPLY' // a state/version reply failed its CRC or made no sense
+  // config
+  | 'CONFIG_INVALID_JSON'
+  | 'CONFIG_INVALID_VALUE'
+  | 'CONFIG_UNREADABLE'
+  | 'CONFIG_WRITE_FAILED'
+  // network
+  | 'PORT_IN_USE'
+  | 'LISTEN_FAILED'
+  // /v2 commands
+  | 'BAD_MESSAGE'
+  | 'UNKNOWN_COMMAND'
+  | 'BAD_ARGUMENTS'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN_ORIGIN'
+  | 'RATE_LIMITED'
+  | 'INTERNAL';
+
+/** Base class: every error ServerBIT raises on purpose has a code and an actionable message. */
+export class ServerBitError extends Error {
+  readonly code: ErrorCode;
+  /** One line a user can act on ("Pair the BITalino with PIN 1234 and…"). */
+  readonly hint: string | undefined;
+  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export class DeviceError extends ServerBitError {}
+export class ConfigError extends ServerBitError {
+  /** The config key at fault, when there is one (e.g. "sampling_rate", "channels[2]"). */
+  readonly key: string | undefined;
+  constructor(code: ErrorCode, message: string, key?: string, hint?: string, options?: { cause?: unknown }) {
+    super(code, message, hint, options);
+    this.key = key;
+  }
+}
+export class NetworkError extends ServerBitError {}
