@@ -43,7 +43,13 @@ export interface SampleBatch {
   channels: number[];
 }
 
-export type GapReason = 'crc_error' | 'sequence_jump' | 'device_overflow' | 'client_too_slow' | 'link_lost';
+/**
+ * crc_error: corrupted bytes on the link; device_overflow: the device dropped frames (sequence
+ * jump on valid frames); link_lost: the device disconnected or stalled until it reconnected;
+ * paused: acquisition paused for a command the firmware takes only while idle (state, battery
+ * threshold); client_too_slow: this client fell behind and its queue overflowed.
+ */
+export type GapReason = 'crc_error' | 'device_overflow' | 'link_lost' | 'paused' | 'client_too_slow';
 
 /** Samples with indices [from, to) were lost; nothing is lost silently. */
 export interface GapEvent {

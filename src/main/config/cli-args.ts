@@ -1,0 +1,127 @@
+/**
+ * `serverbit` command-line flags. Pure: no I/O, no process.exit — the entry point prints
+ * CLI_USAGE / the version and exits. Flags override the loaded config for this run only; they
+ * are never written to the file. Each value is checked with the config schema, so a bad flag
+ * fails with the same "allowed: …" wording as a bad file, naming the flag instead of the key.
+ */
+import type { ServerBitConfig } from '../../shared/config.js';
+import { CONFIG_SCHEMA, validateConfig } from '../../shared/config-schema.js';
+import { ConfigError } from '../../shared/errors.js';
+import { validate } from '../../shared/schema.js';
+
+export type CliOverrides = Partial<Pick<ServerBitConfig, 'device' | 'port' | 'host' | 'sampling_rate' | 'channels'>>;
+
+export interface CliArgs {
+  help: boolean;
+  version: boolean;
+  /** --config PATH, as given (the store resolves it against the working directory). */
+  configPath: string | undefined;
+  overrides: CliOverrides;
+}
+
+export const CLI_USAGE = `Usage: serverbit [options]
+
+Streams a BITalino (or the built-in simulator) as JSON over WebSockets.
+Settings come from ~/ServerBIT/config.json; these options override them for this run only.
+
+  --config PATH     use this config file instead of ~/ServerBIT/config.json
+  --device X        "simulator", a MAC address (20:16:07:18:15:26) or a serial port (COM3, /dev/rfcomm0)
+  --port N          WebSocket port, 1 to 65535
+  --host H          address to listen on (127.0.0.1 = this computer only, 0.0.0.0 = every network)
+  --rate N          sampling rate in Hz: 1, 10, 100 or 1000
+  --channels LIST   analog channels, 1-based, comma-separated (e.g. 1,2,6)
+  -h, --help        show this help
+  -v, --version     show the version
+`;
+
+type ValueFlag = '--config' | '--device' | '--port' | '--host' | '--rate' | '--channels';
+const VALUE_FLAGS: readonly ValueFlag[] = ['--config', '--device', '--port', '--host', '--rate', '--channels'];
+const HINT = 'Run serverbit --help for the list of options.';
+
+/** Parses argv without the node and script entries (process.argv.slice(2)). Throws ConfigError. */
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  const out: CliArgs = { help: false, version: false, configPath: undefined, overrides: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h' || arg === '--help') {
+      out.help = true;
+      continue;
+    }
+    if (arg === '-v' || arg === '--version') {
+      out.version = true;
+      continue;
+    }
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if (!(VALUE_FLAGS as readonly string[]).includes(flag)) {
+      throw usage(arg.startsWith('-') ? `Unknown option ${flag}.` : `Unexpected argument ${JSON.stringify(arg)}: serverbit takes only options.`);
+    }
+    let value: string;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      // "--port --host x" is a missing value, not a port called "--host".
+      if (next === undefined || next.startsWith('--')) throw usage(`${flag} needs a value.`, key(flag as ValueFlag));
+      value = next;
+      i++;
+    }
+    apply(out, flag as ValueFlag, value);
+  }
+  return out;
+}
+
+function apply(out: CliArgs, flag: ValueFlag, value: string): void {
+  switch (flag) {
+    case '--config':
+      if (value === '') throw usage('--config needs a file path.');
+      out.configPath = value;
+      return;
+    case '--device':
+      out.overrides.device = checked(flag, 'device', value);
+      return;
+    case '--host':
+      out.overrides.host = checked(flag, 'host', value);
+      return;
+    case '--port':
+      out.overrides.port = checked(flag, 'port', toInteger(value));
+      return;
+    case '--rate':
+      out.overrides.sampling_rate = checked(flag, 'sampling_rate', toInteger(value));
+      return;
+    case '--channels': {
+      const list = value.split(',').map((s) => toInteger(s.trim()));
+      out.overrides.channels = checked(flag, 'channels', list).sort((a, b) => a - b);
+      return;
+    }
+  }
+}
+
+/** Merges flags over the loaded config and validates the result (throws ConfigError). */
+export function applyCliOverrides(config: ServerBitConfig, overrides: CliOverrides): ServerBitConfig {
+  const merged: ServerBitConfig = { ...config, ...overrides };
+  if (overrides.channels) merged.channels = [...overrides.channels].sort((a, b) => a - b);
+  const issues = validateConfig(merged);
+  if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.', issues[0].path);
+  return merged;
+}
+
+/** Digits only become numbers; anything else stays a string so the message shows what was typed. */
+function toInteger(text: string): number | string {
+  return /^\d{1,15}$/.test(text) ? Number(text) : text;
+}
+
+function checked<K extends keyof CliOverrides>(flag: ValueFlag, configKey: K, value: unknown): NonNullable<CliOverrides[K]> {
+  const issues = validate(CONFIG_SCHEMA.properties[configKey], value, { path: flag });
+  if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.', configKey);
+  return value as NonNullable<CliOverrides[K]>;
+}
+
+function key(flag: ValueFlag): string | undefined {
+  const keys: Record<ValueFlag, string | undefined> = { '--config': undefined, '--device': 'device', '--port': 'port', '--host': 'host', '--rate': 'sampling_rate', '--channels': 'channels' };
+  return keys[flag];
+}
+
+/** CLI mistakes are config mistakes made on the command line; `key` is the config key at fault. */
+function usage(message: string, configKey?: string): ConfigError {
+  return new ConfigError('CONFIG_INVALID_VALUE', message, configKey, HINT);
+}

@@ -1,0 +1,244 @@
+/**
+ * `~/ServerBIT/config.json` for the headless service (the Electron app opens the same file
+ * through electron-store, which wraps the same `conf`).
+ *
+ * The one rule: a file we could not read, parse or validate is the user's, not ours. We read it
+ * ourselves before `conf` ever sees it, and on any problem throw a ConfigError that names the key,
+ * the value and what is allowed — without writing, truncating, renaming or deleting anything
+ * (the original deleted the whole folder over a missing key, ORIGINAL.md). Writes go through
+ * `conf`, which writes a temp file in the same folder and renames it, so a crash mid-write leaves
+ * either the old file or the new one.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Conf from 'conf';
+import { defaultConfig, type ServerBitConfig } from '../../shared/config.js';
+import { denormalizeConfig, detectShape, normalizeConfigFile, validateConfig, type ConfigFileShape } from '../../shared/config-schema.js';
+import { ConfigError } from '../../shared/errors.js';
+import { isPlainObject, preview, type ValidationIssue } from '../../shared/schema.js';
+
+export interface ConfigStoreOptions {
+  /** Full path of the config file. Default: `~/ServerBIT/config.json` (os.homedir()). */
+  path?: string;
+}
+
+export interface LoadResult {
+  config: ServerBitConfig;
+  /** Things the user should know but that did not stop loading (defaults used, simulator chosen…). */
+  notices: string[];
+  /** The file's shape, kept on save. */
+  shape: ConfigFileShape;
+  /** True when this load created the file. */
+  created: boolean;
+}
+
+/** A config file is a few hundred bytes; anything past this is not one, and we will not slurp it. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+export function defaultConfigPath(): string {
+  return path.join(os.homedir(), 'ServerBIT', 'config.json');
+}
+
+/** 24 random bytes, URL-safe: /v2 clients send it back in a JSON command or a query string. */
+export function generateToken(): string {
+  return crypto.randomBytes(24).toString('base64url');
+}
+
+export class ConfigStore {
+  readonly #path: string;
+
+  private constructor(file: string) {
+    this.#path = path.resolve(file);
+  }
+
+  /** Does no I/O; `load()` reads (and on first launch creates) the file. */
+  static open(opts: ConfigStoreOptions = {}): ConfigStore {
+    return new ConfigStore(opts.path ?? defaultConfigPath());
+  }
+
+  get path(): string {
+    return this.#path;
+  }
+
+  /**
+   * Reads, normalizes and validates the file; creates it (classic shape, defaults, a new token)
+   * when missing. Throws ConfigError (CONFIG_INVALID_JSON, CONFIG_INVALID_VALUE,
+   * CONFIG_UNREADABLE, CONFIG_WRITE_FAILED); an existing file is never modified except to add a
+   * missing token to an otherwise valid file.
+   */
+  load(): LoadResult {
+    const text = this.#read();
+    if (text === undefined) return this.#create();
+    const raw = this.#parse(text);
+    const result = normalizeConfigFile(raw);
+    if (!result.ok) throw this.#invalid(result.issues, `Invalid setting in ${this.#path}`, this.#fixHint());
+    const notices = [...result.notices];
+    let { config } = result;
+    if (config.token === '') {
+      config = { ...config, token: generateToken() };
+      try {
+        // Only the token: the rest of the file stays exactly as the user wrote it.
+        this.#write({ ...(raw as Record<string, unknown>), token: config.token });
+        notices.push(`Generated a token for /v2 control commands and saved it in ${this.#path}.`);
+      } catch (error) {
+        notices.push(
+          `Could not save a generated token in ${this.#path} (${reason(error)}); /v2 control commands use a token that changes at every start. Add "token": "<a secret>" to the file to keep one.`,
+        );
+      }
+    }
+    return { config, notices, shape: result.shape, created: false };
+  }
+
+  /**
+   * Validates `config` and writes it atomically in the file's own shape, keeping keys this
+   * version does not know. Writes nothing when `config` is invalid, or when the file on disk
+   * cannot be read or parsed (it would be clobbered).
+   */
+  save(config: ServerBitConfig): void {
+    const issues = validateConfig(config);
+    if (issues.length > 0) throw this.#invalid(issues, 'Not saved', 'Nothing was written; correct the value and save again.');
+    let raw: Record<string, unknown> = {};
+    let shape: ConfigFileShape = 'classic';
+    const text = this.#read();
+    if (text !== undefined) {
+      const parsed = this.#parse(text);
+      if (!isPlainObject(parsed)) {
+        throw new ConfigError('CONFIG_INVALID_VALUE', `Not saved: ${this.#path} holds ${preview(parsed)}, not a JSON object, so saving would lose it.`, undefined, this.#fixHint());
+      }
+      raw = parsed;
+      shape = detectShape(raw);
+    }
+    this.#write(denormalizeConfig(raw, config, shape));
+  }
+
+  #create(): LoadResult {
+    const config: ServerBitConfig = { ...defaultConfig(), token: generateToken() };
+    this.#write(denormalizeConfig({}, config, 'classic'));
+    return {
+      config,
+      notices: [`Created ${this.#path} with defaults; ServerBIT streams from its built-in simulator until "device" is set.`],
+      shape: 'classic',
+      created: true,
+    };
+  }
+
+  /** The file's text, or undefined if it does not exist. */
+  #read(): string | undefined {
+    let bytes: Buffer;
+    try {
+      // stat first: opening a FIFO would block, and a folder or a huge file is not a config.
+      const st = fs.statSync(this.#path);
+      if (st.isDirectory()) throw Object.assign(new Error('is a folder'), { code: 'EISDIR' });
+      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
+      if (st.size > MAX_FILE_BYTES) throw Object.assign(new Error(`${st.size} bytes, more than the 1 MiB a config file may have`), { code: 'EFBIG' });
+      bytes = fs.readFileSync(this.#path);
+    } catch (error) {
+      if (errno(error) === 'ENOENT') return undefined;
+      throw new ConfigError('CONFIG_UNREADABLE', `Cannot read ${this.#path}: ${reason(error)}.`, undefined, this.#unreadableHint(error), { cause: error });
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes); // drops a leading BOM (Notepad)
+    } catch (error) {
+      throw new ConfigError('CONFIG_INVALID_JSON', `${this.#path} is not UTF-8 text; allowed: a JSON file saved as UTF-8.`, undefined, this.#fixHint(), { cause: error });
+    }
+  }
+
+  #parse(text: string): unknown {
+    if (text.trim() === '') {
+      throw new ConfigError('CONFIG_INVALID_JSON', `${this.#path} is empty; allowed: a JSON object such as {"device": "simulator", "port": 9001}.`, undefined, this.#fixHint());
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      const pos = /at position (\d+)/.exec(detail);
+      const where = pos ? ` at ${lineColumn(text, Number(pos[1]))}` : '';
+      const what = detail.replace(/\s*in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+      throw new ConfigError(
+        'CONFIG_INVALID_JSON',
+        `${this.#path} is not valid JSON: ${what}${where}.`,
+        undefined,
+        `${this.#fixHint()} (JSON allows no comments, no trailing commas and only "double quotes".)`,
+        { cause: error },
+      );
+    }
+  }
+
+  #write(data: Record<string, unknown>): void {
+    const base = path.basename(this.#path);
+    const json = base.toLowerCase().endsWith('.json');
+    try {
+      const conf = new Conf<Record<string, unknown>>({
+        cwd: path.dirname(this.#path),
+        configName: json ? base.slice(0, -'.json'.length) : base,
+        fileExtension: json ? 'json' : '',
+        // The file holds the control token.
+        configFileMode: 0o600,
+        accessPropertiesByDotNotation: false,
+        serialize: (value) => `${JSON.stringify(value, undefined, '\t')}\n`,
+      });
+      conf.store = data;
+    } catch (error) {
+      throw new ConfigError(
+        'CONFIG_WRITE_FAILED',
+        `Could not write ${this.#path}: ${reason(error)}.`,
+        undefined,
+        `Check that you can write to ${path.dirname(this.#path)} (permissions, free space), or pass --config with a file you can write.`,
+        { cause: error },
+      );
+    }
+  }
+
+  #invalid(issues: ValidationIssue[], prefix: string, hint: string): ConfigError {
+    const first = issues[0];
+    return new ConfigError('CONFIG_INVALID_VALUE', `${prefix}: ${issues.map((i) => i.message).join('; ')}.`, first.path === '' ? undefined : first.path, hint);
+  }
+
+  #fixHint(): string {
+    return `Fix the value in ${this.#path} or delete the file to start again with defaults.`;
+  }
+
+  #unreadableHint(error: unknown): string {
+    switch (errno(error)) {
+      case 'EISDIR':
+      case 'ENOTFILE':
+        return `Move ${this.#path} out of the way (ServerBIT then creates a new config file there), or pass --config with another file.`;
+      case 'EACCES':
+      case 'EPERM':
+        return `Check that your user may read ${this.#path} and open the folders above it (owner and permissions).`;
+      case 'ENOTDIR':
+        return `A part of ${this.#path} is a file where a folder should be; move it, or pass --config with another path.`;
+      default:
+        return this.#fixHint();
+    }
+  }
+}
+
+function errno(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function reason(error: unknown): string {
+  const code = errno(error);
+  const text: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EISDIR: 'it is a folder, not a file',
+    ENOTDIR: 'a part of the path is not a folder',
+    ENOTFILE: 'it is not a regular file',
+    EROFS: 'the disk is read-only',
+    ENOSPC: 'the disk is full',
+    ELOOP: 'too many symbolic links',
+  };
+  if (code !== undefined && Object.hasOwn(text, code)) return `${text[code]} (${code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return `line ${line}, column ${column}`;
+}

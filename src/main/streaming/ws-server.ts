@@ -1,0 +1,473 @@
+/**
+ * The WebSocket server: the compatible stream on any path (the original accepted any path,
+ * ORIGINAL.md) and a hook for the versioned endpoint `/v2`, on one `node:http` server so the UI
+ * can later be served from the same port.
+ *
+ * Compatible stream: every sample published to the hub is sent exactly once and in order to
+ * every compat client, in batches of a fixed size cut by one shared Batcher per device and
+ * encoded once per batch for all clients (ws costs per message: STACK.md "ws 8").
+ *
+ * Per-client bound: a client's backlog is the bytes ws could not yet hand to the kernel
+ * (`ws.bufferedAmount`). Before each send, a client whose backlog exceeds `highWaterBytes` is
+ * closed with 1013 ("try again later"): a compat client cannot be told about a gap, and silently
+ * skipping samples would break "every sample exactly once". So the memory held for one client is
+ * at most highWaterBytes + one message (+ the kernel's socket buffers); acquisition and the other
+ * clients never wait for it. A client that stops reading shows bufferedAmount 0 until the kernel
+ * buffers fill and only then grows (STACK.md): the threshold applies from that point.
+ *
+ * Dead peers: every `pingIntervalMs` each client is pinged; one that has not answered the
+ * previous ping is terminated (this also reaps a closed-for-slowness client that never reads its
+ * close frame, after at most two intervals).
+ */
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { SampleBatch } from '../../shared/acquisition.js';
+import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_LABELS, samplesPerBatch } from '../../shared/config.js';
+import { NetworkError } from '../../shared/errors.js';
+import { Batcher } from './batcher.js';
+import { encodeCompat } from './compat-encoder.js';
+import type { Hub } from './hub.js';
+import { createLogger } from './log.js';
+import { isOriginAllowed } from './origin.js';
+
+const log = createLogger('serverbit:ws');
+
+/** Largest message a client may send, bytes. Compat clients send nothing; /v2 commands are small. ws closes an offender with 1009. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Default batch period when `batchSize` is not given, ms of device time (ServerBitConfig.batch_ms default). */
+const DEFAULT_BATCH_MS = 40;
+/** How long `close()` waits for clients to complete the close handshake before cutting them, ms. */
+const CLOSE_GRACE_MS = 1000;
+
+export interface StreamServerOptions {
+  /** Interface to listen on. Default `'127.0.0.1'`: loopback only unless the user opts in (ARCHITECTURE.md "Security"). */
+  host?: string;
+  /** TCP port, 0–65535 (the classic default is 9001); 0 picks a free port, reported by `listen()`. */
+  port: number;
+  /** Origins browsers may connect from (syntax in origin.ts). Default `DEFAULT_ALLOWED_ORIGINS`. */
+  allowedOrigins?: readonly string[];
+  /** The 11 column names (ServerBitConfig.labels: nSeq, I1, I2, O1, O2, A1…A6). Default `DEFAULT_LABELS`. */
+  labels?: readonly string[];
+  /** Where the samples come from. */
+  hub: Hub;
+  /**
+   * Samples per compat message (≥ 1), or a function of the device's rate in Hz (a `() => number`
+   * works too), evaluated for every batch the hub publishes so a config change applies at once
+   * (pending samples are flushed first). Default `samplesPerBatch(rate, 40)`: ≈ 40 ms per message.
+   */
+  batchSize?: number | ((rate: number) => number);
+  /** Per-client bound on unsent bytes (`ws.bufferedAmount`) before the client is closed with 1013. Default 1 MiB. */
+  highWaterBytes?: number;
+  /** Interval between pings, ms; a client silent for a whole interval is terminated. 0 disables. Default 10 000. */
+  pingIntervalMs?: number;
+  /** Optional handler for plain HTTP requests (to serve the UI); return true when it answered. Otherwise: 426. */
+  http?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Called with `clientCount` after every connect and disconnect (for the status counters). See also `onClientChange()`. */
+  onClientCount?: (count: number) => void;
+  /** Handler for accepted upgrades on path `/v2` (origin already checked). Without it, `/v2` gets 404. */
+  v2?: (ws: WebSocket, req: IncomingMessage, url: URL) => void;
+}
+
+export type Endpoint = 'compat' | 'v2';
+
+/** Emitted when a client is accepted or gone (the status counters need it). */
+export interface ClientEvent {
+  type: 'connect' | 'disconnect';
+  /** Unique per server, increasing. */
+  id: number;
+  endpoint: Endpoint;
+  /** Peer address and port, e.g. `127.0.0.1:53412`. */
+  remote: string;
+  /** The Origin header, if any. */
+  origin: string | undefined;
+  /** `clientCount` after this event. */
+  clients: number;
+  /** Close code and reason (disconnect only); 1006 when the connection was cut. */
+  code?: number;
+  reason?: string;
+}
+
+export interface StreamServerStats {
+  /** Handshakes refused with 403 for their Origin. */
+  rejectedOrigins: number;
+  /** Clients closed with 1013 for falling more than `highWaterBytes` behind. */
+  slowClients: number;
+  /** Clients terminated for not answering a ping. */
+  deadClients: number;
+  /** Compat messages encoded (each one was sent to every compat client). */
+  messages: number;
+}
+
+interface Client {
+  id: number;
+  ws: WebSocket;
+  endpoint: Endpoint;
+  remote: string;
+  origin: string | undefined;
+  /** Answered since the last ping. */
+  alive: boolean;
+}
+
+type State = 'idle' | 'starting' | 'listening' | 'closed';
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): NetworkError {
+  const where = hostPort(host, port);
+  if (err.code === 'EADDRINUSE') {
+    return new NetworkError(
+      'PORT_IN_USE',
+      `Cannot listen on ${where}: another program (maybe another ServerBIT) is using port ${port}: stop it or set "port" in ~/ServerBIT/config.json / pass --port`,
+      `Stop the other program, or choose another port ("port" in ~/ServerBIT/config.json, or --port).`,
+      { cause: err },
+    );
+  }
+  const hint =
+    err.code === 'EACCES'
+      ? 'Ports below 1024 need administrator rights: use a port above 1024.'
+      : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND'
+        ? 'Check "host": it must be an address of this computer (127.0.0.1, or 0.0.0.0 for all interfaces).'
+        : undefined;
+  return new NetworkError('LISTEN_FAILED', `Cannot listen on ${where}: ${err.message}`, hint, { cause: err });
+}
+
+/** Answers a refused upgrade on the raw socket, then closes it. */
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `${message}\n`;
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/** The request path; `//x` stays a path (not a host) and a malformed URL is treated as `/`. */
+function requestUrl(raw: string | undefined): URL {
+  try {
+    return new URL(`http://localhost${raw?.startsWith('/') ? raw : '/'}`);
+  } catch {
+    return new URL('http://localhost/');
+  }
+}
+
+function checkOption(ok: boolean, name: string, rule: string, value: unknown): void {
+  if (!ok) throw new TypeError(`StreamServer: "${name}" must be ${rule} (got ${String(value)})`);
+}
+
+export class StreamServer {
+  readonly stats: StreamServerStats = { rejectedOrigins: 0, slowClients: 0, deadClients: 0, messages: 0 };
+
+  private readonly host: string;
+  private readonly port: number;
+  private readonly allowedOrigins: readonly string[];
+  private readonly labels: readonly string[];
+  private readonly hub: Hub;
+  private readonly batchSize: number | ((rate: number) => number);
+  private readonly highWaterBytes: number;
+  private readonly pingIntervalMs: number;
+  private readonly httpHook: StreamServerOptions['http'];
+  private readonly v2Hook: StreamServerOptions['v2'];
+
+  private readonly server: Server;
+  private readonly wss: WebSocketServer;
+  private readonly clients = new Set<Client>();
+  /** The subset of `clients` that receives the compat stream (a client closed for slowness leaves it at once). */
+  private readonly compat = new Set<Client>();
+  /** One per device; the size follows `batchSize`. */
+  private readonly batchers = new Map<string, Batcher>();
+  private readonly clientListeners = new Set<(e: ClientEvent) => void>();
+  private state: State = 'idle';
+  private closing: Promise<void> | undefined;
+  private starting: Promise<{ host: string; port: number }> | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private nextId = 1;
+
+  constructor(options: StreamServerOptions) {
+    const o = options;
+    this.host = o.host ?? '127.0.0.1';
+    this.port = o.port;
+    this.allowedOrigins = [...(o.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS)];
+    this.labels = [...(o.labels ?? DEFAULT_LABELS)];
+    this.hub = o.hub;
+    this.batchSize = o.batchSize ?? ((rate: number) => samplesPerBatch(rate, DEFAULT_BATCH_MS));
+    this.highWaterBytes = o.highWaterBytes ?? 1024 * 1024;
+    this.pingIntervalMs = o.pingIntervalMs ?? 10_000;
+    this.httpHook = o.http;
+    this.v2Hook = o.v2;
+    if (o.onClientCount) {
+      const cb = o.onClientCount;
+      this.clientListeners.add((e) => cb(e.clients));
+    }
+    checkOption(Number.isInteger(this.port) && this.port >= 0 && this.port <= 65535, 'port', 'an integer 0–65535', o.port);
+    checkOption(typeof this.batchSize === 'function' || (Number.isInteger(this.batchSize) && this.batchSize >= 1), 'batchSize', 'an integer ≥ 1 or a function', o.batchSize);
+    checkOption(Number.isFinite(this.highWaterBytes) && this.highWaterBytes > 0, 'highWaterBytes', 'a positive number of bytes', o.highWaterBytes);
+    checkOption(Number.isFinite(this.pingIntervalMs) && this.pingIntervalMs >= 0, 'pingIntervalMs', 'a number of ms ≥ 0', o.pingIntervalMs);
+
+    this.server = createServer((req, res) => this.onRequest(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    // Our own registry tracks clients (clientTracking off); no compression (STACK.md: 88 % CPU for 10 clients).
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES, clientTracking: false });
+  }
+
+  /** Open connections on both endpoints (a client counts until its socket is closed). */
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** The bound address while listening. */
+  get address(): { host: string; port: number } | undefined {
+    const a = this.server.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  }
+
+  /** Calls `listener` on every connect/disconnect; returns the function that stops it. */
+  onClientChange(listener: (event: ClientEvent) => void): () => void {
+    this.clientListeners.add(listener);
+    return () => this.clientListeners.delete(listener);
+  }
+
+  /**
+   * Starts listening and streaming. Rejects with NetworkError PORT_IN_USE (the port is taken) or
+   * LISTEN_FAILED (anything else, including a second call); may be retried after a rejection.
+   */
+  listen(): Promise<{ host: string; port: number }> {
+    if (this.state !== 'idle') {
+      const why = this.state === 'closed' ? 'this server was closed; create a new one' : 'already listening';
+      return Promise.reject(new NetworkError('LISTEN_FAILED', `Cannot listen on ${hostPort(this.host, this.port)}: ${why}`));
+    }
+    this.state = 'starting';
+    this.starting = new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => {
+        this.server.off('listening', onListening);
+        if (this.state === 'starting') this.state = 'idle';
+        reject(listenError(err, this.host, this.port));
+      };
+      const onListening = (): void => {
+        this.server.off('error', onError);
+        // After listening, errors are rare (e.g. EMFILE on accept): log, never crash.
+        this.server.on('error', (err) => log.warn('server error: %s', err.message));
+        const { address, port } = this.server.address() as AddressInfo;
+        if (this.state !== 'starting') {
+          reject(new NetworkError('LISTEN_FAILED', `Cannot listen on ${hostPort(this.host, this.port)}: closed while starting`));
+          return;
+        }
+        this.state = 'listening';
+        this.startStreaming();
+        log.debug('listening on %s', hostPort(address, port));
+        resolve({ host: address, port });
+      };
+      this.server.once('error', onError);
+      this.server.once('listening', onListening);
+      this.server.listen({ host: this.host, port: this.port, exclusive: true });
+    });
+    return this.starting;
+  }
+
+  /**
+   * Flushes pending samples, closes every client with 1001 (cutting those that do not answer
+   * within 1 s) and stops listening. Idempotent: later calls return the same promise.
+   */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown());
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'closed';
+    await this.starting?.catch(() => undefined);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.flushAll();
+    const open = [...this.clients];
+    const closed = open.map((c) => new Promise<void>((resolve) => c.ws.once('close', () => resolve())));
+    for (const c of open) c.ws.close(1001, 'server shutting down');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+    clearTimeout(timer);
+    for (const c of this.clients) c.ws.terminate();
+    this.wss.close();
+    if (this.server.listening) {
+      this.server.closeAllConnections();
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    }
+    log.debug('closed');
+  }
+
+  private startStreaming(): void {
+    this.unsubscribe = this.hub.subscribe({
+      batch: (b) => this.onBatch(b),
+      // Batches never straddle a gap; compat clients see the jump in nSeq, as with the original.
+      gap: (g) => this.batchers.get(g.device)?.flush(),
+      // Leaving "streaming" (stop, stall, reconnect, error): deliver what is pending now.
+      status: (s) => {
+        if (s.state !== 'streaming') this.flushAll();
+      },
+    });
+    if (this.pingIntervalMs > 0) {
+      this.heartbeat = setInterval(() => this.ping(), this.pingIntervalMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  private sizeFor(rate: number): number {
+    const s = typeof this.batchSize === 'number' ? this.batchSize : this.batchSize(rate);
+    return Number.isFinite(s) && s >= 1 ? Math.floor(s) : 1;
+  }
+
+  private onBatch(batch: SampleBatch): void {
+    if (this.compat.size === 0) {
+      // Nobody to send to: hold nothing; the next client starts at the next published batch.
+      this.batchers.clear();
+      return;
+    }
+    const size = this.sizeFor(batch.rate);
+    let batcher = this.batchers.get(batch.device);
+    if (batcher && batcher.size !== size) {
+      batcher.flush();
+      batcher = undefined;
+    }
+    if (!batcher) {
+      batcher = new Batcher(size, (out) => this.broadcast(out));
+      this.batchers.set(batch.device, batcher);
+    }
+    batcher.push(batch);
+  }
+
+  private flushAll(): void {
+    for (const b of this.batchers.values()) b.flush();
+  }
+
+  /** Encodes once (string and UTF-8 bytes) and queues the same buffer for every compat client. */
+  private broadcast(batch: SampleBatch): void {
+    const data = Buffer.from(encodeCompat(batch, this.labels), 'utf8');
+    this.stats.messages++;
+    for (const c of this.compat) {
+      if (c.ws.readyState !== WebSocket.OPEN) continue;
+      if (c.ws.bufferedAmount > this.highWaterBytes) {
+        this.dropSlow(c);
+        continue;
+      }
+      try {
+        c.ws.send(data, { binary: false });
+      } catch (err) {
+        log.debug('client %d: send failed: %s', c.id, (err as Error).message);
+      }
+    }
+  }
+
+  private dropSlow(c: Client): void {
+    this.compat.delete(c);
+    this.stats.slowClients++;
+    const kib = Math.round(this.highWaterBytes / 1024);
+    log.debug('client %d (%s): %d bytes behind, closing with 1013', c.id, c.remote, c.ws.bufferedAmount);
+    // The close frame queues behind the backlog; a client that never reads it is reaped by the heartbeat.
+    c.ws.close(1013, `too slow: fell more than ${kib} KiB behind`);
+  }
+
+  private ping(): void {
+    for (const c of this.clients) {
+      if (!c.alive) {
+        this.stats.deadClients++;
+        log.debug('client %d (%s): no pong, terminating', c.id, c.remote);
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      if (this.httpHook?.(req, res)) return;
+    } catch (err) {
+      log.warn('http handler threw: %O', err);
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end();
+      return;
+    }
+    res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
+    res.end('ServerBIT streams over WebSocket: connect with a WebSocket client (ws://host:port/).\n');
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A reset during the handshake must not become an uncaught 'error'.
+    socket.on('error', (err) => log.debug('upgrade socket error: %s', err.message));
+    if (this.state !== 'listening') {
+      socket.destroy();
+      return;
+    }
+    // Version-8 handshakes carried the origin in Sec-WebSocket-Origin (as ws itself checks).
+    const raw = req.headers.origin ?? req.headers['sec-websocket-origin'];
+    const origin = Array.isArray(raw) ? raw.join(', ') : raw;
+    if (!isOriginAllowed(origin, this.allowedOrigins)) {
+      this.stats.rejectedOrigins++;
+      log.debug('refused origin %s from %s', origin, req.socket.remoteAddress);
+      refuse(socket, 403, `Origin ${origin} is not allowed: add it to "allowed_origins" in ~/ServerBIT/config.json`);
+      return;
+    }
+    const url = requestUrl(req.url);
+    const isV2 = url.pathname === '/v2' || url.pathname === '/v2/';
+    if (isV2 && !this.v2Hook) {
+      refuse(socket, 404, 'No /v2 endpoint on this server');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (this.state !== 'listening') {
+        ws.terminate();
+        return;
+      }
+      const client = this.track(ws, isV2 ? 'v2' : 'compat', req, origin);
+      if (!isV2) return;
+      try {
+        this.v2Hook!(ws, req, url);
+      } catch (err) {
+        log.warn('v2 handler threw: %O', err);
+        if (client.ws.readyState === WebSocket.OPEN) ws.close(1011, 'internal error');
+      }
+    });
+  }
+
+  private track(ws: WebSocket, endpoint: Endpoint, req: IncomingMessage, origin: string | undefined): Client {
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const c: Client = { id: this.nextId++, ws, endpoint, remote, origin, alive: true };
+    this.clients.add(c);
+    if (endpoint === 'compat') this.compat.add(c);
+    ws.on('pong', () => (c.alive = true));
+    // Bad frames, invalid UTF-8 or an oversize message: ws closes that client (1002/1007/1009); just log.
+    ws.on('error', (err) => log.debug('client %d (%s): %s', c.id, remote, err.message));
+    if (endpoint === 'compat' && log.enabled) {
+      // The compat stream is server → client only: anything a client sends is read and dropped.
+      ws.on('message', (data: RawData, isBinary: boolean) => log.debug('client %d: ignored %s message', c.id, isBinary ? 'binary' : 'text'));
+    }
+    ws.once('close', (code: number, reason: Buffer) => {
+      this.clients.delete(c);
+      this.compat.delete(c);
+      if (this.compat.size === 0) this.batchers.clear();
+      log.debug('client %d (%s) closed: %d %s', c.id, remote, code, reason.toString());
+      this.emitClient({ type: 'disconnect', id: c.id, endpoint, remote, origin, clients: this.clients.size, code, reason: reason.toString() });
+    });
+    log.debug('client %d (%s, origin %s) connected to %s', c.id, remote, origin, endpoint);
+    this.emitClient({ type: 'connect', id: c.id, endpoint, remote, origin, clients: this.clients.size });
+    return c;
+  }
+
+  private emitClient(event: ClientEvent): void {
+    for (const l of this.clientListeners) {
+      try {
+        l(event);
+      } catch (err) {
+        log.warn('client listener threw: %O', err);
+      }
+    }
+  }
+}

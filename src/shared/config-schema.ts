@@ -1,0 +1,320 @@
+/**
+ * The schema of the normalized ServerBitConfig, and the mapping between it and the two shapes of
+ * `~/ServerBIT/config.json` written by the original ServerBIT (ORIGINAL.md "Keep compatible"):
+ *
+ * - classic: `device` is a string, `labels` has 11 names, `port` defaults to 9001. This version
+ *   writes its new keys (`host`, `batch_ms`, …) into classic files.
+ * - (r)evolution: recognised by a `device` list of `[address, "bitalino"]` pairs or by any of the
+ *   keys only it wrote (`buffer_size`, `protocol`, `ip_address`, `consolidate_outputs`,
+ *   `OSC_config`, `riot_labels`). `labels` has 6 names (early versions: 11), `ip_address` is
+ *   the listen address, `buffer_size` counts samples per message, `port` defaults to 8000.
+ *
+ * Pure and shared: the store (src/main/config), the Electron window's config editor and the CLI
+ * use these functions; nothing here touches the file system.
+ */
+import { DEFAULT_LABELS, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, defaultConfig, samplesPerBatch, type ServerBitConfig } from './config.js';
+import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
+
+export type ConfigFileShape = 'classic' | 'revolution';
+
+/** The five columns every message starts with; `labels` may rename them. */
+export const FIXED_COLUMNS: readonly string[] = DEFAULT_LABELS.slice(0, 5);
+
+/** Keys only the (r)evolution ServerBIT wrote; any of them marks a file as (r)evolution-shaped. */
+export const REVOLUTION_KEYS: readonly string[] = ['buffer_size', 'protocol', 'ip_address', 'consolidate_outputs', 'OSC_config', 'riot_labels'];
+
+const LABEL: JsonSchema = { type: 'string', minLength: 1, maxLength: 64 };
+
+const LABELS_ALLOWED = '11 different names: the columns nSeq, I1, I2, O1, O2 then one per channel A1..A6';
+
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['device', 'channels', 'sampling_rate', 'port', 'labels', 'host', 'batch_ms', 'allowed_origins', 'token', 'stall_timeout_s'],
+  properties: {
+    device: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      allowed: `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0") or host:port, up to 256 characters`,
+    },
+    channels: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 6,
+      uniqueItems: true,
+      items: { type: 'integer', minimum: 1, maximum: 6, allowed: 'a channel number from 1 to 6 (1-based: 1 = A1 … 6 = A6)' },
+      allowed: 'a list of 1 to 6 different channel numbers from 1 to 6 (1 = A1 … 6 = A6)',
+    },
+    sampling_rate: { type: 'integer', enum: [...SAMPLING_RATES] },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    // Unique: two equal labels would make two columns share one JSON key, and one would vanish
+    // (the original's duplicate "A1" defect, ORIGINAL.md).
+    labels: { type: 'array', minItems: 11, maxItems: 11, uniqueItems: true, items: LABEL, allowed: LABELS_ALLOWED },
+    // Non-empty: Node treats an empty host as "every interface", a silent opt-in to the network.
+    host: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 253,
+      pattern: '^[A-Za-z0-9._:%\\[\\]-]+$',
+      allowed: 'an address to listen on: 127.0.0.1 (this computer only), 0.0.0.0 (every network) or another interface address or name',
+    },
+    batch_ms: { type: 'integer', minimum: 1, maximum: 1000 },
+    allowed_origins: {
+      type: 'array',
+      maxItems: 32,
+      items: { type: 'string', minLength: 1, maxLength: 256 },
+      allowed: 'a list of up to 32 origins such as "http://localhost:*", "https://example.org", "file://" or "null"',
+    },
+    token: { type: 'string', maxLength: 256 },
+    stall_timeout_s: { type: 'number', minimum: 0.5, maximum: 600 },
+  },
+} as const satisfies JsonSchema;
+
+type ConfigKey = keyof ServerBitConfig;
+const PROPS: Record<ConfigKey, JsonSchema> = CONFIG_SCHEMA.properties;
+
+/** Issues with a normalized config (from the UI, IPC or a merge of CLI flags); [] when valid. */
+export function validateConfig(value: unknown): ValidationIssue[] {
+  const issues = validate(CONFIG_SCHEMA, value, { rootName: 'config' });
+  if (issues.length === 0 && isPlainObject(value)) {
+    // Not expressible in the schema subset, and encoders rely on it for column order.
+    const ch = value.channels as number[];
+    if (ch.some((c, i) => i > 0 && c < ch[i - 1])) {
+      issues.push({ path: 'channels', message: `channels is ${preview(ch)}; allowed: channel numbers in ascending order (${[...ch].sort((a, b) => a - b).join(', ')})` });
+    }
+  }
+  return issues;
+}
+
+export type NormalizeResult =
+  | { ok: true; config: ServerBitConfig; shape: ConfigFileShape; notices: string[] }
+  | { ok: false; issues: ValidationIssue[]; shape: ConfigFileShape; notices: string[] };
+
+export function detectShape(raw: Record<string, unknown>): ConfigFileShape {
+  return Array.isArray(raw.device) || REVOLUTION_KEYS.some((k) => Object.hasOwn(raw, k)) ? 'revolution' : 'classic';
+}
+
+/** True for the placeholders the originals wrote ("WINDOWS - XX:XX:…", "…BITalino-XX-XX-DevB"). */
+export function isPlaceholderDevice(address: string): boolean {
+  // "XX" is never hex, so no real MAC or port name contains "XX:XX" or "XX-XX".
+  return address === ORIGINAL_PLACEHOLDER_DEVICE || /XX[:-]XX/i.test(address);
+}
+
+const SET_DEVICE_HINT =
+  'To stream from a BITalino, set "device" to its MAC address (e.g. "20:16:07:18:15:26") or serial port (e.g. "COM3", "/dev/rfcomm0", "/dev/cu.BITalino-15-26-DevB"), or pass --device.';
+
+/**
+ * Reads a parsed config file of either original shape into a ServerBitConfig. Never throws:
+ * problems come back as `issues` (paths as they are in the file, e.g. `channels[2]`,
+ * `device[0][0]`); defaults filled in for original keys come back as `notices`.
+ */
+export function normalizeConfigFile(raw: unknown): NormalizeResult {
+  if (!isPlainObject(raw)) {
+    return {
+      ok: false,
+      shape: 'classic',
+      notices: [],
+      issues: [{ path: '', message: `the file holds ${preview(raw)}; allowed: a JSON object with keys such as "device", "channels", "sampling_rate", "port" and "labels"` }],
+    };
+  }
+  return normalizeAs(raw, detectShape(raw));
+}
+
+function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): NormalizeResult {
+  const rev = shape === 'revolution';
+  const issues: ValidationIssue[] = [];
+  const notices: string[] = [];
+  const config = defaultConfig();
+  if (rev) config.port = 8000; // the (r)evolution's own default (ORIGINAL.md)
+
+  const has = (key: string): boolean => Object.hasOwn(raw, key);
+  /** Validates raw[key]; returns whether it is present and valid. Missing original keys get a notice. */
+  const read = (key: string, schema: JsonSchema, original: boolean, fallback: unknown): boolean => {
+    if (!has(key)) {
+      if (original) notices.push(`"${key}" is missing; using ${preview(fallback)}.`);
+      return false;
+    }
+    const found = validate(schema, raw[key], { path: key });
+    issues.push(...found);
+    return found.length === 0;
+  };
+
+  readDevice(raw, rev, config, issues, notices);
+
+  if (read('channels', PROPS.channels, true, config.channels)) config.channels = [...(raw.channels as number[])].sort((a, b) => a - b);
+  if (read('sampling_rate', PROPS.sampling_rate, true, config.sampling_rate)) config.sampling_rate = raw.sampling_rate as ServerBitConfig['sampling_rate'];
+  if (read('port', PROPS.port, true, config.port)) config.port = raw.port as number;
+
+  if (!rev) {
+    if (read('labels', PROPS.labels, true, config.labels)) config.labels = [...(raw.labels as string[])];
+  } else if (read('labels', REVOLUTION_LABELS, true, config.labels)) {
+    const labels = raw.labels as string[];
+    if (labels.length === 6) config.labels = [...FIXED_COLUMNS, ...labels];
+    else if (labels.length === 11) config.labels = [...labels];
+    else issues.push({ path: 'labels', message: `labels has ${labels.length} names; allowed: ${REVOLUTION_LABELS.allowed}` });
+  }
+
+  if (!rev) {
+    if (read('host', PROPS.host, false, config.host)) config.host = raw.host as string;
+    if (read('batch_ms', PROPS.batch_ms, false, config.batch_ms)) config.batch_ms = raw.batch_ms as number;
+  } else {
+    if (read('ip_address', IP_ADDRESS, true, config.host)) config.host = raw.ip_address === 'localhost' ? '127.0.0.1' : (raw.ip_address as string);
+    const rateOk = !issues.some((i) => i.path === 'sampling_rate');
+    if (read('buffer_size', BUFFER_SIZE, true, samplesPerBatch(config.sampling_rate, config.batch_ms)) && rateOk) {
+      const ms = bufferToBatchMs(raw.buffer_size as number, config.sampling_rate);
+      config.batch_ms = clamp(ms, 1, 1000);
+      if (config.batch_ms !== ms) {
+        notices.push(`buffer_size ${raw.buffer_size as number} at ${config.sampling_rate} Hz is ${ms} ms per message; using ${config.batch_ms} ms (allowed: 1 to 1000 ms).`);
+      }
+    }
+    for (const [ours, theirs] of [['host', 'ip_address'], ['batch_ms', 'buffer_size']] as const) {
+      if (has(ours)) notices.push(`"${ours}" is ignored in a (r)evolution-style file; "${theirs}" sets it.`);
+    }
+    if (typeof raw.protocol === 'string' && raw.protocol.toLowerCase() !== 'websockets') {
+      notices.push(`protocol is ${preview(raw.protocol)}: this ServerBIT streams over WebSockets only; "OSC_config" is kept but not used.`);
+    }
+  }
+
+  if (read('allowed_origins', PROPS.allowed_origins, false, null)) config.allowed_origins = [...(raw.allowed_origins as string[])];
+  if (read('token', PROPS.token, false, null)) config.token = raw.token as string;
+  if (read('stall_timeout_s', PROPS.stall_timeout_s, false, null)) config.stall_timeout_s = raw.stall_timeout_s as number;
+
+  if (issues.length === 0) issues.push(...validateConfig(config)); // cross-key rules, e.g. 6 labels that repeat "nSeq"
+  return issues.length > 0 ? { ok: false, issues: issues.slice(0, 20), shape, notices } : { ok: true, config, shape, notices };
+}
+
+const REVOLUTION_LABELS = {
+  type: 'array',
+  minItems: 6,
+  maxItems: 11,
+  uniqueItems: true,
+  items: LABEL,
+  allowed: '6 different names, one per channel A1..A6 (or 11: nSeq, I1, I2, O1, O2 then A1..A6)',
+} as const satisfies JsonSchema;
+
+const IP_ADDRESS: JsonSchema = { ...PROPS.host };
+
+const BUFFER_SIZE: JsonSchema = { type: 'integer', minimum: 1, allowed: 'a whole number of samples per message, at least 1' };
+
+const DEVICE_LIST: JsonSchema = {
+  type: 'array',
+  maxItems: 64,
+  items: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', maxLength: 256 }, allowed: 'an [address, "bitalino"] pair' },
+  allowed: 'a list of [address, "bitalino"] pairs',
+};
+
+const DEVICE_FORMS: JsonSchema = {
+  anyOf: [PROPS.device, DEVICE_LIST],
+  allowed: `${CONFIG_SCHEMA.properties.device.allowed}; or a list of [address, "bitalino"] pairs`,
+};
+
+function readDevice(raw: Record<string, unknown>, rev: boolean, config: ServerBitConfig, issues: ValidationIssue[], notices: string[]): void {
+  if (!Object.hasOwn(raw, 'device')) {
+    notices.push(`"device" is missing, so ServerBIT streams from its built-in simulator. ${SET_DEVICE_HINT}`);
+    return;
+  }
+  const value = raw.device;
+  const found = validate(rev ? DEVICE_FORMS : PROPS.device, value, { path: 'device' });
+  if (found.length > 0) {
+    issues.push(...found);
+    return;
+  }
+  let address: string;
+  let path = 'device';
+  if (typeof value === 'string') address = value;
+  else {
+    const pairs = value as string[][];
+    const picked = pickBitalino(pairs);
+    if (pairs.length === 0) {
+      notices.push(`"device" lists no device, so ServerBIT streams from its built-in simulator. ${SET_DEVICE_HINT}`);
+      return;
+    }
+    if (picked === -1) {
+      issues.push({
+        path: 'device',
+        message: `device lists only ${preview(pairs.map((p) => p[1] ?? ''))} devices; allowed: at least one ["<address>", "bitalino"] pair (this ServerBIT streams BITalino only), or [] for the simulator`,
+      });
+      return;
+    }
+    address = pairs[picked][0];
+    path = `device[${picked}][0]`;
+    const more = pairs.filter((p, i) => i > picked && isBitalinoPair(p)).length;
+    if (more > 0) notices.push(`"device" lists ${more + 1} BITalinos; ServerBIT streams from the first, ${preview(address)}.`);
+  }
+  if (isPlaceholderDevice(address)) {
+    notices.push(`"device" is the original placeholder, so ServerBIT streams from its built-in simulator. ${SET_DEVICE_HINT}`);
+    return;
+  }
+  const bad = validate(PROPS.device, address, { path });
+  if (bad.length > 0) issues.push(...bad);
+  else config.device = address;
+}
+
+function isBitalinoPair(pair: readonly string[]): boolean {
+  return pair.length < 2 || pair[1].toLowerCase() === 'bitalino';
+}
+
+function pickBitalino(pairs: readonly string[][]): number {
+  return pairs.findIndex(isBitalinoPair);
+}
+
+/** (r)evolution `buffer_size` (samples per message) → milliseconds of device time at `rate`. */
+export function bufferToBatchMs(bufferSize: number, rate: number): number {
+  return Math.round((bufferSize * 1000) / rate);
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+/**
+ * Writes `config` back into a copy of `raw` in the file's own shape. Keys this version does not
+ * use are kept as they are, in their order; a known key is rewritten only when missing or when
+ * its value would now read differently, so an unchanged file keeps its own spelling (a
+ * placeholder device, "localhost", channel order). Returns the new object; `raw` is not changed.
+ *
+ * A (r)evolution file stores the batch as `buffer_size` samples, so `batch_ms` is rounded to a
+ * whole number of samples at the configured rate.
+ */
+export function denormalizeConfig(raw: Record<string, unknown>, config: ServerBitConfig, shape: ConfigFileShape): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  const before = normalizeAs(raw, shape);
+  const was = before.ok ? before.config : undefined;
+  const stale = (fileKey: string, key: ConfigKey): boolean => !Object.hasOwn(raw, fileKey) || !was || !jsonEqual(was[key], config[key]);
+  const put = (fileKey: string, key: ConfigKey, value: unknown): void => {
+    if (stale(fileKey, key)) out[fileKey] = value;
+  };
+  const rev = shape === 'revolution';
+
+  put('device', 'device', rev ? revolutionDevice(raw.device, config.device) : config.device);
+  put('channels', 'channels', [...config.channels]);
+  put('sampling_rate', 'sampling_rate', config.sampling_rate);
+  put('port', 'port', config.port);
+  if (!rev) {
+    put('labels', 'labels', [...config.labels]);
+    put('host', 'host', config.host);
+    put('batch_ms', 'batch_ms', config.batch_ms);
+  } else {
+    const short = jsonEqual(config.labels.slice(0, 5), FIXED_COLUMNS) && !(Array.isArray(raw.labels) && raw.labels.length === 11);
+    put('labels', 'labels', short ? config.labels.slice(5) : [...config.labels]);
+    put('ip_address', 'host', config.host);
+    const bs = raw.buffer_size;
+    const keeps = Number.isInteger(bs) && (bs as number) >= 1 && clamp(bufferToBatchMs(bs as number, config.sampling_rate), 1, 1000) === config.batch_ms;
+    if (!keeps) out.buffer_size = samplesPerBatch(config.sampling_rate, config.batch_ms);
+  }
+  put('allowed_origins', 'allowed_origins', [...config.allowed_origins]);
+  put('token', 'token', config.token);
+  put('stall_timeout_s', 'stall_timeout_s', config.stall_timeout_s);
+  return out;
+}
+
+/** The (r)evolution `device` list with the streamed BITalino's address replaced, others kept. */
+function revolutionDevice(current: unknown, device: string): unknown {
+  if (typeof current === 'string') return device; // early (r)evolution files held one string
+  const pairs = Array.isArray(current) && validate(DEVICE_LIST, current).length === 0 ? (current as string[][]).map((p) => [...p]) : [];
+  const i = pickBitalino(pairs);
+  if (i === -1) return [[device, 'bitalino'], ...pairs];
+  pairs[i][0] = device;
+  return pairs;
+}
