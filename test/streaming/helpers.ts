@@ -52,7 +52,7 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000, what = 'con
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 1));
   }
 }
 

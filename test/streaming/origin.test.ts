@@ -13,7 +13,7 @@ describe('isOriginAllowed', () => {
     ['http://127.0.0.1:9001', '127.0.0.1, any port'],
     ['null', 'a page opened from disk'],
     ['file://', 'file pages, as some embedded browsers send them'],
-  ])('allows %s (%s) with the defaults', (origin) => {
+  ] as [string | undefined, string][])('allows %s (%s) with the defaults', (origin, _why) => {
     expect(isOriginAllowed(origin, D)).toBe(true);
   });
 

@@ -21,6 +21,14 @@ export interface SerialTransportOptions {
   binding?: SerialBinding;
   /** Platform the error hints are written for. Default `process.platform`. */
   platform?: NodeJS.Platform;
+  /**
+   * Milliseconds between link checks while open, on Linux and macOS; 0 turns them off. Default 500.
+   * Needed because a hung-up tty (rfcomm link lost, pty master closed) reads 0 bytes forever and
+   * serialport's unix read retries those reads without ever reporting a disconnect
+   * (serialport/bindings-cpp#162). The check is a tcdrain(), which fails with EIO once the tty is
+   * hung up and is harmless otherwise.
+   */
+  livenessCheckMs?: number;
 }
 
 interface Session {
@@ -29,6 +37,7 @@ interface Session {
   /** close() was asked for: the end is reported without an error. */
   requested: boolean;
   closing?: Promise<void>;
+  probe?: NodeJS.Timeout;
 }
 
 export class SerialTransport implements Transport {
@@ -43,7 +52,13 @@ export class SerialTransport implements Transport {
 
   constructor(path: string, options: SerialTransportOptions = {}) {
     this.path = path;
-    this.options = { baudRate: options.baudRate ?? 115200, platform: options.platform ?? process.platform, binding: options.binding };
+    this.options = {
+      baudRate: options.baudRate ?? 115200,
+      platform: options.platform ?? process.platform,
+      livenessCheckMs: options.livenessCheckMs ?? 500,
+      binding: options.binding,
+    };
+    if (!(this.options.livenessCheckMs >= 0)) throw new TypeError(`livenessCheckMs must be >= 0 (milliseconds), got ${String(options.livenessCheckMs)}`);
   }
 
   get isOpen(): boolean {
@@ -141,14 +156,36 @@ export class SerialTransport implements Transport {
         }
         this.session = session;
         this.lostWith = undefined;
+        this.watch(session);
         resolve();
       });
     });
   }
 
+  /** Periodic link check (see `livenessCheckMs`); the next check is armed only after the last one answered. */
+  private watch(session: Session): void {
+    const every = this.options.livenessCheckMs;
+    // The Windows binding reports a lost link through its reads; the 0-byte loop is unix-only.
+    if (every === 0 || process.platform === 'win32') return;
+    const check = () => {
+      if (session.done || session.requested || !session.port.isOpen) return;
+      session.port.drain((err) => {
+        if (session.done || session.requested || !session.port.isOpen) return;
+        if (err) {
+          this.finish(session, disconnected(this.path, err));
+          session.port.close(() => undefined); // also ends serialport's 0-byte read loop
+          return;
+        }
+        session.probe = setTimeout(check, every).unref();
+      });
+    };
+    session.probe = setTimeout(check, every).unref();
+  }
+
   private finish(session: Session, error: DeviceError | undefined): void {
     if (session.done) return;
     session.done = true;
+    clearTimeout(session.probe);
     if (error) this.lostWith = error;
     // Only the current session's end reaches the listener (an abandoned port stays silent).
     if (this.session === session) this.closeListener(error);
