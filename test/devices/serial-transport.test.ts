@@ -54,20 +54,25 @@ describe('SerialTransport over a real pty pair', () => {
     const pty = await pair();
     const a = transport(pty.a);
     const b = transport(pty.b);
+    console.error('STEP open');
     await Promise.all([a.open(), b.open()]);
+    console.error('STEP opened');
     expect(a.isOpen && b.isOpen).toBe(true);
     expect(a.path).toBe(pty.a);
 
     // a → b: many single-byte writes (commands are single bytes, PROTOCOL.md §3)
     const small = pattern(200, 1);
     const gotSmall = receive(b, small.length);
-    for (const byte of small) await a.write(Uint8Array.of(byte));
+    for (const byte of small) { await a.write(Uint8Array.of(byte)); }
+    console.error('STEP written small');
     expect((await gotSmall).bytes).toEqual(small);
 
     // b → a: one write larger than a pty buffer, split by the OS into several chunks
     const big = pattern(20_000, 5);
     const gotBig = receive(a, big.length);
+    console.error('STEP got small');
     await b.write(big);
+    console.error('STEP wrote big');
     const result = await gotBig;
     expect(result.bytes).toEqual(big);
     expect(result.chunks).toBeGreaterThan(1);
@@ -76,6 +81,7 @@ describe('SerialTransport over a real pty pair', () => {
     const backing = pattern(64, 9);
     const view = backing.subarray(10, 20);
     const gotView = receive(b, 10);
+    console.error('STEP got big');
     await a.write(view);
     expect((await gotView).bytes).toEqual(backing.slice(10, 20));
   });

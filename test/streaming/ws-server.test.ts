@@ -211,7 +211,14 @@ describe('StreamServer: origins and endpoints', () => {
     expect((err as Error).message).toContain(`127.0.0.1:${port}`);
     expect((err as Error).message).toContain(`port ${port}`);
     expect((err as Error).message).toContain('~/ServerBIT/config.json');
-    await expect(server.listen()).rejects.toMatchObject({ code: 'LISTEN_FAILED' });
+    await expect(server.listen()).rejects.toMatchObject({ code: 'LISTEN_FAILED' }); // already listening
+    // Once the port is free, a rejected listen() can be retried.
+    await server.close();
+    expect(await other.listen()).toEqual({ host: '127.0.0.1', port });
+  });
+
+  it('can be closed without ever listening', async () => {
+    await new StreamServer({ port: 0, hub: new Hub() }).close();
   });
 
   it('validates its options', () => {

@@ -426,18 +426,18 @@ export class StreamServer {
         ws.terminate();
         return;
       }
-      const client = this.track(ws, isV2 ? 'v2' : 'compat', req, origin);
+      this.track(ws, isV2 ? 'v2' : 'compat', req, origin);
       if (!isV2) return;
       try {
         this.v2Hook!(ws, req, url);
       } catch (err) {
         log.warn('v2 handler threw: %O', err);
-        if (client.ws.readyState === WebSocket.OPEN) ws.close(1011, 'internal error');
+        if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'internal error');
       }
     });
   }
 
-  private track(ws: WebSocket, endpoint: Endpoint, req: IncomingMessage, origin: string | undefined): Client {
+  private track(ws: WebSocket, endpoint: Endpoint, req: IncomingMessage, origin: string | undefined): void {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const c: Client = { id: this.nextId++, ws, endpoint, remote, origin, alive: true };
     this.clients.add(c);
@@ -458,7 +458,6 @@ export class StreamServer {
     });
     log.debug('client %d (%s, origin %s) connected to %s', c.id, remote, origin, endpoint);
     this.emitClient({ type: 'connect', id: c.id, endpoint, remote, origin, clients: this.clients.size });
-    return c;
   }
 
   private emitClient(event: ClientEvent): void {
