@@ -90,6 +90,9 @@ const roundedSquare = (inset, radius) => (x, y) => {
   return qx * qx + qy * qy <= radius * radius;
 };
 
+/** The shape shrunk by `k` around the centre. */
+const scaled = (shape, k) => (x, y) => shape(0.5 + (x - 0.5) / k, 0.5 + (y - 0.5) / k);
+
 const union = (...shapes) => (x, y) => shapes.some((s) => s(x, y));
 
 /** Paints layers ([shape, [r, g, b, a]]) bottom to top, `ss`×`ss` samples per pixel. */
@@ -171,7 +174,7 @@ function trayIcon(state, size) {
 }
 
 function trayTemplate(state, size) {
-  return render(size, [[union(ring(0.5, 0.5, 0.44, 0.09), GLYPHS[state]), BLACK]]);
+  return render(size, [[union(ring(0.5, 0.5, 0.44, 0.09), scaled(GLYPHS[state], 0.86)), BLACK]]);
 }
 
 function appIcon(size) {

@@ -2,7 +2,7 @@
  * The error banner: what happened and what to try, in plain words. Shows, by priority, the lost
  * connection, the service's error (status.error), then the last failed command (dismissable).
  */
-import { el } from './dom.js';
+import { el, replaceChildren } from './dom.js';
 import { connectionLost, describeError, type ErrorView } from './errors.js';
 import type { AppState, Store } from './store.js';
 
@@ -30,7 +30,8 @@ export function mountBanner(root: HTMLElement, store: Store): void {
     const { view } = b;
     root.hidden = false;
     root.className = `banner ${view.severity}`;
-    root.replaceChildren(
+    replaceChildren(
+      root,
       el(
         'div',
         { class: 'banner-body' },
