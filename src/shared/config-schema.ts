@@ -129,26 +129,28 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
   if (rev) config.port = 8000; // the (r)evolution's own default (ORIGINAL.md)
 
   const has = (key: string): boolean => Object.hasOwn(raw, key);
-  /** Validates raw[key]; returns whether it is present and valid. Missing original keys get a notice. */
-  const read = (key: string, schema: JsonSchema, original: boolean, fallback: unknown): boolean => {
-    if (!has(key)) {
-      if (original) notices.push(`"${key}" is missing; using ${preview(fallback)}.`);
-      return false;
-    }
+  /** Validates raw[key] (a key new in this version); true if present and valid. */
+  const read = (key: string, schema: JsonSchema): boolean => {
+    if (!has(key)) return false;
     const found = validate(schema, raw[key], { path: key });
     issues.push(...found);
     return found.length === 0;
   };
+  /** The same for a key the original wrote: when missing, the user is told which default is used. */
+  const readOriginal = (key: string, schema: JsonSchema, fallback: unknown): boolean => {
+    if (!has(key)) notices.push(`"${key}" is missing; using ${preview(fallback)}.`);
+    return read(key, schema);
+  };
 
   readDevice(raw, rev, config, issues, notices);
 
-  if (read('channels', PROPS.channels, true, config.channels)) config.channels = [...(raw.channels as number[])].sort((a, b) => a - b);
-  if (read('sampling_rate', PROPS.sampling_rate, true, config.sampling_rate)) config.sampling_rate = raw.sampling_rate as ServerBitConfig['sampling_rate'];
-  if (read('port', PROPS.port, true, config.port)) config.port = raw.port as number;
+  if (readOriginal('channels', PROPS.channels, config.channels)) config.channels = [...(raw.channels as number[])].sort((a, b) => a - b);
+  if (readOriginal('sampling_rate', PROPS.sampling_rate, config.sampling_rate)) config.sampling_rate = raw.sampling_rate as ServerBitConfig['sampling_rate'];
+  if (readOriginal('port', PROPS.port, config.port)) config.port = raw.port as number;
 
   if (!rev) {
-    if (read('labels', PROPS.labels, true, config.labels)) config.labels = [...(raw.labels as string[])];
-  } else if (read('labels', REVOLUTION_LABELS, true, config.labels)) {
+    if (readOriginal('labels', PROPS.labels, config.labels)) config.labels = [...(raw.labels as string[])];
+  } else if (readOriginal('labels', REVOLUTION_LABELS, config.labels)) {
     const labels = raw.labels as string[];
     if (labels.length === 6) config.labels = [...FIXED_COLUMNS, ...labels];
     else if (labels.length === 11) config.labels = [...labels];
@@ -156,12 +158,12 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
   }
 
   if (!rev) {
-    if (read('host', PROPS.host, false, config.host)) config.host = raw.host as string;
-    if (read('batch_ms', PROPS.batch_ms, false, config.batch_ms)) config.batch_ms = raw.batch_ms as number;
+    if (read('host', PROPS.host)) config.host = raw.host as string;
+    if (read('batch_ms', PROPS.batch_ms)) config.batch_ms = raw.batch_ms as number;
   } else {
-    if (read('ip_address', IP_ADDRESS, true, config.host)) config.host = raw.ip_address === 'localhost' ? '127.0.0.1' : (raw.ip_address as string);
+    if (readOriginal('ip_address', IP_ADDRESS, config.host)) config.host = raw.ip_address === 'localhost' ? '127.0.0.1' : (raw.ip_address as string);
     const rateOk = !issues.some((i) => i.path === 'sampling_rate');
-    if (read('buffer_size', BUFFER_SIZE, true, samplesPerBatch(config.sampling_rate, config.batch_ms)) && rateOk) {
+    if (readOriginal('buffer_size', BUFFER_SIZE, samplesPerBatch(config.sampling_rate, config.batch_ms)) && rateOk) {
       const ms = bufferToBatchMs(raw.buffer_size as number, config.sampling_rate);
       config.batch_ms = clamp(ms, 1, 1000);
       if (config.batch_ms !== ms) {
@@ -176,9 +178,9 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
     }
   }
 
-  if (read('allowed_origins', PROPS.allowed_origins, false, null)) config.allowed_origins = [...(raw.allowed_origins as string[])];
-  if (read('token', PROPS.token, false, null)) config.token = raw.token as string;
-  if (read('stall_timeout_s', PROPS.stall_timeout_s, false, null)) config.stall_timeout_s = raw.stall_timeout_s as number;
+  if (read('allowed_origins', PROPS.allowed_origins)) config.allowed_origins = [...(raw.allowed_origins as string[])];
+  if (read('token', PROPS.token)) config.token = raw.token as string;
+  if (read('stall_timeout_s', PROPS.stall_timeout_s)) config.stall_timeout_s = raw.stall_timeout_s as number;
 
   if (issues.length === 0) issues.push(...validateConfig(config)); // cross-key rules, e.g. 6 labels that repeat "nSeq"
   return issues.length > 0 ? { ok: false, issues: issues.slice(0, 20), shape, notices } : { ok: true, config, shape, notices };

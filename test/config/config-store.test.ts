@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigStore, defaultConfigPath } from '../../src/main/config/config-store.js';
 import { DEFAULT_LABELS, defaultConfig, SIMULATOR_DEVICE } from '../../src/shared/config.js';
 import { ConfigError } from '../../src/shared/errors.js';
@@ -11,8 +11,11 @@ beforeEach(() => {
   dir = tempDir();
 });
 afterEach(() => {
+  vi.restoreAllMocks();
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+const errno = (code: string): Error => Object.assign(new Error(`${code}: simulated`), { code });
 
 const readJson = (p: string): Record<string, unknown> => JSON.parse(fs.readFileSync(p, 'utf8')) as Record<string, unknown>;
 
@@ -219,14 +222,48 @@ describe('invalid files are reported and never touched', () => {
     expect(error.message).toMatch(/ENOTDIR/);
     expect(snapshot(dir)).toEqual(before);
   });
+});
 
-  it.skipIf(process.getuid?.() === 0)('a file we may not read (chmod 000): CONFIG_UNREADABLE', () => {
+describe('failures of the file system', () => {
+  // Tests run as root, where chmod cannot make a file unreadable: simulate the errno instead.
+  it('EACCES on read: CONFIG_UNREADABLE with a permissions hint, nothing written', () => {
     const { store, file } = writeConfig(CLASSIC_EDITED);
-    fs.chmodSync(file, 0o000);
     const before = snapshot(dir);
+    const real = fs.readFileSync;
+    vi.spyOn(fs, 'readFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, o?: never) => {
+      if (p === file) throw errno('EACCES');
+      return real(p, o);
+    }) as typeof fs.readFileSync);
     const error = catchConfigError(() => store.load());
     expect(error.code).toBe('CONFIG_UNREADABLE');
-    expect(error.message).toMatch(/permission denied/);
+    expect(error.message).toBe(`Cannot read ${file}: permission denied (EACCES).`);
+    expect(error.hint).toMatch(/may read .* \(owner and permissions\)/);
+    expect(() => store.save({ ...defaultConfig(), token: 'x' })).toThrow(/permission denied/);
+    vi.restoreAllMocks();
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('a failed first-launch write: CONFIG_WRITE_FAILED naming the folder', () => {
+    vi.spyOn(fs, 'mkdirSync').mockImplementation(() => {
+      throw errno('EROFS');
+    });
+    const file = path.join(dir, 'ServerBIT', 'config.json');
+    const error = catchConfigError(() => ConfigStore.open({ path: file }).load());
+    expect(error.code).toBe('CONFIG_WRITE_FAILED');
+    expect(error.message).toBe(`Could not write ${file}: the disk is read-only (EROFS).`);
+    expect(error.hint).toContain(path.dirname(file));
+  });
+
+  it('a token that cannot be saved is used for this run and the notice says how to keep one', () => {
+    const { store } = writeConfig(CLASSIC_EDITED);
+    const before = snapshot(dir);
+    vi.spyOn(fs, 'mkdirSync').mockImplementation(() => {
+      throw errno('EROFS');
+    });
+    const { config, notices } = store.load();
+    expect(config.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(notices.join('\n')).toMatch(/Could not save a generated token .*read-only.*Add "token"/);
+    vi.restoreAllMocks();
     expect(snapshot(dir)).toEqual(before);
   });
 });
