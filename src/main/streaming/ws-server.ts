@@ -46,10 +46,16 @@ export interface StreamServerOptions {
   host?: string;
   /** TCP port, 0–65535 (the classic default is 9001); 0 picks a free port, reported by `listen()`. */
   port: number;
-  /** Origins browsers may connect from (syntax in origin.ts). Default `DEFAULT_ALLOWED_ORIGINS`. */
-  allowedOrigins?: readonly string[];
-  /** The 11 column names (ServerBitConfig.labels: nSeq, I1, I2, O1, O2, A1…A6). Default `DEFAULT_LABELS`. */
-  labels?: readonly string[];
+  /**
+   * Origins browsers may connect from (syntax in origin.ts). Default `DEFAULT_ALLOWED_ORIGINS`.
+   * A function is read at every upgrade, so a config change applies to the next connection.
+   */
+  allowedOrigins?: readonly string[] | (() => readonly string[]);
+  /**
+   * The 11 column names (ServerBitConfig.labels: nSeq, I1, I2, O1, O2, A1…A6). Default
+   * `DEFAULT_LABELS`. A function is read for every batch, so a config change applies at once.
+   */
+  labels?: readonly string[] | (() => readonly string[]);
   /** Where the samples come from. */
   hub: Hub;
   /**
@@ -167,8 +173,8 @@ export class StreamServer {
 
   private readonly host: string;
   private readonly port: number;
-  private readonly allowedOrigins: readonly string[];
-  private readonly labels: readonly string[];
+  private readonly allowedOrigins: () => readonly string[];
+  private readonly labels: () => readonly string[];
   private readonly hub: Hub;
   private readonly batchSize: number | ((rate: number) => number);
   private readonly highWaterBytes: number;
@@ -195,8 +201,10 @@ export class StreamServer {
     const o = options;
     this.host = o.host ?? '127.0.0.1';
     this.port = o.port;
-    this.allowedOrigins = [...(o.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS)];
-    this.labels = [...(o.labels ?? DEFAULT_LABELS)];
+    const origins = o.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS;
+    this.allowedOrigins = typeof origins === 'function' ? origins : () => origins;
+    const labels = o.labels ?? DEFAULT_LABELS;
+    this.labels = typeof labels === 'function' ? labels : () => labels;
     this.hub = o.hub;
     this.batchSize = o.batchSize ?? ((rate: number) => samplesPerBatch(rate, DEFAULT_BATCH_MS));
     this.highWaterBytes = o.highWaterBytes ?? 1024 * 1024;
@@ -348,7 +356,7 @@ export class StreamServer {
 
   /** Encodes once (string and UTF-8 bytes) and queues the same buffer for every compat client. */
   private broadcast(batch: SampleBatch): void {
-    const data = Buffer.from(encodeCompat(batch, this.labels), 'utf8');
+    const data = Buffer.from(encodeCompat(batch, this.labels()), 'utf8');
     this.stats.messages++;
     for (const c of this.compat) {
       if (c.ws.readyState !== WebSocket.OPEN) continue;
@@ -409,7 +417,7 @@ export class StreamServer {
     // Version-8 handshakes carried the origin in Sec-WebSocket-Origin (as ws itself checks).
     const raw = req.headers.origin ?? req.headers['sec-websocket-origin'];
     const origin = Array.isArray(raw) ? raw.join(', ') : raw;
-    if (!isOriginAllowed(origin, this.allowedOrigins)) {
+    if (!isOriginAllowed(origin, this.allowedOrigins())) {
       this.stats.rejectedOrigins++;
       log.debug('refused origin %s from %s', origin, req.socket.remoteAddress);
       refuse(socket, 403, `Origin ${origin} is not allowed: add it to "allowed_origins" in ~/ServerBIT/config.json`);
