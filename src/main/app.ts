@@ -4,16 +4,20 @@
  */
 import type { ServerBitConfig } from '../shared/config.js';
 import { samplesPerBatch } from '../shared/config.js';
+import type { ConfigStore } from './config/config-store.js';
 import { createDeviceOpener } from './device-opener.js';
 import { AcquisitionService, type DeviceOpener } from './service.js';
 import { Hub } from './streaming/hub.js';
+import { createV2Handler } from './streaming/v2-endpoint.js';
 import { StreamServer } from './streaming/ws-server.js';
 
 export interface ServerBitOptions {
   config: ServerBitConfig;
   openDevice?: DeviceOpener;
-  /** Extra hooks for the HTTP server (e.g. serving the UI) and the /v2 endpoint. */
+  /** Extra hooks for the HTTP server (e.g. serving the UI) and the /v2 endpoint (a `v2` given here replaces the built-in one). */
   configureServer?: (app: ServerBit) => Pick<ConstructorParameters<typeof StreamServer>[0], 'http' | 'v2'>;
+  /** Where /v2 `set_config` saves (atomically). Without it, changes last for this run only. */
+  configStore?: Pick<ConfigStore, 'save' | 'path'>;
 }
 
 export interface ServerBit {
@@ -32,15 +36,23 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
   const service = new AcquisitionService({ config: options.config, openDevice: options.openDevice ?? createDeviceOpener(), hub });
   const app = { service } as ServerBit;
   const extra = options.configureServer?.(app) ?? {};
+  // The UI this server serves is trusted by /v2 (no token): only these exact origins, known once listening.
+  const ownOrigins = (): string[] => {
+    const port = app.server?.address?.port;
+    return port === undefined ? [] : [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+  };
+  const v2 = extra.v2 ?? createV2Handler(app, { ...(options.configStore ? { configStore: options.configStore } : {}), ownOrigins });
   const server = new StreamServer({
     host: options.config.host,
     port: options.config.port,
-    allowedOrigins: options.config.allowed_origins,
-    labels: options.config.labels,
+    // Read live, so /v2 set_config changes apply without a restart (host and port need one).
+    allowedOrigins: () => service.currentConfig.allowed_origins,
+    labels: () => service.currentConfig.labels,
     hub,
     batchSize: () => samplesPerBatch(service.currentConfig.sampling_rate, service.currentConfig.batch_ms),
     onClientCount: (n: number) => service.setClientCount(n),
     ...extra,
+    v2,
   });
   let closed: Promise<void> | undefined;
   Object.assign(app, {

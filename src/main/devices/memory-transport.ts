@@ -77,7 +77,10 @@ export class MemoryTransport implements Transport {
 
   write(bytes: Uint8Array): Promise<void> {
     if (!this.isOpen) {
-      return Promise.reject(new DeviceError('DEVICE_DISCONNECTED', `Cannot write to ${this.path}: it is not open`));
+      // Same codes as the serial and TCP transports: the link's error if it was lost, else a
+      // lifecycle mistake (not opened yet, or closed by this end).
+      const lost = this.pendingClose?.error;
+      return Promise.reject(lost ?? new DeviceError('DEVICE_BAD_STATE', `Cannot write to ${this.path}: it is not open`));
     }
     // Copy: the caller may reuse its buffer once write() resolves, and the peer sees it later.
     this.peer.receive(bytes.slice());
@@ -155,6 +158,9 @@ export class MemoryTransport implements Transport {
     }
   }
 }
+
+/** Either end of a memory pair: a Transport plus `fail()`. */
+export type MemoryEndpoint = MemoryTransport;
 
 /**
  * Two connected ends. Convention: the first goes to the driver, the second to the emulator.

@@ -5,6 +5,11 @@
  *
  * Each open() makes a fresh SerialPort, so a transport can be reopened after a link loss and
  * every session reports its end through onClose exactly once.
+ *
+ * Keep writes small (BITalino commands are single bytes, PROTOCOL.md §3): in serialport 13 a
+ * write that fills the OS buffer waits for "writable", and that wait is lost if the same port
+ * then waits for "readable" (bindings-cpp's Poller arms only the newest event); it resumes only
+ * when bytes arrive.
  */
 import { SerialPort } from 'serialport';
 import type { SerialPortMock, SerialPortOpenOptions } from 'serialport';
@@ -89,16 +94,13 @@ export class SerialTransport implements Transport {
   async close(): Promise<void> {
     if (this.opening) await this.opening.catch(() => undefined);
     const s = this.session;
-    if (!s || s.done) return;
-    s.requested = true;
-    s.closing ??= new Promise<void>((resolve) => {
-      s.port.close(() => {
-        // 'close' has normally been emitted already; this covers a binding whose close failed.
-        this.finish(s, undefined);
-        resolve();
-      });
-    });
-    return s.closing;
+    if (!s) return;
+    if (!s.done) s.requested = true;
+    // After a link loss this still waits for the port to be released, so a caller that reopens
+    // right after close() does not find its own fd (and lock) still held.
+    await this.release(s);
+    // 'close' has normally been emitted by now; this covers a binding whose close failed.
+    this.finish(s, undefined);
   }
 
   onData(listener: (chunk: Uint8Array) => void): void {
@@ -109,7 +111,9 @@ export class SerialTransport implements Transport {
     this.closeListener = listener;
   }
 
-  private openPort(): Promise<void> {
+  private async openPort(): Promise<void> {
+    // A session lost a moment ago may still hold the fd and its lock: let it go first.
+    if (this.session) await this.release(this.session);
     // SerialPort's constructor spreads our options over its default binding
     // (serialport/dist/serialport.js), so a `binding` given here wins. Typed loosely because
     // SerialPortOpenOptions omits `binding` from its public shape.
@@ -134,7 +138,7 @@ export class SerialTransport implements Transport {
     port.on('error', (err: Error) => {
       if (session.done || !port.isOpen) return;
       this.finish(session, disconnected(this.path, err));
-      port.close(() => undefined);
+      void this.release(session);
     });
     // serialport emits 'close' with a DisconnectedError when a read or write fails (unplugged,
     // pty master gone), and with null after our own close().
@@ -145,10 +149,10 @@ export class SerialTransport implements Transport {
     port.on('end', () => {
       if (session.done || session.requested) return;
       this.finish(session, disconnected(this.path, undefined));
-      if (port.isOpen) port.close(() => undefined);
+      void this.release(session);
     });
 
-    return new Promise((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       port.open((err) => {
         if (err) {
           reject(openFailed(this.path, err, this.options.platform));
@@ -173,13 +177,30 @@ export class SerialTransport implements Transport {
         if (session.done || session.requested || !session.port.isOpen) return;
         if (err) {
           this.finish(session, disconnected(this.path, err));
-          session.port.close(() => undefined); // also ends serialport's 0-byte read loop
+          void this.release(session); // closing the fd also ends serialport's 0-byte read loop
           return;
         }
         session.probe = setTimeout(check, every).unref();
       });
     };
     session.probe = setTimeout(check, every).unref();
+  }
+
+  /** Closes the session's port once; resolves when the fd is closed (never rejects). */
+  private release(session: Session): Promise<void> {
+    session.closing ??= new Promise<void>((resolve) => {
+      const port = session.port;
+      if (port.closing) {
+        // serialport is already closing it after a failed read or write.
+        port.once('close', () => resolve());
+        port.once('error', () => resolve());
+      } else if (port.isOpen) {
+        port.close(() => resolve());
+      } else {
+        resolve();
+      }
+    });
+    return session.closing;
   }
 
   private finish(session: Session, error: DeviceError | undefined): void {

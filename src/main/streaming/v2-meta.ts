@@ -27,6 +27,12 @@ export function knownColumnNames(labels: readonly string[]): Set<string> {
   return new Set([...columnNames('revolution', labels, all), ...columnNames('legacy', labels, all)]);
 }
 
+/** The analog subset of knownColumnNames: what format "converted" can carry. */
+export function analogColumnNames(labels: readonly string[]): Set<string> {
+  const all = [1, 2, 3, 4, 5, 6];
+  return new Set([...columnNames('revolution', labels, all).slice(5), ...columnNames('legacy', labels, all).slice(5)]);
+}
+
 function columnNames(board: Board, labels: readonly string[], channels: readonly number[]): string[] {
   const used = new Set<string>();
   const unique = (name: string): string => {

@@ -1,0 +1,100 @@
+/**
+ * Wires a WebSocket accepted on `/v2` (StreamServer's `v2` hook; the Origin allow-list has
+ * already been applied) to a /v2 session (v2-session.ts).
+ *
+ * Query string: `?batch=10&columns=nSeq,A1,A2&format=raw|converted|both&token=…`.
+ *
+ * Trust (commands without a token) is given only to the UI this server serves itself: a
+ * handshake whose Origin is exactly one of `ownOrigins()` (http://127.0.0.1:<port>,
+ * http://localhost:<port>) AND that comes from this computer. Browsers cannot forge Origin, so
+ * no other web page gets it; the loopback check stops a non-browser client on the network from
+ * claiming our origin when the user has opened `host` to the network. Everyone else needs the
+ * token (docs/protocol.md "Threat model").
+ *
+ * Bounds: a client over `HIGH_WATER_BYTES` unsent has its data dropped and reported as a gap
+ * (the session does that); one over `HARD_LIMIT_BYTES` (it stopped reading while still sending
+ * commands) is closed with 1013.
+ */
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type RawData } from 'ws';
+import type { ServerMessage, Subscription } from '../../shared/v2.js';
+import type { ServerBit } from '../app.js';
+import type { ConfigStore } from '../config/config-store.js';
+import { createLogger } from './log.js';
+import { createV2Session } from './v2-session.js';
+
+const log = createLogger('serverbit:v2');
+
+/** Unsent bytes above which data messages are dropped (and reported as a gap). */
+export const HIGH_WATER_BYTES = 1024 * 1024;
+/** Unsent bytes above which the client is closed: replies and events alone should never get here. */
+export const HARD_LIMIT_BYTES = 16 * 1024 * 1024;
+
+export interface V2HandlerOptions {
+  /** Where set_config saves; without it, changes last for this run only. */
+  configStore?: Pick<ConfigStore, 'save' | 'path'>;
+  /** The origins of the UI this server serves (http://127.0.0.1:<port>, http://localhost:<port>). */
+  ownOrigins: () => string[];
+  /** How long data waits for a first subscribe message, ms (tests shorten it). Default: the session's. */
+  settleMs?: number;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** Subscription options from the query string, as typed values the session validates. */
+export function subscriptionFromQuery(q: URLSearchParams): Partial<Subscription> {
+  const out: Record<string, unknown> = {};
+  const batch = q.get('batch');
+  // Only plain digits become a number: "1e3", "0x10" or "" stay strings and fail validation visibly.
+  if (batch !== null) out.batch = /^\d{1,7}$/.test(batch) ? Number(batch) : batch;
+  const columns = q.get('columns');
+  if (columns !== null) out.columns = columns === 'all' ? 'all' : columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const format = q.get('format');
+  if (format !== null) out.format = format;
+  return out as Partial<Subscription>;
+}
+
+export function createV2Handler(app: ServerBit, opts: V2HandlerOptions): (ws: WebSocket, req: IncomingMessage, url: URL) => void {
+  return (ws, req, url) => {
+    const origin = headerValue(req.headers.origin ?? req.headers['sec-websocket-origin']);
+    const own = opts.ownOrigins().map((o) => o.toLowerCase());
+    const trusted = origin !== undefined && own.includes(origin.trim().toLowerCase()) && isLoopback(req.socket.remoteAddress);
+
+    const deliver = (text: string): boolean => {
+      if (ws.readyState !== WebSocket.OPEN) return false;
+      if (ws.bufferedAmount > HARD_LIMIT_BYTES) {
+        log.debug('v2 client %s: %d bytes unsent, closing', req.socket.remoteAddress, ws.bufferedAmount);
+        ws.close(1013, 'too slow: stopped reading');
+        return false;
+      }
+      ws.send(text);
+      return true;
+    };
+
+    const token = url.searchParams.get('token') ?? undefined;
+    const session = createV2Session({
+      app,
+      trusted,
+      ...(token !== undefined ? { token } : {}),
+      subscription: subscriptionFromQuery(url.searchParams),
+      ...(opts.configStore ? { configStore: opts.configStore } : {}),
+      ...(opts.settleMs !== undefined ? { settleMs: opts.settleMs } : {}),
+      send: (msg: ServerMessage) => deliver(JSON.stringify(msg)),
+      sendText: deliver,
+      isBackedUp: () => ws.bufferedAmount > HIGH_WATER_BYTES,
+    });
+    log.debug('v2 client %s (origin %s): %s', req.socket.remoteAddress, origin, trusted ? 'trusted' : 'token needed for commands');
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      // Text frames arrive as UTF-8 bytes (ws has checked the encoding); binary frames are refused by the session.
+      session.receive(isBinary ? data : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+    });
+    ws.once('close', () => session.close());
+  };
+}
