@@ -2,6 +2,7 @@
  * Composition root shared by the headless CLI and the Electron main process: one acquisition
  * service and one WebSocket/HTTP server on the same hub. Nothing here imports electron.
  */
+import { fileURLToPath } from 'node:url';
 import type { ServerBitConfig } from '../shared/config.js';
 import { samplesPerBatch } from '../shared/config.js';
 import type { ConfigStore } from './config/config-store.js';
@@ -9,7 +10,11 @@ import { createDeviceOpener } from './device-opener.js';
 import { AcquisitionService, type DeviceOpener } from './service.js';
 import { Hub } from './streaming/hub.js';
 import { createV2Handler } from './streaming/v2-endpoint.js';
+import { createStaticHandler } from './streaming/static-ui.js';
 import { StreamServer } from './streaming/ws-server.js';
+
+/** The built renderer (dist/renderer), next to this module's folder in dist/ and in the packaged app. */
+export const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 
 export interface ServerBitOptions {
   config: ServerBitConfig;
@@ -41,6 +46,8 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     const port = app.server?.address?.port;
     return port === undefined ? [] : [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
   };
+  // The status page at http://<host>:<port>/ is the same UI as the desktop window.
+  const http = extra.http ?? createStaticHandler(RENDERER_DIR);
   const v2 = extra.v2 ?? createV2Handler(app, { ...(options.configStore ? { configStore: options.configStore } : {}), ownOrigins });
   const server = new StreamServer({
     host: options.config.host,
@@ -52,6 +59,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     batchSize: () => samplesPerBatch(service.currentConfig.sampling_rate, service.currentConfig.batch_ms),
     onClientCount: (n: number) => service.setClientCount(n),
     ...extra,
+    http,
     v2,
   });
   let closed: Promise<void> | undefined;

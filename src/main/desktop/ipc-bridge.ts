@@ -1,0 +1,127 @@
+/**
+ * The window's end of the /v2 protocol: one /v2 session per window (trusted: the app's own UI
+ * needs no token), fed with the messages that pass ipc-guard.ts, its output pushed back to that
+ * window. Transport-free so it is tested under Node; src/main/electron/ipc.ts connects it to
+ * ipcMain and webContents.
+ *
+ * Lifecycle: the glue opens a session when a page of ours has loaded in the window
+ * (`did-finish-load`: the renderer has registered its listener by then, so it receives `hello`)
+ * and closes it when the page goes away (reload, crash, window destroyed). A reload therefore
+ * starts a fresh session, like a WebSocket reconnect.
+ */
+import type { ServerMessage } from '../../shared/v2.js';
+import { checkRendererMessage, isAppFrameUrl } from './ipc-guard.js';
+import type { AppProblem } from './tray-model.js';
+
+/** What the bridge needs of a /v2 session (src/main/streaming/v2-session.ts). */
+export interface V2SessionLike {
+  /** One client message as JSON text, exactly as a WebSocket client would send it. */
+  receive(raw: string): void;
+  close(): void;
+}
+
+/** Makes a session whose output goes to `send` (the glue passes `trusted: true`). */
+export type SessionFactory = (send: (message: ServerMessage) => void) => V2SessionLike;
+
+/** A window's page, as the bridge sees it. */
+export interface BridgeTarget {
+  /** webContents.id */
+  id: number;
+  send(message: ServerMessage): void;
+}
+
+/** Where an IPC message came from (from the IpcMainEvent). */
+export interface IpcSender {
+  /** event.sender.id */
+  targetId: number;
+  /** event.senderFrame?.url (undefined when the frame is gone). */
+  frameUrl: unknown;
+  /** event.senderFrame === event.sender.mainFrame */
+  isMainFrame: boolean;
+}
+
+export type ReceiveResult = 'forwarded' | 'untrusted-sender' | 'no-session' | 'malformed';
+
+export interface IpcBridgeOptions {
+  createSession: SessionFactory;
+  /** file:// URL of dist/renderer/, from paths.ts. */
+  rendererUrlPrefix: string;
+  /** Compare frame URLs case-insensitively (Windows). */
+  caseInsensitive?: boolean;
+  /** A problem of the app (invalid config file, port in use) to show in the window's status banner. */
+  problem?: () => AppProblem | undefined;
+  log?: { debug(format: string, ...args: unknown[]): void; warn(format: string, ...args: unknown[]): void };
+}
+
+/**
+ * Adds the app's problem to status messages that carry no error of their own, so the renderer's
+ * banner shows "the config file is invalid" while the simulator streams.
+ */
+export function withProblem(message: ServerMessage, problem: AppProblem | undefined): ServerMessage {
+  if (!problem || message.type !== 'status' || message.error) return message;
+  return { ...message, error: { ...problem } };
+}
+
+export class IpcBridge {
+  private readonly sessions = new Map<number, { target: BridgeTarget; session: V2SessionLike }>();
+
+  constructor(private readonly options: IpcBridgeOptions) {}
+
+  /** Starts a fresh session for the page now in `target` (closing a previous one). */
+  open(target: BridgeTarget): void {
+    this.close(target.id);
+    const entry = { target, session: undefined as unknown as V2SessionLike };
+    this.sessions.set(target.id, entry);
+    const send = (message: ServerMessage) => {
+      // A late message from a session already replaced or closed goes nowhere.
+      if (this.sessions.get(target.id) !== entry) return;
+      target.send(withProblem(message, this.options.problem?.()));
+    };
+    entry.session = this.options.createSession(send);
+  }
+
+  close(targetId: number): void {
+    const entry = this.sessions.get(targetId);
+    if (!entry) return;
+    this.sessions.delete(targetId);
+    try {
+      entry.session.close();
+    } catch (error) {
+      this.options.log?.warn('closing the /v2 session of window %d failed: %O', targetId, error);
+    }
+  }
+
+  closeAll(): void {
+    for (const id of [...this.sessions.keys()]) this.close(id);
+  }
+
+  get openCount(): number {
+    return this.sessions.size;
+  }
+
+  /** One message on IPC_SEND. Untrusted senders are dropped without an answer. */
+  receive(sender: IpcSender, payload: unknown): ReceiveResult {
+    const entry = this.sessions.get(sender.targetId);
+    if (!sender.isMainFrame || !isAppFrameUrl(sender.frameUrl, this.options.rendererUrlPrefix, { caseInsensitive: this.options.caseInsensitive })) {
+      this.options.log?.warn('dropped an IPC message from a frame that is not the app window (%s)', typeof sender.frameUrl === 'string' ? sender.frameUrl.slice(0, 200) : 'no frame');
+      return 'untrusted-sender';
+    }
+    if (!entry) {
+      this.options.log?.debug('IPC message from window %d before its page finished loading; dropped', sender.targetId);
+      return 'no-session';
+    }
+    const check = checkRendererMessage(payload);
+    if (!check.ok) {
+      const id = (payload as { id?: unknown } | null)?.id;
+      entry.target.send({
+        type: 'reply',
+        id: typeof id === 'string' || typeof id === 'number' ? id : null,
+        ok: false,
+        error: { code: 'BAD_MESSAGE', message: `Not sent: ${check.reason}.`, hint: 'Send {"type": "subscribe", …} or {"type": "command", "id": …, "command": …}.' },
+      });
+      return 'malformed';
+    }
+    entry.session.receive(check.raw);
+    return 'forwarded';
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The renderer's entry point, for both hosts: in the Electron window the preload provides
+ * `window.serverbit` (IPC); in a browser the page talks to the service that served it over a
+ * WebSocket to /v2 on the same origin. Everything else is the same code.
+ */
+import type { ServerBitChannel } from '../shared/api.js';
+import type { ServerMessage } from '../shared/v2.js';
+import { CommandClient, toWireError } from './commands.js';
+import { mountConfigView } from './config-view.js';
+import { byId } from './dom.js';
+import { electronChannel } from './electron-channel.js';
+import { describeError } from './errors.js';
+import { mountBanner } from './banner-view.js';
+import { mountPickerView } from './picker-view.js';
+import { mountPlotView } from './plot-view.js';
+import { RateMeter } from './rate-meter.js';
+import { mountStatusView } from './status-view.js';
+import { Store } from './store.js';
+import { mountTabs } from './tabs.js';
+import { WebSocketChannel, v2UrlFor } from './ws-channel.js';
+
+function openChannel(): ServerBitChannel {
+  if (window.serverbit) return electronChannel(window.serverbit);
+  return new WebSocketChannel({ url: v2UrlFor(location, 'format=both') });
+}
+
+const channel = openChannel();
+const store = new Store({
+  connection: channel.onConnection ? 'connecting' : 'open',
+  host: channel.host,
+  address: channel.host === 'browser' ? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/` : undefined,
+  hello: undefined,
+  meta: undefined,
+  status: undefined,
+  config: undefined,
+  samplesPerSecond: 0,
+  commandError: undefined,
+});
+const commands = new CommandClient(channel);
+const onCommandError = (action: string, e: unknown) => store.set({ commandError: describeError(toWireError(e), { action }) });
+commands.onOrphanError = (e) => store.set({ commandError: describeError(e) });
+
+mountBanner(byId('banner'), store);
+mountStatusView(byId('status'), { store, commands, onCommandError });
+const plotView = mountPlotView(byId('panel-live'));
+const configView = mountConfigView(byId('panel-settings'), { store, commands });
+let pickerLoaded = false;
+const tabs = mountTabs(byId('tabs'), (tab) => {
+  plotView.plot.setOnScreen(tab === 'live');
+  if (tab === 'devices' && !pickerLoaded && store.state.connection === 'open') {
+    pickerLoaded = true;
+    void picker.refresh();
+  }
+});
+const picker = mountPickerView(byId('panel-devices'), {
+  store,
+  commands,
+  onUse: (address) => {
+    configView.useDevice(address);
+    tabs.select('settings');
+  },
+});
+
+const meter = new RateMeter(3000);
+/** Device time just after a message's last sample, ms (NaN before the first meta). */
+const deviceEnd = (time: number, count: number): number => {
+  const rate = store.state.meta?.['sampling rate'];
+  return rate ? time + (count * 1000) / rate : NaN;
+};
+let helloSeen = false;
+
+channel.onMessage((m: ServerMessage) => {
+  switch (m.type) {
+    case 'data':
+      plotView.plot.append(m.index, m.raw, m.converted);
+      meter.add(m.count, performance.now(), deviceEnd(m.time, m.count));
+      break;
+    case 'status':
+      store.set({ status: m });
+      break;
+    case 'meta':
+      // A new stream (rate or channels changed): measure it afresh rather than averaging both.
+      if (store.state.meta?.['sampling rate'] !== m['sampling rate']) meter.reset();
+      store.set({ meta: m });
+      plotView.setMeta(m);
+      break;
+    case 'hello':
+      // A hello also acknowledges a subscribe message: only the first one per connection starts over.
+      if (!helloSeen) {
+        helloSeen = true;
+        meter.reset();
+        if (m.control) void configView.reload();
+      }
+      store.set({ hello: m });
+      break;
+    case 'gap':
+    case 'reply':
+      break;
+  }
+});
+
+channel.onConnection?.((state) => {
+  store.set({ connection: state });
+  if (state !== 'open') {
+    helloSeen = false;
+    meter.reset();
+  }
+});
+
+// The WebSocket asks for both formats in its URL; over IPC the first message does.
+if (channel.host === 'electron') channel.send({ type: 'subscribe', format: 'both' });
+
+setInterval(() => store.set({ samplesPerSecond: meter.rate(performance.now()) }), 500);
+
+window.addEventListener('pagehide', () => {
+  plotView.plot.destroy();
+  if (channel instanceof WebSocketChannel) channel.close();
+});
+
+/** Read-only numbers for tests and benchmarks (test/e2e/plot-perf.ts). */
+(window as unknown as { __serverbitDebug: unknown }).__serverbitDebug = {
+  plot: plotView.plot.stats,
+  state: () => store.state,
+};
