@@ -6,7 +6,6 @@
  * Everything returned has an idempotent close(); call it in afterEach/afterAll.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,9 +19,12 @@ import { defaultConfig, type ServerBitConfig } from '../../src/shared/config.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const RENDERER_DIR = path.join(ROOT, 'dist/renderer');
-export const SCREENSHOTS = path.join(ROOT, 'docs/screenshots');
+/**
+ * Where the end-to-end tests put their screenshots: test-results/screenshots (ignored by git),
+ * or docs/screenshots, the README's pictures, when run with UPDATE_SCREENSHOTS=1.
+ */
+export const SCREENSHOTS = path.join(ROOT, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
 
 /** The flags from DEVELOPERS.md: no sandbox (containers), no GPU, nothing phoning home. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

@@ -1,7 +1,7 @@
 /**
  * The browser-hosted renderer end to end: the real service (simulator, or an emulated BITalino
  * on a real pty) serves dist/renderer and /v2; Debian's Chromium loads the page. Screenshots go
- * to docs/screenshots/.
+ * to test-results/screenshots/ (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BitalinoEmulator } from '../../src/main/devices/emulator.js';
 import { SerialTransport } from '../../src/main/devices/serial-transport.js';
 import { ptyPair } from '../helpers/pty.js';
-import { SCREENSHOTS, buildRenderer, hasChromium, launchBrowser, plotStats, startService, tracePixels, type Browser, type Service } from './harness.js';
+import { SCREENSHOTS, buildRenderer, launchBrowser, plotStats, startService, tracePixels, type Browser, type Service } from './harness.js';
 
 const tid = (id: string) => `[data-testid="${id}"]`;
 
@@ -45,7 +45,7 @@ async function problems(page: Page, consoleErrors: string[]): Promise<string[]> 
   return [...csp.map((v) => `CSP: ${v}`), ...consoleErrors];
 }
 
-describe.skipIf(!hasChromium)('renderer in Chromium against the real service', { timeout: 60_000 }, () => {
+describe('renderer in Chromium against the real service', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     buildRenderer();
     browser = await launchBrowser();
