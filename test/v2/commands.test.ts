@@ -6,19 +6,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigStore } from '../../src/main/config/config-store.js';
 import type { ReplyMessage, StateResult, TestDeviceResult } from '../../src/shared/v2.js';
-import { TOKEN, V2Client, allClients, checkContiguous, emulatorOpener, expectContiguous, sleep, startServerBit, type Cleanup } from './helpers.js';
+import { TOKEN, V2Client, checkContiguous, cleanupAfterEach, emulatorOpener, expectContiguous, sleep, startServerBit } from './helpers.js';
 
-const cleanups: Cleanup[] = [];
-afterEach(async () => {
-  for (const c of allClients.splice(0)) {
-    c.close();
-    expect(c.invalid, 'every server message matches its schema').toEqual([]);
-  }
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -3,6 +3,7 @@
  * a ws client that checks EVERY message it receives against its schema (plus what the schema
  * cannot say: each data column holds exactly `count` values).
  */
+import { afterEach, expect } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import { createServerBit, type ServerBit, type ServerBitOptions } from '../../src/main/app.js';
 import { createSimulator } from '../../src/main/devices/simulator.js';
@@ -52,8 +53,25 @@ export async function startServerBit(cleanups: Cleanup[], config: Partial<Server
   return { app, port, v2: `ws://127.0.0.1:${port}/v2`, compat: `ws://127.0.0.1:${port}/` };
 }
 
-/** Every client made by V2Client.open; the test file checks `invalid` after each test. */
+/** Every client made by V2Client.open; `cleanupAfterEach` checks `invalid` after each test. */
 export const allClients: V2Client[] = [];
+
+/**
+ * Registers the test file's afterEach: closes every client V2Client.open made, failing the test
+ * if one got a message that does not match its schema, then runs the returned list of clean-ups
+ * (where startServerBit registers its app) newest first.
+ */
+export function cleanupAfterEach(): Cleanup[] {
+  const cleanups: Cleanup[] = [];
+  afterEach(async () => {
+    for (const c of allClients.splice(0)) {
+      c.close();
+      expect(c.invalid, 'every server message matches its schema').toEqual([]);
+    }
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return cleanups;
+}
 
 export class V2Client {
   readonly messages: ServerMessage[] = [];

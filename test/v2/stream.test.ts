@@ -2,19 +2,12 @@
  * /v2 streaming against a real service (simulator at 1000 Hz, real time) and real ws clients.
  * Every message a client receives is checked against its schema (helpers.ts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { convert, type SensorName } from '../../src/shared/sensors.js';
 import type { DataMessage, HelloMessage, MetaMessage, ReplyMessage, StatusMessage } from '../../src/shared/v2.js';
-import { V2Client, allClients, checkContiguous, expectContiguous, sleep, startServerBit, type Cleanup } from './helpers.js';
+import { V2Client, checkContiguous, cleanupAfterEach, expectContiguous, sleep, startServerBit } from './helpers.js';
 
-const cleanups: Cleanup[] = [];
-afterEach(async () => {
-  for (const c of allClients.splice(0)) {
-    c.close();
-    expect(c.invalid, 'every server message matches its schema').toEqual([]);
-  }
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 describe('/v2 stream', () => {
   it('greets with hello, meta and status, then streams data whose indices and device time line up', async () => {

@@ -1,0 +1,60 @@
+/**
+ * The device picker's "Test" (the /v2 `test_device` command): can ServerBIT open this device and
+ * read its version, and if not, what should the user check.
+ */
+import { SIMULATOR_DEVICE } from '../../shared/config.js';
+import { DeviceError, ServerBitError } from '../../shared/errors.js';
+import type { TestDeviceResult } from '../../shared/v2.js';
+import { createDeviceOpener } from '../device-opener.js';
+import { Bitalino } from '../devices/bitalino.js';
+import type { AcquisitionService, OpenedDevice } from '../service.js';
+
+/** Plain-language checks for a failed connection test, most likely first. */
+function troubleshooting(code: string, device: string): string[] {
+  const common = [
+    'Is the BITalino switched on (its LED blinks) and charged?',
+    'Is it paired with this computer (PIN 1234) and within a few metres?',
+    `Is "${device}" the right address? On Windows use the outgoing COM port of the pairing; on macOS the /dev/cu.BITalino-… port; on Linux the /dev/rfcomm… bound to its MAC.`,
+    'Is the port the one for this BITalino? Another paired device can have a similar name.',
+    'Is another program using it (OpenSignals, another ServerBIT, a serial monitor)? A BITalino talks to one program at a time.',
+  ];
+  switch (code) {
+    case 'DEVICE_BAD_ARGUMENT':
+      return ['Check the address: use "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0, /dev/cu.BITalino-15-26-DevB) or host:port (192.168.4.1:8001).'];
+    case 'DEVICE_NOT_FOUND':
+      return ['Pair the BITalino with this computer first (PIN 1234); the OS then creates a serial port for it.', 'Or choose its serial port from the list instead of its MAC address.', ...common.slice(0, 1)];
+    case 'DEVICE_OPEN_FAILED':
+      return ['Pick the port from the list of ports (list_ports) to rule out a typo.', common[4], common[1], 'On Linux, check that your user may open serial ports (the "dialout" group).'];
+    default:
+      return common;
+  }
+}
+
+/**
+ * Opens `device` with a fresh driver, reads its version and closes it.
+ * The simulator gets a new simulated device, never the running one. The device ServerBIT is
+ * streaming from right now is not opened twice (a serial port admits one program): its details
+ * are returned as they are.
+ */
+export async function testDevice(service: AcquisitionService, device: string): Promise<TestDeviceResult> {
+  const st = service.status;
+  if (device !== SIMULATOR_DEVICE && st.device && st.device.id === device && (st.state === 'streaming' || st.state === 'stalled')) {
+    return { ok: true, firmware: st.device.firmware, board: st.device.board };
+  }
+  let opened: OpenedDevice | undefined;
+  let driver: Bitalino | undefined;
+  try {
+    opened = await createDeviceOpener()(device);
+    driver = new Bitalino(opened.transport, { id: device, versionTimeoutMs: 3000 });
+    const info = await driver.connect();
+    return { ok: true, firmware: info.firmware, board: info.board };
+  } catch (e) {
+    const err = e instanceof ServerBitError ? e : new DeviceError('DEVICE_OPEN_FAILED', `Could not open ${device}: ${e instanceof Error ? e.message : String(e)}`);
+    const error = { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+    return { ok: false, error, steps: [...(err.hint ? [err.hint] : []), ...troubleshooting(err.code, device)] };
+  } finally {
+    if (driver) await driver.close();
+    else await opened?.transport.close().catch(() => undefined);
+    await opened?.dispose?.().catch(() => undefined);
+  }
+}
