@@ -20,6 +20,7 @@ import type { ServerBitConfig } from '../shared/config.js';
 import { DeviceError, ServerBitError } from '../shared/errors.js';
 import { Bitalino } from './devices/bitalino.js';
 import type { DeviceStatePacket } from './devices/codec.js';
+import type { DecoderStats } from './devices/frame-decoder.js';
 import type { Transport } from './devices/transport.js';
 import { Hub } from './streaming/hub.js';
 
@@ -88,6 +89,8 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
   private lastByteAt = 0;
   private watchdog: NodeJS.Timeout | undefined;
   private linkLost: ((e: DeviceError) => void) | undefined;
+  /** The decoder whose CRC errors were last added to `counters.crcErrors`, and how many. */
+  private crcSeen: { stats: DecoderStats; count: number } | undefined;
 
   constructor(options: ServiceOptions) {
     super();
@@ -135,6 +138,7 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
     this.run = run;
     this.session = undefined;
     this.counters = { ...this.counters, frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0 };
+    this.crcSeen = undefined;
     let firstAttempt!: () => void;
     const attempted = new Promise<void>((r) => (firstAttempt = r));
     this.loopDone = this.loop(run, firstAttempt);
@@ -243,7 +247,12 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
       }
       await this.closeDevice();
       if (run.cancelled) break;
+      const previous = this.lastError;
       this.lastError = error && { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+      // Already "reconnecting" after a failed retry: setState() alone would publish nothing, and
+      // clients would keep seeing the first error (link lost) instead of the current one (the port
+      // is missing, with its hint).
+      if (this.state === 'reconnecting' && (previous?.code !== this.lastError?.code || previous?.message !== this.lastError?.message)) this.publishStatus();
       // A setting the device can never accept will not fix itself by retrying.
       if (error?.code === 'DEVICE_BAD_ARGUMENT') {
         this.setState('error');
@@ -273,8 +282,14 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
     const lost = new Promise<DeviceError | undefined>((r) => (lostResolve = r));
     this.linkLost = (e) => lostResolve(e);
     device.setListener({
-      samples: (b) => this.onSamples(b),
-      gap: (g) => this.onGap(g),
+      samples: (b) => {
+        this.countCrcErrors(device);
+        this.onSamples(b);
+      },
+      gap: (g) => {
+        this.countCrcErrors(device);
+        this.onGap(g);
+      },
       activity: () => (this.lastByteAt = this.now()),
       close: (err) => lostResolve(err ?? new DeviceError('DEVICE_DISCONNECTED', `the link to ${device.transport.path} closed`, 'ServerBIT reconnects by itself.')),
     });
@@ -342,8 +357,20 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
     if (this.session) this.session.nextIndex = Math.max(this.session.nextIndex, g.to);
     this.counters.gaps++;
     this.counters.lostSamples += g.to - g.from;
-    if (g.reason === 'crc_error') this.counters.crcErrors++;
     this.hub.publishGap(g);
+  }
+
+  /**
+   * crcErrors counts every resync of the decoder, not only those that cost samples: garbage
+   * between two frames is skipped without a gap, and counting gaps alone hid it from the status.
+   * Each start() (and each reconnect) gets a new decoder; its count is added from zero.
+   */
+  private countCrcErrors(device: Bitalino): void {
+    const stats = device.stats;
+    if (!stats) return;
+    const before = this.crcSeen?.stats === stats ? this.crcSeen.count : 0;
+    this.counters.crcErrors += stats.crcErrors - before;
+    this.crcSeen = { stats, count: stats.crcErrors };
   }
 
   private startWatchdog(device: Bitalino): void {

@@ -36,6 +36,13 @@ export interface LoadResult {
 
 /** A config file is a few hundred bytes; anything past this is not one, and we will not slurp it. */
 const MAX_FILE_BYTES = 1024 * 1024;
+/**
+ * conf's atomic writer (atomically) writes `<file>.tmp-<10 digits><6 hex>` and renames it over the
+ * file; a process killed between the two leaves the temp file behind. Ours, so after each write we
+ * remove those older than this (a younger one may belong to a save in progress in another process).
+ */
+const STALE_TEMP_MS = 60_000;
+const TEMP_SUFFIX = /^\.tmp-\d{10}[0-9a-f]{6}$/;
 
 export function defaultConfigPath(): string {
   return path.join(os.homedir(), 'ServerBIT', 'config.json');
@@ -188,6 +195,29 @@ export class ConfigStore {
         `Check that you can write to ${path.dirname(this.#path)} (permissions, free space), or pass --config with a file you can write.`,
         { cause: error },
       );
+    }
+    this.#removeStaleTemps();
+  }
+
+  /** Best effort: a failure here never fails the save. */
+  #removeStaleTemps(): void {
+    const dir = path.dirname(this.#path);
+    const base = path.basename(this.#path);
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(base) || !TEMP_SUFFIX.test(name.slice(base.length))) continue;
+      try {
+        const p = path.join(dir, name);
+        const st = fs.lstatSync(p);
+        if (st.isFile() && Date.now() - st.mtimeMs > STALE_TEMP_MS) fs.unlinkSync(p);
+      } catch {
+        /* it vanished, or is not ours to remove: leave it */
+      }
     }
   }
 

@@ -49,6 +49,16 @@ interface PendingReply {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * True when a CRC-valid 16/17-byte window can be a state packet (§5): the seven 10-bit values
+ * (A1..A6, battery) have their top six bits clear, and the battery threshold fits in 6 bits.
+ * A random window passes this 1 time in about 2^44.
+ */
+function plausibleState(p: Uint8Array): boolean {
+  for (let i = 1; i <= 13; i += 2) if (p[i] > 3) return false;
+  return p[14] <= 63;
+}
+
 export class Bitalino {
   readonly transport: Transport;
   readonly id: string;
@@ -205,9 +215,11 @@ export class Bitalino {
         return (chunk) => {
           for (const b of chunk) buf.push(b);
           if (buf.length > 4 * len) buf = buf.slice(buf.length - 4 * len); // bounded
-          // The packet is the newest `len` bytes, and it must pass its CRC (§5).
+          // The packet is the newest `len` bytes, and it must pass its CRC (§5) and look like a
+          // state packet: with bytes in front of the reply (a stale frame, noise) and the reply
+          // split over chunks, a window of junk + part of the reply passes CRC-4 1 time in 16.
           const tail = Uint8Array.from(buf.slice(-len));
-          if (tail.length === len && crcMatches(tail, 0, len)) resolve(tail);
+          if (tail.length === len && crcMatches(tail, 0, len) && plausibleState(tail)) resolve(tail);
         };
       }, [CMD_STATE]);
       return parseState(packet);

@@ -10,8 +10,17 @@
  * only when the frame after it confirms it: that is how the (r)evolution reports frames it
  * dropped on a full TX buffer (§6.5, §8.2).
  *
- * Bounds: the carry-over between pushes is < 2 frames (16 bytes); output per push is at most
- * chunk length / frame length samples.
+ * A re-lock after a loss is only trusted once CONFIRM_FRAMES frames in a row pass: until then
+ * its frames are held back, and if the lock breaks first they are dropped (counted in the gap)
+ * rather than delivered. Each resync slides over about one frame's worth of misaligned windows,
+ * so at 1 % byte noise the plain two-window rule let a few corrupted frames through per 10 000
+ * (measured, test/reliability/noise.test.ts); the third window makes that ≈ 256 × rarer. CRC-4
+ * cannot catch every multi-bit error inside an aligned frame: that residue (≈ 1 in 16 frames
+ * with two or more damaged bits) no decoder can remove.
+ *
+ * Bounds: the carry-over between pushes is < 2 frames (16 bytes), plus at most CONFIRM_FRAMES
+ * decoded frames held during a re-lock; output per push is at most chunk length / frame length
+ * samples (plus the held frames it releases).
  */
 import { crcMatches, decodeSlot, frameLength } from './codec.js';
 
@@ -54,6 +63,15 @@ export interface FrameDecoderOptions {
   firstSeq?: number;
 }
 
+/** Frames in a row that must pass before a re-lock after a loss is trusted (see the file comment). */
+const CONFIRM_FRAMES = 3;
+
+interface HeldFrame {
+  seq: number;
+  digital: number;
+  analog: number[];
+}
+
 export class FrameDecoder {
   readonly nChannels: number;
   readonly frameLength: number;
@@ -68,6 +86,12 @@ export class FrameDecoder {
   private skippedSinceLoss = 0;
   /** False until the first frame: bytes before it are a preamble (e.g. a stale frame, §8.2), not an error. */
   private started = false;
+  /** During a re-lock: frames decoded but not yet delivered, and the gap that goes before them. */
+  private held: HeldFrame[] | undefined;
+  private heldGap = 0;
+  /** expectedAtLoss / skippedSinceLoss as they were before the re-lock, restored if it breaks. */
+  private heldExpectedAtLoss = -1;
+  private heldSkipped = 0;
 
   constructor(nChannels: number, options: FrameDecoderOptions = {}) {
     this.nChannels = nChannels;
@@ -87,13 +111,13 @@ export class FrameDecoder {
     }
     const n = data.length;
     const items: DecodedItem[] = [];
-    const cap = Math.floor(n / L);
-    let out = this.newBatch(cap);
+    const cap = Math.floor(n / L) + CONFIRM_FRAMES;
+    // Allocated on the first frame after a flush: a push that ends a batch (or holds no whole
+    // frame) must not pay for arrays nobody fills.
+    let out: DecodedFrames | undefined;
     const flush = () => {
-      if (out.count > 0) {
-        items.push(out);
-        out = this.newBatch(cap);
-      }
+      if (out) items.push(out);
+      out = undefined;
     };
     const seqAt = (p: number) => data[p + L - 1] >> 4;
 
@@ -104,27 +128,57 @@ export class FrameDecoder {
         if (crcMatches(data, pos, L)) {
           const seq = seqAt(pos);
           if (this.expected < 0 || seq === this.expected) {
-            this.emit(out, data, pos, seq);
+            if (this.held) {
+              this.hold(data, pos, seq);
+              pos += L;
+              if (this.held.length >= CONFIRM_FRAMES) {
+                // The re-lock holds: deliver the gap, then the frames held back.
+                flush();
+                if (this.heldGap > 0) {
+                  items.push({ kind: 'gap', lost: this.heldGap, reason: 'crc_error' });
+                  this.stats.lostFrames += this.heldGap;
+                }
+                out = this.newBatch(cap);
+                for (const f of this.held) this.emitHeld(out, f);
+                this.held = undefined;
+              }
+              continue;
+            }
+            this.emit((out ??= this.newBatch(cap)), data, pos, seq);
             pos += L;
             continue;
           }
-          // CRC passes but the sequence jumped: dropped frames, or a false window. Ask the next frame.
-          if (pos + 2 * L > n) break;
-          if (crcMatches(data, pos + L, L) && seqAt(pos + L) === ((seq + 1) & 15)) {
+          // CRC passes but the sequence jumped: dropped frames, or a false window. Ask the next
+          // frame (not during a re-lock: one that breaks at once was a false one).
+          if (!this.held && pos + 2 * L > n) break;
+          if (!this.held && crcMatches(data, pos + L, L) && seqAt(pos + L) === ((seq + 1) & 15)) {
             const lost = (seq - this.expected) & 15;
             flush();
             items.push({ kind: 'gap', lost, reason: 'sequence_jump' });
             this.stats.sequenceJumps++;
             this.stats.lostFrames += lost;
-            this.emit(out, data, pos, seq);
+            this.emit((out ??= this.newBatch(cap)), data, pos, seq);
             pos += L;
             continue;
           }
         }
         // Lost the lock. Before the first frame this is a preamble, not an error.
         this.locked = false;
+        if (this.held) {
+          // The re-lock did not hold: forget it. Its bytes count as skipped, so the gap at the
+          // next re-lock covers them; hunting goes on from here.
+          this.expectedAtLoss = this.heldExpectedAtLoss;
+          this.skippedSinceLoss = this.heldSkipped + this.held.length * L;
+          this.held = undefined;
+          continue;
+        }
         if (this.started) {
           this.stats.crcErrors++;
+          this.expectedAtLoss = this.expected;
+        } else if (this.expected >= 0) {
+          // Told the first sequence number (firstSeq): bytes that cost no frame are a preamble
+          // (a stale frame, §8.2), but a damaged first frame is a loss like any other. Ignoring
+          // it put every index of the acquisition one sample early.
           this.expectedAtLoss = this.expected;
         }
         this.skippedSinceLoss = 0;
@@ -135,12 +189,11 @@ export class FrameDecoder {
       if (crcMatches(data, pos, L) && crcMatches(data, pos + L, L) && seqAt(pos + L) === ((seqAt(pos) + 1) & 15)) {
         const seq = seqAt(pos);
         if (this.expectedAtLoss >= 0) {
-          const lost = this.estimateLost(seq);
-          if (lost > 0) {
-            flush();
-            items.push({ kind: 'gap', lost, reason: 'crc_error' });
-            this.stats.lostFrames += lost;
-          }
+          this.held = [];
+          this.heldGap = this.estimateLost(seq);
+          if (!this.started && this.heldGap > 0) this.stats.crcErrors++; // a damaged first frame
+          this.heldExpectedAtLoss = this.expectedAtLoss;
+          this.heldSkipped = this.skippedSinceLoss;
           this.expectedAtLoss = -1;
         }
         this.locked = true;
@@ -168,10 +221,29 @@ export class FrameDecoder {
     return d + 16 * k;
   }
 
+  /** One backing buffer per batch (seq, digital, then each channel): a single allocation, not 2 + nChannels. */
   private newBatch(cap: number): DecodedFrames {
+    const buf = new ArrayBuffer(cap * (2 + 2 * this.nChannels));
     const analog: Uint16Array[] = [];
-    for (let s = 0; s < this.nChannels; s++) analog.push(new Uint16Array(cap));
-    return { kind: 'frames', count: 0, seq: new Uint8Array(cap), digital: new Uint8Array(cap), analog };
+    for (let s = 0; s < this.nChannels; s++) analog.push(new Uint16Array(buf, 2 * cap * (1 + s), cap));
+    return { kind: 'frames', count: 0, seq: new Uint8Array(buf, 0, cap), digital: new Uint8Array(buf, cap, cap), analog };
+  }
+
+  private hold(data: Uint8Array, pos: number, seq: number): void {
+    const end = pos + this.frameLength;
+    const analog: number[] = [];
+    for (let s = 0; s < this.nChannels; s++) analog.push(decodeSlot(data, end, s));
+    this.held!.push({ seq, digital: data[end - 2] >> 4, analog });
+    this.expected = (seq + 1) & 15;
+  }
+
+  private emitHeld(out: DecodedFrames, f: HeldFrame): void {
+    const i = out.count++;
+    out.seq[i] = f.seq;
+    out.digital[i] = f.digital;
+    for (let s = 0; s < this.nChannels; s++) out.analog[s][i] = f.analog[s];
+    this.started = true;
+    this.stats.frames++;
   }
 
   private emit(out: DecodedFrames, data: Uint8Array, pos: number, seq: number): void {
