@@ -180,21 +180,8 @@ function summarise(ms: ServerMessage[]): string {
   return ms.map((m) => JSON.stringify(m).slice(0, 160)).join(' | ');
 }
 
-/** The HTTP status a /v2 handshake is refused with (rejects if accepted). */
-export function refusedStatus(url: string, origin?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, origin === undefined ? {} : { origin });
-    ws.on('unexpected-response', (req, res) => {
-      resolve(res.statusCode ?? 0);
-      req.destroy();
-    });
-    ws.on('error', () => undefined);
-    ws.on('open', () => {
-      ws.terminate();
-      reject(new Error(`handshake with origin ${origin} was accepted`));
-    });
-  });
-}
+/** The HTTP status a handshake is refused with (rejects if accepted). */
+export { refusedStatus } from '../streaming/helpers.js';
 
 /**
  * Checks that data and gap messages of one device tile the index line without holes or overlaps

@@ -479,15 +479,7 @@ export class BitalinoEmulator {
   }
 }
 
+/** Joins byte chunks (no copy for a single chunk). */
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
