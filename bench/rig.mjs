@@ -1,0 +1,194 @@
+/**
+ * The rig: emulator (own process) ⇄ socat pty pair ⇄ the real `serverbit` CLI (own process) ⇄
+ * WebSocket clients (own processes), all on 127.0.0.1.
+ *
+ *   const rig = await startRig({ batchMs: 40 });
+ *   const clients = await rig.clients(100);
+ *   …
+ *   await rig.close();
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { Proc, freePort, ptyPair, rssMB, sleep, trackTempDir } from './lib.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..');
+const CLI = path.join(root, 'dist/main/cli.js');
+
+/**
+ * @param {{ batchMs?: number, channels?: number[], rate?: number, record?: boolean, nodeArgs?: string[], inProcess?: boolean, env?: Record<string, string>, inspect?: boolean }} o
+ *   inProcess: the emulator runs inside the service process (inproc-host.mjs) instead of on a pty.
+ *   env: extra environment for the service (e.g. DEBUG=serverbit:ws).
+ *   inspect: start the service with the inspector on 127.0.0.1 (for rig.heapAfterGc()).
+ */
+export async function startRig(o = {}) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'serverbit-bench-'));
+  const untrack = trackTempDir(dir);
+  const parts = [];
+  let closed;
+  const close = () => (closed ??= (async () => {
+    for (const p of parts.reverse()) await p.close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    untrack();
+  })());
+  try {
+    let pty;
+    let emulator;
+    let service;
+    let config;
+    const port = await freePort();
+    if (o.inProcess) {
+      // One process: the service with the emulator behind an in-memory link (inproc-host.mjs).
+      config = { device: 'bench-emulator (in process)', batch_ms: o.batchMs ?? 40 };
+      service = new Proc('service+emulator', process.execPath, [...(o.nodeArgs ?? []), path.join(here, 'inproc-host.mjs'), '--port', String(port), '--batch-ms', String(config.batch_ms), ...(o.record ? ['--record'] : [])]);
+      emulator = service;
+      parts.push({ close: () => service.stop('SIGTERM', 5000) });
+    } else {
+      pty = await ptyPair();
+      parts.push(pty);
+      const emuArgs = [path.join(here, 'emulator-proc.mjs'), '--device', pty.b, ...(o.record ? ['--record'] : [])];
+      emulator = new Proc('emulator', process.execPath, emuArgs);
+      parts.push({ close: () => emulator.stop() });
+      await emulator.waitFor('ready', 10_000, 'emulator ready');
+
+      const configPath = path.join(dir, 'config.json');
+      config = {
+        device: pty.a,
+        channels: o.channels ?? [1, 2, 3, 4, 5, 6],
+        sampling_rate: o.rate ?? 1000,
+        port,
+        labels: ['nSeq', 'I1', 'I2', 'O1', 'O2', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6'],
+        host: '127.0.0.1',
+        batch_ms: o.batchMs ?? 40,
+        token: 'bench-token-0123456789abcdef0123456789',
+      };
+      await writeFile(configPath, JSON.stringify(config, null, 2));
+      const inspect = o.inspect ? ['--inspect=127.0.0.1:0'] : [];
+      service = new Proc('service', process.execPath, [...inspect, ...(o.nodeArgs ?? []), CLI, '--config', configPath, '--port', String(port), '--device', pty.a], { cwd: dir, env: { ...process.env, ...o.env } });
+      parts.push({ close: () => service.stop('SIGTERM', 5000) });
+    }
+    await service.waitFor((m) => m.type === 'text' && m.line.startsWith('ServerBIT LISTENING'), 20_000, 'LISTENING line');
+    const start = await emulator.waitFor('start', 10_000, 'acquisition start');
+
+    const url = `ws://127.0.0.1:${port}/`;
+    const rig = {
+      dir,
+      port,
+      url,
+      httpUrl: `http://127.0.0.1:${port}/`,
+      config,
+      t0: start.t0,
+      rate: start.rate,
+      emulator,
+      service,
+      pty,
+      /** Starts `n` clients in one process and waits until all are connected. */
+      async clients(n, { endpoint = 'compat', record } = {}) {
+        const args = [path.join(here, 'clients.mjs'), '--url', endpoint === 'v2' ? `${url}v2` : url, '--n', String(n), '--endpoint', endpoint, '--t0', String(start.t0), '--rate', String(start.rate)];
+        if (record) args.push('--record', record);
+        const p = new Proc(`clients×${n}`, process.execPath, args);
+        parts.push({ close: () => p.stop('SIGKILL') });
+        const c = await p.waitFor('connected', 60_000, `${n} clients connected`);
+        if (c.failed > 0) throw new Error(`${c.failed} of ${n} clients could not connect`);
+        return p;
+      },
+      /** The index of the last frame the emulator has written, and when. */
+      async mark() {
+        const before = emulator.messages.length;
+        emulator.send({ cmd: 'mark' });
+        return emulator.waitFor((m) => m.type === 'mark' && emulator.messages.indexOf(m) >= before, 5000, 'mark');
+      },
+      /**
+       * Stops client processes and returns their results. Every client must have reached the
+       * frame the emulator had written `settleMs` before (no client left behind at the end).
+       */
+      async stopClients(procs, settleMs = 500) {
+        const mark = await rig.mark();
+        await sleep(settleMs);
+        for (const p of procs) p.send({ cmd: 'stop' });
+        const results = await Promise.all(procs.map((p) => p.waitFor('result', 30_000, 'client results')));
+        await Promise.all(procs.map((p) => p.stop('SIGKILL', 1000)));
+        return { mark, results };
+      },
+      /**
+       * Forces a full garbage collection in the service (inspector: HeapProfiler.collectGarbage)
+       * and returns its live JS heap and RSS afterwards, MB. Needs `inspect: true`.
+       */
+      async heapAfterGc() {
+        const m = /Debugger listening on (ws:\/\/\S+)/.exec(service.stderr);
+        if (!m) throw new Error('the service has no inspector (start the rig with inspect: true)');
+        const ws = new WebSocket(m[1], { perMessageDeflate: false });
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', reject);
+        });
+        let id = 0;
+        const call = (method) =>
+          new Promise((resolve, reject) => {
+            const my = ++id;
+            const t = setTimeout(() => reject(new Error(`inspector: no answer to ${method}`)), 10_000);
+            ws.on('message', (d) => {
+              const msg = JSON.parse(String(d));
+              if (msg.id !== my) return;
+              clearTimeout(t);
+              if (msg.error) reject(new Error(`inspector: ${method}: ${msg.error.message}`));
+              else resolve(msg.result);
+            });
+            ws.send(JSON.stringify({ id: my, method }));
+          });
+        try {
+          await call('HeapProfiler.collectGarbage');
+          await sleep(500);
+          const heap = await call('Runtime.getHeapUsage');
+          return { heapUsedMB: heap.usedSize / 2 ** 20, heapTotalMB: heap.totalSize / 2 ** 20, rssMB: rssMB(service.pid) };
+        } finally {
+          ws.terminate();
+        }
+      },
+      close,
+    };
+    return rig;
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Merges the results of several client processes into one. */
+export function mergeResults(results) {
+  const sum = (k) => results.reduce((a, r) => a + r[k], 0);
+  const lagBuckets = new Map();
+  for (const r of results) {
+    for (const b of r.lag) {
+      const x = lagBuckets.get(b.t) ?? { t: b.t, sum: 0, n: 0, max: -Infinity };
+      x.sum += b.mean * b.n;
+      x.n += b.n;
+      x.max = Math.max(x.max, b.max);
+      lagBuckets.set(b.t, x);
+    }
+  }
+  const lag = [...lagBuckets.values()].sort((a, b) => a.t - b.t).map((b) => ({ t: b.t, mean: b.sum / b.n, max: b.max, n: b.n }));
+  return {
+    n: sum('n'),
+    ok: sum('ok'),
+    notOk: sum('notOk'),
+    failedToConnect: sum('failedToConnect'),
+    samplesTotal: sum('samplesTotal'),
+    samplesMin: Math.min(...results.map((r) => r.samplesMin)),
+    samplesMax: Math.max(...results.map((r) => r.samplesMax)),
+    messagesTotal: sum('messagesTotal'),
+    gaps: sum('gaps'),
+    missing: sum('missing'),
+    repeats: sum('repeats'),
+    bad: sum('bad'),
+    closedEarly: sum('closedEarly'),
+    firstMin: Math.min(...results.map((r) => r.firstMin)),
+    lastMin: Math.min(...results.map((r) => r.lastMin)),
+    lastMax: Math.max(...results.map((r) => r.lastMax)),
+    lag,
+    problems: results.flatMap((r) => r.problems).slice(0, 5),
+  };
+}
