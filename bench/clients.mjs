@@ -83,7 +83,7 @@ class Client {
     this.ws.on('message', (data) => this.onMessage(data));
   }
 
-  /** One sample at index k; returns false if it breaks the sequence. */
+  /** Counts sample k: the next one, a jump (gap), or one at or before the last (repeat or out of order). */
   take(k) {
     if (this.first < 0) {
       this.first = k;

@@ -72,6 +72,7 @@ export async function startRig(o = {}) {
     }
     await service.waitFor((m) => m.type === 'text' && m.line.startsWith('ServerBIT LISTENING'), 20_000, 'LISTENING line');
     const start = await emulator.waitFor('start', 10_000, 'acquisition start');
+    const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(service.stderr)?.[1];
 
     const url = `ws://127.0.0.1:${port}/`;
     const rig = {
@@ -118,9 +119,8 @@ export async function startRig(o = {}) {
        * and returns its live JS heap and RSS afterwards, MB. Needs `inspect: true`.
        */
       async heapAfterGc() {
-        const m = /Debugger listening on (ws:\/\/\S+)/.exec(service.stderr);
-        if (!m) throw new Error('the service has no inspector (start the rig with inspect: true)');
-        const ws = new WebSocket(m[1], { perMessageDeflate: false });
+        if (!inspector) throw new Error('the service has no inspector (start the rig with inspect: true)');
+        const ws = new WebSocket(inspector, { perMessageDeflate: false });
         await new Promise((resolve, reject) => {
           ws.once('open', resolve);
           ws.once('error', reject);
