@@ -19,9 +19,8 @@
  * count, receive time] of the first client is written to FILE at stop (for latency).
  */
 import { writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
-import { checkSample, indexOf, now } from './lib.mjs';
+import { checkSample, indexOf, now, onCommand, out } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -35,7 +34,6 @@ const t0 = Number(opt('--t0', 'NaN'));
 const rate = Number(opt('--rate', '1000'));
 const recordFile = opt('--record');
 const period = 1000 / rate;
-const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
 const startedAt = now();
 /** Lag per 1 s bucket since start: sum, count, max. */
@@ -207,13 +205,7 @@ function result() {
   };
 }
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  let cmd;
-  try {
-    cmd = JSON.parse(line);
-  } catch {
-    return;
-  }
+onCommand((cmd) => {
   if (cmd.cmd === 'stop') {
     stopping = true;
     const r = result();

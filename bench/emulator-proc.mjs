@@ -14,12 +14,10 @@
  * "written" is when the bytes were handed to the port (the frame's last byte leaving the
  * device), "done" when serialport reported the write complete.
  */
-import { writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { BitalinoEmulator } from '../dist/main/devices/emulator.js';
 import { SerialTransport } from '../dist/main/devices/serial-transport.js';
 import { frameLength } from '../dist/main/devices/codec.js';
-import { benchInput, now } from './lib.mjs';
+import { answerDeviceCommands, benchInput, now, out } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name) => {
@@ -32,7 +30,6 @@ if (!device) {
   process.stderr.write('usage: emulator-proc.mjs --device PTY [--record]\n');
   process.exit(2);
 }
-const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 
 /** Highest frame index produced so far (the emulator reads its inputs while building each frame). */
 let lastTick = -1;
@@ -95,19 +92,7 @@ function countBits(m) {
   return c;
 }
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  let cmd;
-  try {
-    cmd = JSON.parse(line);
-  } catch {
-    return;
-  }
-  if (cmd.cmd === 'mark') out({ type: 'mark', tick: written, t: now() });
-  else if (cmd.cmd === 'dump') {
-    writeFileSync(cmd.file, JSON.stringify(log));
-    out({ type: 'dumped', writes: log.length / 4 });
-  }
-});
+answerDeviceCommands(() => written, log);
 
 const shutdown = async () => {
   emu.halt();

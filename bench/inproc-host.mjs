@@ -9,14 +9,12 @@
  * Speaks the same JSON lines as emulator-proc.mjs (start, mark, dump) and prints
  * "ServerBIT LISTENING on ws://…" when ready, like the CLI.
  */
-import { writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { createServerBit } from '../dist/main/app.js';
 import { BitalinoEmulator } from '../dist/main/devices/emulator.js';
 import { createMemoryPair } from '../dist/main/devices/memory-transport.js';
 import { frameLength } from '../dist/main/devices/codec.js';
 import { defaultConfig } from '../dist/shared/config.js';
-import { benchInput, now } from './lib.mjs';
+import { answerDeviceCommands, benchInput, now, out } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -24,7 +22,6 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const record = args.includes('--record');
-const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const log = [];
 let lastTick = -1;
 let written = -1;
@@ -79,19 +76,7 @@ const app = createServerBit({ config, openDevice: async () => openEmulator() });
 await app.start();
 process.stdout.write(`ServerBIT LISTENING on ${app.url} — in-process emulator\n`);
 
-createInterface({ input: process.stdin }).on('line', (line) => {
-  let cmd;
-  try {
-    cmd = JSON.parse(line);
-  } catch {
-    return;
-  }
-  if (cmd.cmd === 'mark') out({ type: 'mark', tick: written, t: now() });
-  else if (cmd.cmd === 'dump') {
-    writeFileSync(cmd.file, JSON.stringify(log));
-    out({ type: 'dumped', writes: log.length / 4 });
-  }
-});
+answerDeviceCommands(() => written, log);
 const stop = () => app.close().then(() => process.exit(0));
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

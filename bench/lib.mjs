@@ -4,9 +4,10 @@
  * bookkeeping (every process we spawn is killed when the orchestrator ends, however it ends),
  * pty pairs, /proc readings and statistics.
  */
+import { createInterface } from 'node:readline';
 import { spawn, execFileSync } from 'node:child_process';
 import { lstat, mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,33 @@ import path from 'node:path';
 export const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A rig process reports to the orchestrator as JSON lines on stdout. */
+export const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+
+/** …and takes its commands as JSON lines on stdin (lines that are not JSON are ignored). */
+export function onCommand(handler) {
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    let cmd;
+    try {
+      cmd = JSON.parse(line);
+    } catch {
+      return;
+    }
+    handler(cmd);
+  });
+}
+
+/** The device end's commands: `mark` (frames written so far, and when) and `dump` (the write log to a file). */
+export function answerDeviceCommands(written, log) {
+  onCommand((cmd) => {
+    if (cmd.cmd === 'mark') out({ type: 'mark', tick: written(), t: now() });
+    else if (cmd.cmd === 'dump') {
+      writeFileSync(cmd.file, JSON.stringify(log));
+      out({ type: 'dumped', writes: log.length / 4 });
+    }
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic inputs: every frame carries its own sample index, so any client — compat or
