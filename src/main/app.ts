@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import type { ServerBitConfig } from '../shared/config.js';
 import { samplesPerBatch } from '../shared/config.js';
 import type { ConfigStore } from './config/config-store.js';
-import { createDeviceOpener } from './device-opener.js';
-import { AcquisitionService, type DeviceOpener } from './service.js';
-import { Hub } from './streaming/hub.js';
-import { createV2Handler } from './streaming/v2-endpoint.js';
-import { createStaticHandler } from './streaming/static-ui.js';
-import { StreamServer } from './streaming/ws-server.js';
+import { createDeviceOpener } from './devices/open-device.js';
+import { AcquisitionService, type DeviceOpener } from './acquisition/device-runner.js';
+import { Hub } from './acquisition/hub.js';
+import { createV2Handler } from './server/v2-endpoint.js';
+import { createStaticHandler } from './server/static-ui.js';
+import { StreamServer } from './server/ws-server.js';
 
 /** The built renderer (dist/renderer), next to this module's folder in dist/ and in the packaged app. */
 export const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));

@@ -3,7 +3,7 @@ import { createServerBit, type ServerBit } from '../../src/main/app.js';
 import { IpcBridge, withProblem, type BridgeTarget, type V2SessionLike } from '../../src/main/desktop/ipc-bridge.js';
 import { defaultConfig } from '../../src/shared/config.js';
 import type { ServerMessage } from '../../src/shared/v2.js';
-import { createV2Session } from '../../src/main/streaming/v2-session.js';
+import { createV2Session } from '../../src/main/api/session.js';
 import { status } from './helpers.js';
 
 const PREFIX = 'file:///app/dist/renderer/';

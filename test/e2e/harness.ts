@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createServerBit, type ServerBit } from '../../src/main/app.js';
 import { ConfigStore } from '../../src/main/config/config-store.js';
-import { createStaticHandler } from '../../src/main/streaming/static-ui.js';
+import { createStaticHandler } from '../../src/main/server/static-ui.js';
 import { defaultConfig, type ServerBitConfig } from '../../src/shared/config.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -4,7 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UI_CONTENT_SECURITY_POLICY, createStaticHandler, resolveUiPath } from '../../src/main/streaming/static-ui.js';
+import { UI_CONTENT_SECURITY_POLICY, createStaticHandler, resolveUiPath } from '../../src/main/server/static-ui.js';
 
 let dir: string;
 let server: Server;

@@ -12,7 +12,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerBit } from '../../src/main/app.js';
 import { trayView } from '../../src/main/desktop/tray-model.js';
-import { MAX_PAYLOAD_BYTES } from '../../src/main/streaming/ws-server.js';
+import { MAX_PAYLOAD_BYTES } from '../../src/main/server/ws-server.js';
 import { NetworkError } from '../../src/shared/errors.js';
 import { Cleanup, compatColumns, openClient, sleep, testConfig, v2Of, waitFor, type Client, type V2Data } from './helpers.js';
 

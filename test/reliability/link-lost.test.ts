@@ -7,8 +7,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerBit, type ServerBit } from '../../src/main/app.js';
-import { createDeviceOpener } from '../../src/main/device-opener.js';
-import { AcquisitionService, DEFAULT_BACKOFF, type DeviceOpener } from '../../src/main/service.js';
+import { createDeviceOpener } from '../../src/main/devices/open-device.js';
+import { AcquisitionService, DEFAULT_BACKOFF, type DeviceOpener } from '../../src/main/acquisition/device-runner.js';
 import type { GapEvent, ServiceStatus } from '../../src/shared/acquisition.js';
 import {
   Cleanup, EmulatedBitalino, TcpBitalino, compatColumns, compatSamples, openClient, recordHub, sampleMismatch, samplesOf, sleep, testConfig, v2Of, waitFor,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildMeta, buildStatus, DataEncoder } from '../../src/main/streaming/v2-meta.js';
+import { buildMeta, buildStatus, DataEncoder } from '../../src/main/api/meta.js';
 import { defaultConfig } from '../../src/shared/config.js';
 import type { ServiceStatus } from '../../src/shared/acquisition.js';
 import { parseServerMessage, parseServerText } from '../../src/renderer/validate.js';

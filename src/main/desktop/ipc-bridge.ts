@@ -13,7 +13,7 @@ import type { ServerMessage } from '../../shared/v2.js';
 import { checkRendererMessage, isAppFrameUrl } from './ipc-guard.js';
 import type { AppProblem } from './tray-model.js';
 
-/** What the bridge needs of a /v2 session (src/main/streaming/v2-session.ts). */
+/** What the bridge needs of a /v2 session (src/main/api/session.ts). */
 export interface V2SessionLike {
   /** One client message as JSON text, exactly as a WebSocket client would send it. */
   receive(raw: string): void;

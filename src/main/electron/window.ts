@@ -3,7 +3,7 @@
  * are in src/main/desktop/window-options.ts (tested); this file only hands them to Electron.
  */
 import { BrowserWindow, type Session, type WebContents } from 'electron';
-import { createLogger } from '../streaming/log.js';
+import { createLogger } from '../log.js';
 import type { DesktopPaths } from '../desktop/paths.js';
 import { CONTENT_SECURITY_POLICY, isAllowedRequest, windowOptions, withCsp } from '../desktop/window-options.js';
 

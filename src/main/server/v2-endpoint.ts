@@ -1,6 +1,6 @@
 /**
  * Wires a WebSocket accepted on `/v2` (StreamServer's `v2` hook; the Origin allow-list has
- * already been applied) to a /v2 session (v2-session.ts).
+ * already been applied) to a /v2 session (api/session.ts).
  *
  * Query string: `?batch=10&columns=nSeq,A1,A2&format=raw|converted|both&token=…`.
  *
@@ -20,8 +20,8 @@ import { WebSocket, type RawData } from 'ws';
 import type { ServerMessage, Subscription } from '../../shared/v2.js';
 import type { ServerBit } from '../app.js';
 import type { ConfigStore } from '../config/config-store.js';
-import { createLogger } from './log.js';
-import { createV2Session } from './v2-session.js';
+import { createLogger } from '../log.js';
+import { createV2Session } from '../api/session.js';
 
 const log = createLogger('serverbit:v2');
 

@@ -3,7 +3,7 @@
  * reply with a stable code, the connection staying usable).
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_PAYLOAD_BYTES } from '../../src/main/streaming/ws-server.js';
+import { MAX_PAYLOAD_BYTES } from '../../src/main/server/ws-server.js';
 import { V2_MAX_MESSAGE_BYTES } from '../../src/shared/v2-schemas.js';
 import type { HelloMessage, ReplyMessage } from '../../src/shared/v2.js';
 import { TOKEN, V2Client, checkContiguous, cleanupAfterEach, refusedStatus, sleep, startServerBit } from './helpers.js';

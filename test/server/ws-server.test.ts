@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
-import { Hub } from '../../src/main/streaming/hub.js';
-import { MAX_PAYLOAD_BYTES, StreamServer, type ClientEvent, type StreamServerOptions } from '../../src/main/streaming/ws-server.js';
+import { Hub } from '../../src/main/acquisition/hub.js';
+import { MAX_PAYLOAD_BYTES, StreamServer, type ClientEvent, type StreamServerOptions } from '../../src/main/server/ws-server.js';
 import type { ServiceStatus } from '../../src/shared/acquisition.js';
 import { ORIGINAL_EXAMPLE, connect, indicesOf, lcg, makeBatch, originalExampleBatch, refusedStatus, tick, waitFor, type TestClient } from './helpers.js';
 

@@ -3,7 +3,7 @@
  * driven directly against a real service streaming the simulator.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createV2Session, type V2SessionOptions } from '../../src/main/streaming/v2-session.js';
+import { createV2Session, type V2SessionOptions } from '../../src/main/api/session.js';
 import { validateServerMessage } from '../../src/shared/v2-schemas.js';
 import type { DataMessage, GapMessage, ReplyMessage, ServerMessage } from '../../src/shared/v2.js';
 import { checkContiguous, expectContiguous, sleep, startServerBit, type Cleanup } from './helpers.js';

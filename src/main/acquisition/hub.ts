@@ -12,7 +12,7 @@
  * not keep them past the callback if the producer reuses its buffers (copy what you keep).
  */
 import type { GapEvent, SampleBatch, ServiceStatus } from '../../shared/acquisition.js';
-import { createLogger } from './log.js';
+import { createLogger } from '../log.js';
 
 const log = createLogger('serverbit:hub');
 

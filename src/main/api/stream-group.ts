@@ -9,11 +9,11 @@
 import type { GapEvent, SampleBatch, ServiceStatus } from '../../shared/acquisition.js';
 import { samplesPerBatch } from '../../shared/config.js';
 import type { DataMessage } from '../../shared/v2.js';
-import type { AcquisitionService } from '../service.js';
-import { Batcher } from './batcher.js';
-import { createLogger } from './log.js';
-import { DataEncoder } from './v2-meta.js';
-import { subscriptionKey, type ResolvedSubscription } from './v2-subscription.js';
+import type { AcquisitionService } from '../acquisition/device-runner.js';
+import { Batcher } from '../acquisition/batcher.js';
+import { createLogger } from '../log.js';
+import { DataEncoder } from './meta.js';
+import { subscriptionKey, type ResolvedSubscription } from './subscription.js';
 
 const log = createLogger('serverbit:v2');
 

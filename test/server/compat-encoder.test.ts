@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LABELS } from '../../src/shared/config.js';
-import { compatKeys, encodeCompat } from '../../src/main/streaming/compat-encoder.js';
+import { compatKeys, encodeCompat } from '../../src/main/server/compat-encoder.js';
 import { ORIGINAL_EXAMPLE, makeBatch, originalExampleBatch } from './helpers.js';
 
 describe('encodeCompat', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { debugEnabled } from '../../src/main/streaming/log.js';
+import { debugEnabled } from '../src/main/log.js';
 
 describe('debugEnabled', () => {
   it('follows the DEBUG syntax of the debug package', () => {

@@ -140,7 +140,7 @@ interface Plan {
 
 /**
  * Encodes batches as data messages for one subscription. One encoder serves every client with the
- * same subscription (see StreamGroup in v2-stream.ts): the plan per column set is computed once and cached.
+ * same subscription (see StreamGroup in stream-group.ts): the plan per column set is computed once and cached.
  */
 export class DataEncoder {
   readonly subscription: Subscription;

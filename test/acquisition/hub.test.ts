@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServiceStatus } from '../../src/shared/acquisition.js';
-import { Hub } from '../../src/main/streaming/hub.js';
-import { makeBatch } from './helpers.js';
+import { Hub } from '../../src/main/acquisition/hub.js';
+import { makeBatch } from '../server/helpers.js';
 
 const status = (state: ServiceStatus['state']): ServiceStatus => ({
   state,

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DataEncoder, buildMeta, buildStatus, describeColumns, knownColumnNames, openSignalsDateTime } from '../../src/main/streaming/v2-meta.js';
+import { DataEncoder, buildMeta, buildStatus, describeColumns, knownColumnNames, openSignalsDateTime } from '../../src/main/api/meta.js';
 import type { SampleBatch, ServiceStatus } from '../../src/shared/acquisition.js';
 import { defaultConfig } from '../../src/shared/config.js';
 import { BOARD_SENSORS, SENSOR_UNITS, convert, sensorFor, slotResolution } from '../../src/shared/sensors.js';

@@ -7,7 +7,7 @@ import { samplesPerBatch, type ServerBitConfig } from '../../shared/config.js';
 import { validate } from '../../shared/schema.js';
 import { SUBSCRIBE_SCHEMA } from '../../shared/v2-schemas.js';
 import type { SubscribeMessage, Subscription } from '../../shared/v2.js';
-import { analogColumnNames, knownColumnNames } from './v2-meta.js';
+import { analogColumnNames, knownColumnNames } from './meta.js';
 
 export interface ResolvedSubscription {
   /** undefined = follow the server's batch (config batch_ms at the current rate). */
@@ -21,7 +21,7 @@ export function defaultSubscription(): ResolvedSubscription {
   return { batch: undefined, columns: 'all', format: 'raw' };
 }
 
-/** Sessions whose subscriptions have the same key share one StreamGroup (v2-stream.ts); column order does not count. */
+/** Sessions whose subscriptions have the same key share one StreamGroup (stream-group.ts); column order does not count. */
 export function subscriptionKey(s: ResolvedSubscription): string {
   const cols = s.columns === 'all' ? '*' : [...s.columns].sort().join('\u0000');
   return `${s.batch ?? 'auto'}|${cols}|${s.format}`;

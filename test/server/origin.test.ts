@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ALLOWED_ORIGINS } from '../../src/shared/config.js';
-import { isOriginAllowed } from '../../src/main/streaming/origin.js';
+import { isOriginAllowed } from '../../src/main/server/origin.js';
 
 const D = DEFAULT_ALLOWED_ORIGINS;
 

@@ -15,14 +15,14 @@
  * (reason link_lost), so device time (t0 + index / rate) stays meaningful across reconnects.
  */
 import { EventEmitter } from 'node:events';
-import type { Counters, DeviceInfo, GapEvent, GapReason, SampleBatch, ServiceState, ServiceStatus } from '../shared/acquisition.js';
-import type { ServerBitConfig } from '../shared/config.js';
-import { DeviceError, ServerBitError } from '../shared/errors.js';
-import { Bitalino } from './devices/bitalino.js';
-import type { DeviceStatePacket } from './devices/codec.js';
-import type { DecoderStats } from './devices/frame-decoder.js';
-import type { Transport } from './devices/transport.js';
-import { Hub } from './streaming/hub.js';
+import type { Counters, DeviceInfo, GapEvent, GapReason, SampleBatch, ServiceState, ServiceStatus } from '../../shared/acquisition.js';
+import type { ServerBitConfig } from '../../shared/config.js';
+import { DeviceError, ServerBitError } from '../../shared/errors.js';
+import { Bitalino } from '../devices/bitalino.js';
+import type { DeviceStatePacket } from '../devices/codec.js';
+import type { DecoderStats } from '../devices/frame-decoder.js';
+import type { Transport } from '../devices/transport.js';
+import { Hub } from './hub.js';
 
 export interface OpenedDevice {
   transport: Transport;

@@ -1,12 +1,12 @@
 /**
- * One /v2 connection, independent of its transport: the WebSocket endpoint (v2-endpoint.ts) and
+ * One /v2 connection, independent of its transport: the WebSocket endpoint (server/v2-endpoint.ts) and
  * the Electron window's IPC channel (src/shared/api.ts) both drive a session. The protocol is in
  * docs/protocol.md; the message types in src/shared/v2.ts.
  *
- * A session composes: its subscription (v2-subscription.ts) and the StreamGroup that subscription
- * shares with other sessions (v2-stream.ts); what this client receives of it, with slow-client
- * gaps (v2-client-stream.ts); incoming messages and the rate limit (v2-incoming.ts); commands and
- * the control token (v2-commands.ts, v2-auth.ts).
+ * A session composes: its subscription (subscription.ts) and the StreamGroup that subscription
+ * shares with other sessions (stream-group.ts); what this client receives of it, with slow-client
+ * gaps (client-stream.ts); incoming messages and the rate limit (incoming.ts); commands and
+ * the control token (commands.ts, auth.ts).
  *
  * A session joins its group at creation (it needs status events from the same ordered source as
  * data), and lets data through once its subscription is settled: at once when one was given at
@@ -18,13 +18,13 @@ import { V2_MAX_MESSAGE_BYTES } from '../../shared/v2-schemas.js';
 import { V2_PROTOCOL, type ReplyMessage, type ServerMessage, type SubscribeMessage, type Subscription } from '../../shared/v2.js';
 import type { ServerBit } from '../app.js';
 import type { ConfigStore } from '../config/config-store.js';
-import { tokenMatches, unauthorized } from './v2-auth.js';
-import { ClientStream } from './v2-client-stream.js';
-import { createCommandRunner, type ReplyError } from './v2-commands.js';
-import { MessageRateLimit, idOf, parseIncoming } from './v2-incoming.js';
-import { buildMeta, buildStatus } from './v2-meta.js';
-import { StreamGroup } from './v2-stream.js';
-import { defaultSubscription, describeSubscription, resolveSubscription, subscriptionKey, type ResolvedSubscription } from './v2-subscription.js';
+import { tokenMatches, unauthorized } from './auth.js';
+import { ClientStream } from './client-stream.js';
+import { createCommandRunner, type ReplyError } from './commands.js';
+import { MessageRateLimit, idOf, parseIncoming } from './incoming.js';
+import { buildMeta, buildStatus } from './meta.js';
+import { StreamGroup } from './stream-group.js';
+import { defaultSubscription, describeSubscription, resolveSubscription, subscriptionKey, type ResolvedSubscription } from './subscription.js';
 
 export interface V2SessionOptions {
   app: ServerBit;

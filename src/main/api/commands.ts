@@ -11,10 +11,10 @@ import { jsonEqual } from '../../shared/schema.js';
 import type { CommandArgs, CommandMessage, CommandName, PortInfo, ReplyMessage, StateResult } from '../../shared/v2.js';
 import type { ConfigStore } from '../config/config-store.js';
 import { listPorts } from '../devices/ports.js';
-import type { AcquisitionService } from '../service.js';
-import { testDevice } from './device-probe.js';
-import { createLogger } from './log.js';
-import { tokenMatches, unauthorized } from './v2-auth.js';
+import type { AcquisitionService } from '../acquisition/device-runner.js';
+import { testDevice } from '../devices/probe.js';
+import { createLogger } from '../log.js';
+import { tokenMatches, unauthorized } from './auth.js';
 
 const log = createLogger('serverbit:v2');
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { SampleBatch } from '../../src/shared/acquisition.js';
-import { Batcher } from '../../src/main/streaming/batcher.js';
-import { RATE, T0, makeBatch } from './helpers.js';
+import { Batcher } from '../../src/main/acquisition/batcher.js';
+import { RATE, T0, makeBatch } from '../server/helpers.js';
 
 /** Pushes consecutive batches of the given sizes starting at `start`; returns the next index. */
 function feed(b: Batcher, sizes: number[], start = 0, channels?: number[]): number {

@@ -1,5 +1,5 @@
 /**
- * What one /v2 client receives of its StreamGroup (v2-stream.ts).
+ * What one /v2 client receives of its StreamGroup (stream-group.ts).
  *
  * Data waits until the session settles its subscription (`settle()`, or `settleWithin` running
  * out), so a client may send `subscribe` right after opening without racing the data. Before
@@ -13,9 +13,9 @@
 import type { GapEvent, SampleBatch, ServiceStatus } from '../../shared/acquisition.js';
 import { jsonEqual } from '../../shared/schema.js';
 import type { MetaMessage, ServerMessage } from '../../shared/v2.js';
-import type { AcquisitionService } from '../service.js';
-import { buildMeta, buildStatus, metaKey } from './v2-meta.js';
-import type { Encoded, StreamMember } from './v2-stream.js';
+import type { AcquisitionService } from '../acquisition/device-runner.js';
+import { buildMeta, buildStatus, metaKey } from './meta.js';
+import type { Encoded, StreamMember } from './stream-group.js';
 
 /** While a dropped range is pending, how often to check whether the client drained, ms. */
 const DRAIN_POLL_MS = 25;

@@ -8,7 +8,7 @@ import { WebSocket, type ClientOptions } from 'ws';
 import { createServerBit, type ServerBit, type ServerBitOptions } from '../../src/main/app.js';
 import { createSimulator } from '../../src/main/devices/simulator.js';
 import type { BitalinoEmulator } from '../../src/main/devices/emulator.js';
-import type { DeviceOpener } from '../../src/main/service.js';
+import type { DeviceOpener } from '../../src/main/acquisition/device-runner.js';
 import { defaultConfig, type ServerBitConfig } from '../../src/shared/config.js';
 import type { ValidationIssue } from '../../src/shared/schema.js';
 import { validateServerMessage } from '../../src/shared/v2-schemas.js';
@@ -181,7 +181,7 @@ function summarise(ms: ServerMessage[]): string {
 }
 
 /** The HTTP status a handshake is refused with (rejects if accepted). */
-export { refusedStatus } from '../streaming/helpers.js';
+export { refusedStatus } from '../server/helpers.js';
 
 /**
  * Checks that data and gap messages of one device tile the index line without holes or overlaps

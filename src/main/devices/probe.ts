@@ -5,9 +5,9 @@
 import { SIMULATOR_DEVICE } from '../../shared/config.js';
 import { DeviceError, ServerBitError } from '../../shared/errors.js';
 import type { TestDeviceResult } from '../../shared/v2.js';
-import { createDeviceOpener } from '../device-opener.js';
-import { Bitalino } from '../devices/bitalino.js';
-import type { AcquisitionService, OpenedDevice } from '../service.js';
+import { createDeviceOpener } from './open-device.js';
+import { Bitalino } from './bitalino.js';
+import type { AcquisitionService, OpenedDevice } from '../acquisition/device-runner.js';
 
 /** Plain-language checks for a failed connection test, most likely first. */
 function troubleshooting(code: string, device: string): string[] {

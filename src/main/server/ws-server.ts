@@ -26,10 +26,10 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { SampleBatch } from '../../shared/acquisition.js';
 import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_LABELS, samplesPerBatch } from '../../shared/config.js';
 import { NetworkError } from '../../shared/errors.js';
-import { Batcher } from './batcher.js';
+import { Batcher } from '../acquisition/batcher.js';
 import { encodeCompat } from './compat-encoder.js';
-import type { Hub } from './hub.js';
-import { createLogger } from './log.js';
+import type { Hub } from '../acquisition/hub.js';
+import { createLogger } from '../log.js';
 import { isOriginAllowed } from './origin.js';
 
 const log = createLogger('serverbit:ws');

@@ -3,10 +3,10 @@
  * emulator on an in-memory pair, fed with synthetic signals), a serial port, a TCP endpoint, or a
  * MAC address resolved to the port the OS made for it.
  */
-import { SIMULATOR_DEVICE } from '../shared/config.js';
-import { classifyAddress, openTransport } from './devices/ports.js';
-import { createSimulator } from './devices/simulator.js';
-import type { DeviceOpener, OpenedDevice } from './service.js';
+import { SIMULATOR_DEVICE } from '../../shared/config.js';
+import { classifyAddress, openTransport } from './ports.js';
+import { createSimulator } from './simulator.js';
+import type { DeviceOpener, OpenedDevice } from '../acquisition/device-runner.js';
 
 export interface DeviceOpenerOptions {
   /** Seed of the simulator's synthetic signals (same seed, same signals). */
