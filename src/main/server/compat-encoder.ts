@@ -54,8 +54,8 @@ function partsFor(labels: readonly string[], channels: readonly number[]): strin
   return cacheParts;
 }
 
-/** `a[0],a[1],…,a[n-1]` for the first n entries (arrays may be longer than `count`). */
-function joinInts(a: Uint8Array | Uint16Array, n: number): string {
+/** `a[0],a[1],…,a[n-1]` for the first n entries (arrays may be longer than `count`); float columns print as JS numbers. */
+function joinInts(a: Uint8Array | Uint16Array | Float32Array, n: number): string {
   return n === a.length ? a.join(',') : a.subarray(0, n).join(',');
 }
 
