@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import { Hub } from '../../src/main/acquisition/hub.js';
 import { MAX_PAYLOAD_BYTES, StreamServer, type ClientEvent, type StreamServerOptions } from '../../src/main/server/ws-server.js';
-import type { ServiceStatus } from '../../src/shared/acquisition.js';
+import type { DeviceStatus } from '../../src/shared/acquisition.js';
 import { ORIGINAL_EXAMPLE, connect, indicesOf, lcg, makeBatch, originalExampleBatch, refusedStatus, tick, waitFor, type TestClient } from './helpers.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -34,11 +34,14 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 const parsed = (c: TestClient) => c.texts.map((t) => JSON.parse(t) as Record<string, number[]>);
 const allIndices = (c: TestClient) => parsed(c).flatMap((m) => indicesOf(m));
 const sizes = (c: TestClient) => parsed(c).map((m) => m.nSeq.length);
-const status = (state: ServiceStatus['state']): ServiceStatus => ({
+const status = (state: DeviceStatus['state']): DeviceStatus => ({
+  device: 'sim',
+  name: 'sim',
+  address: 'sim',
   state,
   rate: 1000,
   channels: [1, 2, 6],
-  counters: { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0, clients: 0 },
+  counters: { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0 },
 });
 
 describe('StreamServer: compatible stream', () => {
@@ -46,7 +49,7 @@ describe('StreamServer: compatible stream', () => {
     const { hub, url } = await start({ batchSize: 3 });
     const a = await open(`${url}/`);
     const b = await open(`${url}/some/path?x=1`);
-    hub.publish(originalExampleBatch());
+    hub.publishBatch(originalExampleBatch());
     await waitFor(() => a.texts.length === 1 && b.texts.length === 1);
     expect(a.texts).toEqual([ORIGINAL_EXAMPLE]);
     expect(b.texts).toEqual([ORIGINAL_EXAMPLE]);
@@ -56,7 +59,7 @@ describe('StreamServer: compatible stream', () => {
     const labels = ['seq', 'd1', 'd2', 'o1', 'o2', 'ECG', 'EMG', 'EDA', 'EEG', 'ACC', 'LUX'];
     const { hub, url } = await start({ batchSize: 5, labels });
     const c = await open(url);
-    hub.publish(makeBatch(100, 5, [1, 3]));
+    hub.publishBatch(makeBatch(100, 5, [1, 3]));
     await waitFor(() => c.texts.length === 1);
     const m = JSON.parse(c.texts[0]) as Record<string, number[]>;
     expect(Object.keys(m)).toEqual(['seq', 'd1', 'd2', 'o1', 'o2', 'ECG', 'EDA']);
@@ -73,7 +76,7 @@ describe('StreamServer: compatible stream', () => {
     const rnd = lcg(7);
     for (let i = 0, k = 0; i < 10_000; k++) {
       const n = Math.min(10_000 - i, 1 + Math.floor(rnd() * 97));
-      hub.publish(makeBatch(i, n));
+      hub.publishBatch(makeBatch(i, n));
       i += n;
       if (k % 10 === 0) await tick(); // let the clients read, as a real device would
     }
@@ -88,7 +91,7 @@ describe('StreamServer: compatible stream', () => {
   it('works with a batch size of 1', async () => {
     const { hub, url } = await start({ batchSize: 1 });
     const c = await open(url);
-    for (const [i, n] of [[0, 50], [50, 1], [51, 149]]) hub.publish(makeBatch(i, n));
+    for (const [i, n] of [[0, 50], [50, 1], [51, 149]]) hub.publishBatch(makeBatch(i, n));
     await waitFor(() => c.texts.length === 200);
     expect(sizes(c).every((n) => n === 1)).toBe(true);
     expect(allIndices(c)).toEqual(range(0, 200));
@@ -99,15 +102,15 @@ describe('StreamServer: compatible stream', () => {
     const fn = vi.fn((rate: number) => (rate === 1000 ? size : 1));
     const one = await start();
     const c1 = await open(one.url);
-    one.hub.publish(makeBatch(0, 100));
+    one.hub.publishBatch(makeBatch(0, 100));
     await waitFor(() => c1.texts.length === 2);
     expect(sizes(c1)).toEqual([40, 40]);
 
     const two = await start({ batchSize: fn });
     const c2 = await open(two.url);
-    two.hub.publish(makeBatch(0, 30));
+    two.hub.publishBatch(makeBatch(0, 30));
     size = 5;
-    two.hub.publish(makeBatch(30, 10));
+    two.hub.publishBatch(makeBatch(30, 10));
     await waitFor(() => c2.texts.length === 4);
     expect(sizes(c2)).toEqual([20, 10, 5, 5]);
     expect(allIndices(c2)).toEqual(range(0, 40));
@@ -117,9 +120,9 @@ describe('StreamServer: compatible stream', () => {
   it('flushes on a gap (no batch straddles it) and when acquisition stops', async () => {
     const { hub, url } = await start({ batchSize: 40 });
     const c = await open(url);
-    hub.publish(makeBatch(0, 100));
+    hub.publishBatch(makeBatch(0, 100));
     hub.publishGap({ device: 'sim', from: 100, to: 150, reason: 'crc_error' });
-    hub.publish(makeBatch(150, 100));
+    hub.publishBatch(makeBatch(150, 100));
     await waitFor(() => c.texts.length === 5);
     hub.publishStatus(status('stopped'));
     await waitFor(() => c.texts.length === 6);
@@ -131,7 +134,7 @@ describe('StreamServer: compatible stream', () => {
     const counts: number[] = [];
     const { hub, url, server, port } = await start({ batchSize: 40, onClientCount: (n) => counts.push(n) });
     const c = await open(url);
-    hub.publish(makeBatch(0, 25));
+    hub.publishBatch(makeBatch(0, 25));
     const first = server.close();
     expect(server.close()).toBe(first);
     await first;
@@ -176,7 +179,7 @@ describe('StreamServer: origins and endpoints', () => {
     });
     const v = await open(`${url}/v2?token=t`, { origin: 'http://localhost:5173' });
     const c = await open(url);
-    hub.publish(makeBatch(0, 3));
+    hub.publishBatch(makeBatch(0, 3));
     await waitFor(() => c.texts.length === 3 && v.texts.length === 1);
     await new Promise((r) => setTimeout(r, 50));
     expect(v.texts).toEqual(['hello']);
@@ -238,12 +241,12 @@ describe('StreamServer: misbehaving clients', () => {
     let i = 0;
     while (server.stats.slowClients === 0) {
       if (i >= 900_000) throw new Error('the slow client was never closed');
-      hub.publish(makeBatch(i, 1000));
+      hub.publishBatch(makeBatch(i, 1000));
       i += 1000;
       // The normal client keeps up (it shares this process, so give it time to read).
       await waitFor(() => normal.texts.length === i / 1000, 5000, 'the normal client');
     }
-    for (let k = 0; k < 5; k++, i += 1000) hub.publish(makeBatch(i, 1000));
+    for (let k = 0; k < 5; k++, i += 1000) hub.publishBatch(makeBatch(i, 1000));
     await waitFor(() => normal.texts.length === i / 1000, 5000, 'the normal client');
     expect(allIndices(normal)).toEqual(range(0, i));
     expect(server.stats.slowClients).toBe(1);
@@ -264,7 +267,7 @@ describe('StreamServer: misbehaving clients', () => {
     bad.ws.send('garbage {');
     bad.ws.send(JSON.stringify({ cmd: 'start' }));
     bad.ws.send(Buffer.from([0, 1, 2, 255]));
-    hub.publish(makeBatch(0, 10));
+    hub.publishBatch(makeBatch(0, 10));
     await waitFor(() => good.texts.length === 1 && bad.texts.length === 1);
     expect(bad.ws.readyState).toBe(WebSocket.OPEN);
 
@@ -287,7 +290,7 @@ describe('StreamServer: misbehaving clients', () => {
     raw.resume();
     await once(raw, 'close');
 
-    hub.publish(makeBatch(10, 10));
+    hub.publishBatch(makeBatch(10, 10));
     await waitFor(() => good.texts.length === 2);
     expect(allIndices(good)).toEqual(range(0, 20));
     await waitFor(() => server.clientCount === 1, 2000, 'the bad clients to be gone');

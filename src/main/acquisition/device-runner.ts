@@ -344,7 +344,7 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
     const index = s.offset + b.index;
     s.nextIndex = index + b.count;
     this.counters.frames += b.count;
-    this.hub.publish({ ...b, index, time: s.t0 + (index * 1000) / b.rate });
+    this.hub.publishBatch({ ...b, index, time: s.t0 + (index * 1000) / b.rate });
   }
 
   private onGap(g: GapEvent): void {
@@ -414,7 +414,10 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
 
   private publishStatus(): void {
     const s = this.status;
-    this.hub.publishStatus(s);
+    const { device: info, counters, ...rest } = s;
+    const { clients: _clients, ...deviceCounters } = counters;
+    const id = this.config.device;
+    this.hub.publishStatus({ ...rest, device: id, name: id, address: id, counters: deviceCounters, ...(info ? { info } : {}) });
     this.emit('status', s);
   }
 }

@@ -53,7 +53,9 @@ export class StreamGroup {
       },
       status: (s) => {
         if (s.state !== 'streaming') for (const b of this.batchers.values()) b.flush();
-        this.each((m) => m.status(s));
+        // Interim (one device): members describe the service's full status, not the hub's summary.
+        const full = service.status;
+        this.each((m) => m.status(full));
       },
     });
   }
