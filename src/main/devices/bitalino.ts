@@ -9,16 +9,17 @@
  * (r)evolution masks its UART interrupt while sampling and a burst can overrun its 2-byte FIFO
  * (PROTOCOL.md §3).
  */
-import type { SampleBatch, GapEvent, Board } from '../../shared/acquisition.js';
+import type { Board } from '../../shared/acquisition.js';
 import { DeviceError } from '../../shared/errors.js';
 import {
   CMD_STATE, CMD_STOP, CMD_VERSION, cmdBatteryThreshold, cmdOutputs, cmdPwm, cmdSamplingRate, cmdStart,
   normalizeChannels, parseState, parseVersion, crcMatches, type DeviceStatePacket, type VersionInfo, VersionReader,
 } from './codec.js';
 import { FrameDecoder, type DecoderStats } from './frame-decoder.js';
+import type { AcquisitionListener, DeviceDriver, DriverState } from './driver.js';
 import type { Transport } from './transport.js';
 
-export type DriverState = 'closed' | 'connecting' | 'idle' | 'acquiring';
+export type { AcquisitionListener, DriverState } from './driver.js';
 
 export interface BitalinoOptions {
   /** Id that tags every batch (default: the transport path). */
@@ -31,15 +32,6 @@ export interface BitalinoOptions {
   byteGapMs?: number;
   /** Clock for t0 (ms since epoch). Default Date.now. */
   now?: () => number;
-}
-
-export interface AcquisitionListener {
-  samples?(batch: SampleBatch): void;
-  gap?(gap: GapEvent): void;
-  /** The link closed on its own (error set) or by close() (no error). */
-  close?(error?: DeviceError): void;
-  /** Any byte arrived (the service's stall watchdog feeds on this). */
-  activity?(): void;
 }
 
 interface PendingReply {
@@ -59,7 +51,7 @@ function plausibleState(p: Uint8Array): boolean {
   return p[14] <= 63;
 }
 
-export class Bitalino {
+export class Bitalino implements DeviceDriver {
   readonly transport: Transport;
   readonly id: string;
   private readonly opts: Required<Omit<BitalinoOptions, 'id'>>;
@@ -95,6 +87,13 @@ export class Bitalino {
   /** Counters of the current (or last) acquisition's decoder. */
   get stats(): DecoderStats | undefined {
     return this.decoder?.stats;
+  }
+  /** CRC errors of the current acquisition (every resync counts, see frame-decoder.ts). */
+  get crcErrors(): number | undefined {
+    return this.decoder?.stats.crcErrors;
+  }
+  get connection(): string {
+    return this.transport.path;
   }
   get acquisition(): { rate: number; channels: number[]; t0: number } | undefined {
     return this.acq && { rate: this.acq.rate, channels: this.acq.channels, t0: this.acq.t0 };
