@@ -43,10 +43,16 @@ ws.on('message', (text) => {
       console.log(`hello: ${m.server} ${m.version}, protocol ${m.protocol}, devices ${m.devices.join(', ')}, control ${m.control ? 'yes' : 'no'}, batch ${m.subscription.batch}, format ${m.subscription.format}`);
       break;
     case 'meta':
-      console.log(`meta: ${m.device} (${m.board}, ${m.firmware}) ${m['sampling rate']} Hz, columns ${m.column.join(' ')}, sensors ${m.sensor.join(' ')}, t0 ${m.date} ${m.time}`);
+      console.log(`meta: ${m.device} ${m.name} (${m.board ?? m.kind}, ${m.firmware}) ${m['sampling rate']} Hz, columns ${m.column.join(' ')}, sensors ${m.sensor.join(' ')}, t0 ${m.date} ${m.time}`);
       break;
     case 'status':
-      console.log(`status: ${m.state}${m.error ? ` — ${m.error.code}: ${m.error.message}` : ''} (frames ${m.counters.frames}, gaps ${m.counters.gaps}, CRC errors ${m.counters.crcErrors}, clients ${m.counters.clients})`);
+      console.log(`status: ${m.device} ${m.state}${m.error ? ` — ${m.error.code}: ${m.error.message}` : ''} (frames ${m.counters.frames}, gaps ${m.counters.gaps}, CRC errors ${m.counters.crcErrors})`);
+      break;
+    case 'server':
+      console.log(`server: ${m.clients} clients, devices ${m.devices.join(', ')}`);
+      break;
+    case 'marker':
+      console.log(`marker ${m.device ?? 'all devices'}: ${m.label}`);
       break;
     case 'data': {
       const next = expected.get(m.device);

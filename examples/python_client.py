@@ -53,14 +53,18 @@ def describe(m, expected):
             m["server"], m["version"], m["protocol"], ", ".join(m["devices"]),
             "yes" if m["control"] else "no", sub["batch"], sub["format"])
     if kind == "meta":
-        return "meta: %s (%s, %s) %s Hz, columns %s, sensors %s, t0 %s %s" % (
-            m["device"], m["board"], m["firmware"], m["sampling rate"], " ".join(m["column"]),
+        return "meta: %s %s (%s, %s) %s Hz, columns %s, sensors %s, t0 %s %s" % (
+            m["device"], m["name"], m.get("board", m["kind"]), m["firmware"], m["sampling rate"], " ".join(m["column"]),
             " ".join(m["sensor"]), m["date"], m["time"])
     if kind == "status":
         c = m["counters"]
         err = " — %s: %s" % (m["error"]["code"], m["error"]["message"]) if "error" in m else ""
-        return "status: %s%s (frames %d, gaps %d, CRC errors %d, clients %d)" % (
-            m["state"], err, c["frames"], c["gaps"], c["crcErrors"], c["clients"])
+        return "status: %s %s%s (frames %d, gaps %d, CRC errors %d)" % (
+            m["device"], m["state"], err, c["frames"], c["gaps"], c["crcErrors"])
+    if kind == "server":
+        return "server: %d clients, devices %s" % (m["clients"], ", ".join(m["devices"]))
+    if kind == "marker":
+        return "marker %s: %s" % (m.get("device", "all devices"), m["label"])
     if kind == "data":
         lines = []
         nxt = expected.get(m["device"])

@@ -1,84 +1,182 @@
 /**
- * Composition root shared by the headless CLI and the Electron main process: one acquisition
- * service and one WebSocket/HTTP server on the same hub. Nothing here imports electron.
+ * Composition root shared by the headless CLI and the Electron main process: the settings, the
+ * device set (Acquisition) on one hub, the /v2 API context and the HTTP/WebSocket server.
+ * Nothing here imports electron; nothing below imports this file (docs/architecture.md).
  */
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import type { ServerBitConfig } from '../shared/config.js';
-import { samplesPerBatch } from '../shared/config.js';
+import type { WebSocket } from 'ws';
+import { samplesPerBatch, type ServerBitConfig } from '../shared/config.js';
+import type { SetConfigResult } from '../shared/v2.js';
+import { Acquisition, type AcquisitionOptions } from './acquisition/acquisition.js';
+import { runnerSettingsOf } from './acquisition/device-runner.js';
+import { ApiContext, type ApiContextOptions } from './api/context.js';
 import type { ConfigStore } from './config/config-store.js';
-import { createDeviceOpener } from './devices/open-device.js';
-import { AcquisitionService, type DeviceOpener } from './acquisition/device-runner.js';
-import { Hub } from './acquisition/hub.js';
-import { createV2Handler } from './server/v2-endpoint.js';
+import { Settings } from './config/settings.js';
+import type { DeviceOpener } from './devices/open-device.js';
+import { listPorts } from './devices/ports.js';
+import { testDevice } from './devices/probe.js';
+import { ClientCount } from './server/client-count.js';
 import { createStaticHandler } from './server/static-ui.js';
+import { createV2Handler } from './server/v2-endpoint.js';
 import { StreamServer } from './server/ws-server.js';
 
 /** The built renderer (dist/renderer), next to this module's folder in dist/ and in the packaged app. */
 export const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
 
+let versionCache: string | undefined;
+/** ServerBIT's version from package.json. */
+export function packageVersion(): string {
+  if (versionCache === undefined) {
+    try {
+      versionCache = String(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+    } catch {
+      versionCache = 'unknown';
+    }
+  }
+  return versionCache;
+}
+
 export interface ServerBitOptions {
-  config: ServerBitConfig;
-  openDevice?: DeviceOpener;
-  /** Extra hooks for the HTTP server (e.g. serving the UI) and the /v2 endpoint (a `v2` given here replaces the built-in one). */
-  configureServer?: (app: ServerBit) => Pick<ConstructorParameters<typeof StreamServer>[0], 'http' | 'v2'>;
-  /** Where /v2 `set_config` saves (atomically). Without it, changes last for this run only. */
+  /** The settings to run with. Or give `config` (and `configStore` to save into). */
+  settings?: Settings;
+  config?: ServerBitConfig;
+  /** Where saves go when `settings` is not given. Without it, changes last for this run only. */
   configStore?: Pick<ConfigStore, 'save' | 'path'>;
+  openDevice?: DeviceOpener;
+  /** Runner options (tests shorten the backoff). */
+  acquisition?: Omit<AcquisitionOptions, 'hub' | 'openDevice'>;
+  /** Replaces the UI the server serves at http://<host>:<port>/. */
+  http?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Replaces the built-in /v2 endpoint. */
+  v2?: (ws: WebSocket, req: IncomingMessage, url: URL) => void;
+  /** API options (tests: a fake port list). */
+  api?: Pick<ApiContextOptions, 'listPorts' | 'testDevice'>;
+  /** How long /v2 data waits for a first subscribe message, ms (tests shorten it). */
+  settleMs?: number;
 }
 
 export interface ServerBit {
-  service: AcquisitionService;
+  settings: Settings;
+  acquisition: Acquisition;
+  api: ApiContext;
   server: StreamServer;
+  clients: ClientCount;
   /** The address clients connect to, once listening. */
   url: string;
-  /** Starts listening, then acquisition (acquisition starts with the service, not with the first client). */
+  /** Starts listening, then every device (acquisition starts with the service, not with the first client). */
   start(): Promise<void>;
-  /** Stops the device cleanly, closes every client and the server. Idempotent. */
+  /**
+   * Starts every device without the listener: what the desktop app does when the port is taken
+   * (its window works over IPC). start() does this too, after listening.
+   */
+  startDevices(): Promise<void>;
+  /** Saves an edit of the file's settings and puts it in effect (the device set follows). */
+  configure(edit: Partial<ServerBitConfig>): Promise<SetConfigResult>;
+  /** The file changed on disk and is valid: run with its values (flags still apply); `store` makes it saveable. */
+  reload(file: ServerBitConfig, store?: Pick<ConfigStore, 'save' | 'path'>): Promise<void>;
+  /** Stops every device cleanly, closes every client and the server. Idempotent. */
   close(): Promise<void>;
 }
 
 export function createServerBit(options: ServerBitOptions): ServerBit {
-  const hub = new Hub();
-  const service = new AcquisitionService({ config: options.config, openDevice: options.openDevice ?? createDeviceOpener(), hub });
-  const app = { service } as ServerBit;
-  const extra = options.configureServer?.(app) ?? {};
+  const settings =
+    options.settings ??
+    new Settings({ file: options.config ?? failNoConfig(), ...(options.configStore ? { store: options.configStore } : {}) });
+  const acquisition = new Acquisition({ ...(options.acquisition ?? {}), ...(options.openDevice ? { openDevice: options.openDevice } : {}) });
+  // Device changes from any source (a save, a reload) go through here, one at a time.
+  let syncing: Promise<void> = Promise.resolve();
+  const syncDevices = (start: boolean): Promise<void> => {
+    const run = syncing.then(() => acquisition.sync(runnerSettingsOf(settings.config), { start }));
+    syncing = run.catch(() => undefined);
+    return run;
+  };
+  let started = false;
+
+  const configure = async (edit: Partial<ServerBitConfig>): Promise<SetConfigResult> => {
+    const r = settings.update(edit);
+    await syncDevices(started);
+    return { config: r.config, saved: r.saved, ...(r.path ? { path: r.path } : {}), restartRequired: r.restartRequired, ...(r.note ? { note: r.note } : {}) };
+  };
+
+  let server!: StreamServer;
+  const clients = new ClientCount({ count: () => server.clientCount });
+  const api = new ApiContext({
+    acquisition,
+    settings,
+    server: clients,
+    version: packageVersion(),
+    configure,
+    listPorts,
+    // A serial port admits one program: Test answers for a device being streamed without opening it again.
+    testDevice: (address) => testDevice(address, { streaming: (a) => streamingAt(acquisition, a) }),
+    ...(options.api ?? {}),
+  });
   // The UI this server serves is trusted by /v2 (no token): only these exact origins, known once listening.
   const ownOrigins = (): string[] => {
-    const port = app.server?.address?.port;
+    const port = server?.address?.port;
     return port === undefined ? [] : [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
   };
-  // The status page at http://<host>:<port>/ is the same UI as the desktop window.
-  const http = extra.http ?? createStaticHandler(RENDERER_DIR);
-  const v2 = extra.v2 ?? createV2Handler(app, { ...(options.configStore ? { configStore: options.configStore } : {}), ownOrigins });
-  const server = new StreamServer({
-    host: options.config.host,
-    port: options.config.port,
-    // Read live, so /v2 set_config changes apply without a restart (host and port need one).
-    allowedOrigins: () => service.currentConfig.allowed_origins,
-    labels: () => service.currentConfig.labels,
-    hub,
-    batchSize: () => samplesPerBatch(service.currentConfig.sampling_rate, service.currentConfig.batch_ms),
-    onClientCount: (n: number) => service.setClientCount(n),
-    ...extra,
-    http,
-    v2,
+  server = new StreamServer({
+    host: settings.config.host,
+    port: settings.config.port,
+    // Read live, so a saved change applies to the next connection (host and port need a restart).
+    allowedOrigins: () => settings.config.allowed_origins,
+    hub: acquisition.hub,
+    devices: () => acquisition.ids(),
+    batchSize: (rate: number) => samplesPerBatch(rate, settings.config.batch_ms),
+    onClientCount: () => clients.changed(),
+    // The status page at http://<host>:<port>/ is the same UI as the desktop window.
+    http: options.http ?? createStaticHandler(RENDERER_DIR),
+    v2: options.v2 ?? createV2Handler(api, { ownOrigins, ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}) }),
   });
+
   let closed: Promise<void> | undefined;
-  Object.assign(app, {
+  const app: ServerBit = {
+    settings,
+    acquisition,
+    api,
     server,
+    clients,
     url: '',
     async start() {
       const addr = await server.listen();
       const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
       app.url = `ws://${host}:${addr.port}/`;
-      await service.start();
+      started = true;
+      await syncDevices(true);
+    },
+    async startDevices() {
+      started = true;
+      await syncDevices(true);
+    },
+    configure,
+    async reload(file, store) {
+      settings.reload(file, store);
+      await syncDevices(started);
     },
     close() {
       closed ??= (async () => {
-        await service.stop();
+        await syncing;
+        await acquisition.stopAll();
+        clients.close();
         await server.close();
       })();
       return closed;
     },
-  });
+  };
   return app;
+}
+
+/** The device being streamed from at `address` now, if any. */
+function streamingAt(acquisition: Acquisition, address: string): { firmware: string; board: 'revolution' | 'legacy' } | undefined {
+  for (const s of acquisition.statuses()) {
+    if (s.address === address && s.info && (s.state === 'streaming' || s.state === 'stalled')) return { firmware: s.info.firmware, board: s.info.board };
+  }
+  return undefined;
+}
+
+function failNoConfig(): never {
+  throw new TypeError('createServerBit: give "settings" or "config"');
 }

@@ -1,26 +1,19 @@
 #!/usr/bin/env node
 /**
- * `serverbit` — the headless service: load the config, start acquisition, serve WebSockets,
- * print one LISTENING line when ready, stream until Ctrl-C or SIGTERM, then stop the device and exit.
+ * `serverbit` — the headless service: load the config, start every device, serve WebSockets,
+ * print one LISTENING line when ready (then one line per device when there are several), stream
+ * until Ctrl-C or SIGTERM, then stop every device and exit.
  */
-import { readFileSync } from 'node:fs';
-import type { DeviceInfo, ServiceStatus } from '../shared/acquisition.js';
-import { defaultConfig, SIMULATOR_DEVICE, type ServerBitConfig } from '../shared/config.js';
-import { ServerBitError } from '../shared/errors.js';
-import { createServerBit, type ServerBit } from './app.js';
-import { applyCliOverrides, CLI_USAGE, parseCliArgs } from './config/cli-args.js';
+import type { DeviceStatus } from '../shared/acquisition.js';
+import { defaultConfig, type ServerBitConfig } from '../shared/config.js';
+import { ServerBitError, toWireError } from '../shared/errors.js';
+import { createServerBit, packageVersion, type ServerBit } from './app.js';
+import { CLI_USAGE, parseCliArgs, type CliArgs } from './config/cli-args.js';
 import { ConfigStore } from './config/config-store.js';
+import { Settings } from './config/settings.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
 const err = (line: string) => process.stderr.write(line + '\n');
-
-function packageVersion(): string {
-  try {
-    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export function describeChannels(channels: readonly number[]): string {
   const contiguous = channels.every((c, i) => i === 0 || c === channels[i - 1] + 1);
@@ -28,10 +21,12 @@ export function describeChannels(channels: readonly number[]): string {
   return channels.map((c) => `A${c}`).join(',');
 }
 
-export function describeDevice(config: ServerBitConfig, info: DeviceInfo | undefined): string {
-  if (!info) return config.device === SIMULATOR_DEVICE ? 'simulator' : config.device;
+/** "simulator (BITalino (r)evolution)", "/dev/rfcomm0 (BITalino (r)evolution, BITalino_v5.2)", or the address before the first connect. */
+export function describeDevice(s: DeviceStatus): string {
+  const info = s.info;
+  if (!info) return s.address;
   const board = info.board === 'revolution' ? 'BITalino (r)evolution' : 'BITalino (legacy)';
-  return info.simulated ? `simulator (${board})` : `${config.device} (${board}, ${info.firmware})`;
+  return info.simulated ? `simulator (${board})` : `${s.address} (${board}, ${info.firmware})`;
 }
 
 function printError(prefix: string, e: unknown): void {
@@ -41,9 +36,35 @@ function printError(prefix: string, e: unknown): void {
   } else err(`${prefix}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
+/** The config file's settings, or defaults (and why) when it cannot be used. */
+function loadSettings(args: CliArgs): { settings: Settings; ok: boolean } | undefined {
+  const store = ConfigStore.open(args.configPath ? { path: args.configPath } : {});
+  let file: ServerBitConfig;
+  let ok = true;
+  let problem;
+  try {
+    const loaded = store.load();
+    file = loaded.config;
+    for (const n of loaded.notices) err(`note: ${n}`);
+  } catch (e) {
+    // Never touch a file we could not read: run on the simulator with defaults and say so.
+    printError(`Config ${store.path}`, e);
+    err('  Running on the simulator with default settings until the file is fixed; the file was not changed.');
+    file = defaultConfig();
+    ok = false;
+    problem = toWireError(e);
+  }
+  try {
+    return { settings: new Settings({ file, ...(ok ? { store } : {}), overrides: args.overrides, ...(problem ? { problem } : {}) }), ok };
+  } catch (e) {
+    printError('serverbit', e);
+    return undefined;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const showToken = argv.includes('--show-token');
-  let args;
+  let args: CliArgs;
   try {
     args = parseCliArgs(argv.filter((a) => a !== '--show-token'));
   } catch (e) {
@@ -60,44 +81,37 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const store = ConfigStore.open(args.configPath ? { path: args.configPath } : {});
-  let config: ServerBitConfig;
-  let configOk = true;
-  try {
-    const loaded = store.load();
-    config = loaded.config;
-    for (const n of loaded.notices) err(`note: ${n}`);
-  } catch (e) {
-    // Never touch a file we could not read: run on the simulator with defaults and say so.
-    printError(`Config ${store.path}`, e);
-    err('  Running on the simulator with default settings until the file is fixed; the file was not changed.');
-    config = defaultConfig();
-    configOk = false;
-  }
+  const loaded = loadSettings(args);
+  if (!loaded) return 2;
+  const { settings } = loaded;
   if (showToken) {
-    if (!configOk || !config.token) return 1;
-    out(config.token);
+    if (!loaded.ok || !settings.file.token) {
+      err('serverbit: no token to show: the config file could not be used (see above); fix it, then run serverbit --show-token again.');
+      return 1;
+    }
+    out(settings.file.token);
     return 0;
   }
-  try {
-    config = applyCliOverrides(config, args.overrides);
-  } catch (e) {
-    printError('serverbit', e);
-    return 2;
-  }
 
-  const app: ServerBit = createServerBit({ config, ...(configOk ? { configStore: store } : {}) });
-  let lastState = '';
-  app.service.on('status', (s: ServiceStatus) => {
-    if (s.state === lastState) return;
-    lastState = s.state;
-    if (s.state === 'streaming' && announced) err(`device: streaming again — ${describeDevice(app.service.currentConfig, s.device)}`);
-    else if (s.error && (s.state === 'reconnecting' || s.state === 'error' || s.state === 'stalled')) {
-      err(`device: ${s.state} — ${s.error.message}`);
-      if (s.error.hint) err(`  → ${s.error.hint}`);
-    }
-  });
+  const app: ServerBit = createServerBit({ settings });
   let announced = false;
+  const lastState = new Map<string, string>();
+  const several = () => app.acquisition.ids().length > 1;
+  const name = (s: DeviceStatus) => (several() ? `device ${s.device}` : 'device');
+  app.acquisition.hub.subscribe({
+    status: (s) => {
+      if (lastState.get(s.device) === s.state) return;
+      lastState.set(s.device, s.state);
+      if (!announced) return;
+      if (s.state === 'streaming') err(`${name(s)}: streaming — ${describeDevice(s)}`);
+      else if (s.error && (s.state === 'reconnecting' || s.state === 'error' || s.state === 'stalled')) {
+        err(`${name(s)}: ${s.state} — ${s.error.message}`);
+        if (s.error.hint) err(`  → ${s.error.hint}`);
+        if (s.state === 'error') err(`  ${name(s)} stays stopped until its setting is changed (it will not retry).`);
+      }
+    },
+    removed: (id) => err(`device ${id}: removed`),
+  });
   try {
     await app.start();
   } catch (e) {
@@ -105,12 +119,21 @@ async function main(argv: string[]): Promise<number> {
     await app.close();
     return 1;
   }
-  const cfg = app.service.currentConfig;
-  const st = app.service.status;
-  out(`ServerBIT LISTENING on ${app.url} — ${describeDevice(cfg, st.device)}, ${describeChannels(cfg.channels)} @ ${cfg.sampling_rate} Hz`);
+  const statuses = app.acquisition.statuses();
+  if (statuses.length === 1) {
+    const s = statuses[0];
+    out(`ServerBIT LISTENING on ${app.url} — ${describeDevice(s)}, ${describeChannels(s.channels)} @ ${s.rate} Hz`);
+  } else {
+    out(`ServerBIT LISTENING on ${app.url} — ${statuses.length} devices`);
+    for (const s of statuses) out(`  device ${s.device}: ${describeDevice(s)}, ${describeChannels(s.channels)} @ ${s.rate} Hz — ${app.url}devices/${encodeURIComponent(s.device)}`);
+  }
   err(`Status page: ${app.url.replace(/^ws/, 'http')} · versioned stream: ${app.url}v2 · control token: serverbit --show-token`);
   announced = true;
-  if (st.state !== 'streaming') err('device: not streaming yet — retrying in the background (see the messages above).');
+  for (const s of statuses) {
+    lastState.set(s.device, s.state);
+    if (s.state === 'error') err(`${name(s)}: not streaming — ${s.error?.message ?? 'error'}; it stays stopped until its setting is changed.`);
+    else if (s.state !== 'streaming') err(`${name(s)}: not streaming yet — ServerBIT keeps retrying in the background (see the messages above).`);
+  }
 
   return new Promise<number>((resolve) => {
     let stoppingAt = 0;
@@ -123,9 +146,12 @@ async function main(argv: string[]): Promise<number> {
         process.exit(130);
       }
       stoppingAt = Date.now();
-      err(`${signal}: stopping the device…`);
+      err(`${signal}: stopping ${several() ? 'the devices' : 'the device'}…`);
       app.close().then(
-        () => resolve(0),
+        () => {
+          err('ServerBIT stopped.');
+          resolve(0);
+        },
         (e: unknown) => {
           printError('serverbit', e);
           resolve(1);

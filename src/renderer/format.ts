@@ -37,8 +37,9 @@ export function formatFirmware(status: StatusMessage | undefined, meta: MetaMess
   return `${fw}${boardText}`;
 }
 
+/** The device's address (what the user configured), marked when it is the built-in simulator. */
 export function formatDevice(status: StatusMessage | undefined, meta: MetaMessage | undefined, configDevice: string | undefined): string {
-  const d = status?.device ?? meta?.device ?? configDevice;
+  const d = status?.address ?? meta?.address ?? configDevice;
   if (!d) return '—';
   return meta?.simulated && d === 'simulator' ? 'simulator (built-in)' : d;
 }

@@ -32,6 +32,8 @@ const store = new Store({
   hello: undefined,
   meta: undefined,
   status: undefined,
+  device: undefined,
+  clients: undefined,
   config: undefined,
   samplesPerSecond: 0,
   commandError: undefined,
@@ -69,8 +71,15 @@ const deviceEnd = (time: number, count: number): number => {
 };
 let helloSeen = false;
 
+/** Messages about other devices than the one shown are not for these views. */
+const shown = (device: string | undefined): boolean => device === undefined || store.state.device === undefined || device === store.state.device;
+
 channel.onMessage((m: ServerMessage) => {
+  if ((m.type === 'data' || m.type === 'status' || m.type === 'meta' || m.type === 'gap') && !shown(m.device)) return;
   switch (m.type) {
+    case 'server':
+      store.set({ clients: m.clients });
+      break;
     case 'data':
       plotView.plot.append(m.index, m.raw, m.converted);
       meter.add(m.count, performance.now(), deviceEnd(m.time, m.count));
@@ -91,9 +100,10 @@ channel.onMessage((m: ServerMessage) => {
         meter.reset();
         if (m.control) void configView.reload();
       }
-      store.set({ hello: m });
+      store.set({ hello: m, device: store.state.device !== undefined && m.devices.includes(store.state.device) ? store.state.device : m.devices[0] });
       break;
     case 'gap':
+    case 'marker':
     case 'reply':
       break;
   }

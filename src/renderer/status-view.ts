@@ -64,7 +64,7 @@ export function mountStatusView(root: HTMLElement, deps: StatusViewDeps): void {
     busy = true;
     render();
     commands
-      .call(command)
+      .call(command, deviceArg(store))
       .catch((e: unknown) => deps.onCommandError(running ? 'Stop' : 'Start', e))
       .finally(() => {
         busy = false;
@@ -75,7 +75,7 @@ export function mountStatusView(root: HTMLElement, deps: StatusViewDeps): void {
   batteryButton.addEventListener('click', () => {
     batteryButton.disabled = true;
     commands
-      .call('state')
+      .call('state', deviceArg(store))
       .then((r) => {
         const v = typeof r === 'object' && r !== null ? (r as { batteryVolts?: unknown }).batteryVolts : undefined;
         if (typeof v === 'number' && Number.isFinite(v)) setText(batteryText, formatBattery(v));
@@ -103,7 +103,7 @@ export function mountStatusView(root: HTMLElement, deps: StatusViewDeps): void {
     setText(values.channels, formatChannels(st?.channels ?? s.meta?.channels ?? []));
     setText(values.address, s.address ?? (s.config ? wsAddress(s.config.host, s.config.port) : '—'));
     const c = st?.counters;
-    setText(values.clients, c ? String(c.clients) : '—');
+    setText(values.clients, s.clients !== undefined ? String(s.clients) : '—');
     setText(values.sps, formatSps(s.samplesPerSecond));
     setText(values.crc, c ? String(c.crcErrors) : '—');
     setText(values.gaps, c ? (c.gaps > 0 ? `${c.gaps} (${c.lostSamples} samples lost)` : '0') : '—');
@@ -112,4 +112,10 @@ export function mountStatusView(root: HTMLElement, deps: StatusViewDeps): void {
     batteryButton.hidden = !(st?.state === 'streaming' && st.board !== 'legacy' && control);
   };
   store.subscribe(render);
+}
+
+/** The `device` argument of a device command: the device the window shows. */
+function deviceArg(store: Store): { device?: string } {
+  const d = store.state.device;
+  return d !== undefined ? { device: d } : {};
 }

@@ -17,6 +17,10 @@ export interface AppState {
   hello: HelloMessage | undefined;
   meta: MetaMessage | undefined;
   status: StatusMessage | undefined;
+  /** The device the views show (the first of hello's devices until the user picks another). */
+  device: string | undefined;
+  /** Clients connected to the service (its `server` message). */
+  clients: number | undefined;
   /** The config as last loaded or saved. */
   config: ServerBitConfig | undefined;
   /** Samples per second received on this connection (measured). */

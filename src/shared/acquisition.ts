@@ -118,7 +118,8 @@ export interface StreamColumn {
   name: string;
   /**
    * The key in the compatible stream, where `labels` may rename the fixed columns too (the
-   * original's behaviour). Unique within a stream; equals `name` for analog columns.
+   * original's behaviour). Unique within a stream; for analog columns it is `name`, unless a
+   * renamed fixed column took that name (then it gets a suffix).
    */
   label: string;
   kind: 'sequence' | 'digital' | 'analog';

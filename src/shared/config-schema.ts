@@ -12,7 +12,7 @@
  * Pure and shared: the store (src/main/config), the Electron window's config editor and the CLI
  * use these functions; nothing here touches the file system.
  */
-import { DEFAULT_LABELS, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, defaultConfig, samplesPerBatch, type ServerBitConfig } from './config.js';
+import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
 import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
 
 export type ConfigFileShape = 'classic' | 'revolution';
@@ -68,8 +68,48 @@ export const CONFIG_SCHEMA = {
     },
     token: { type: 'string', maxLength: 256 },
     stall_timeout_s: { type: 'number', minimum: 0.5, maximum: 600 },
+    sensors: {
+      type: 'array',
+      minItems: 6,
+      maxItems: 6,
+      items: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_./-]+$', allowed: 'a sensor name such as "ECG", "EMG", "EDA", "EEG", "ACC", "LUX" or "RAW"' },
+      allowed: '6 sensor names, one per channel A1..A6, e.g. ["EMG", "ECG", "EDA", "EEG", "ACC", "LUX"] ("RAW" for no conversion)',
+    },
+    devices: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_DEVICES,
+      items: {
+        type: 'object',
+        required: ['address'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$', allowed: 'an id of 1 to 32 letters, digits, "-", "_" or "."' },
+          address: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 256,
+            allowed: `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0") or host:port, up to 256 characters`,
+          },
+          name: { type: 'string', minLength: 1, maxLength: 64 },
+          // The same rules as the top-level keys; filled in below (they are defined above this line).
+          channels: {},
+          sampling_rate: {},
+          labels: {},
+          sensors: {},
+        },
+        allowed: 'an object with "address" and optionally "id", "name", "channels", "sampling_rate", "labels", "sensors"',
+      },
+      allowed: `a list of 1 to ${MAX_DEVICES} devices, each {"address": …} with optional "id", "name", "channels", "sampling_rate", "labels", "sensors"`,
+    },
   },
 } as const satisfies JsonSchema;
+
+// A devices entry checks its own settings with the top-level rules.
+{
+  const entry = CONFIG_SCHEMA.properties.devices.items.properties as Record<string, JsonSchema>;
+  for (const k of ['channels', 'sampling_rate', 'labels', 'sensors'] as const) entry[k] = CONFIG_SCHEMA.properties[k];
+}
 
 type ConfigKey = keyof ServerBitConfig;
 const PROPS: Record<ConfigKey, JsonSchema> = CONFIG_SCHEMA.properties;
@@ -79,9 +119,25 @@ export function validateConfig(value: unknown): ValidationIssue[] {
   const issues = validate(CONFIG_SCHEMA, value, { rootName: 'config' });
   if (issues.length === 0 && isPlainObject(value)) {
     // Not expressible in the schema subset, and encoders rely on it for column order.
-    const ch = value.channels as number[];
-    if (ch.some((c, i) => i > 0 && c < ch[i - 1])) {
-      issues.push({ path: 'channels', message: `channels is ${preview(ch)}; allowed: channel numbers in ascending order (${[...ch].sort((a, b) => a - b).join(', ')})` });
+    const ascending = (ch: number[], path: string): void => {
+      if (ch.some((c, i) => i > 0 && c < ch[i - 1])) {
+        issues.push({ path, message: `${path} is ${preview(ch)}; allowed: channel numbers in ascending order (${[...ch].sort((a, b) => a - b).join(', ')})` });
+      }
+    };
+    ascending(value.channels as number[], 'channels');
+    const entries = value.devices as DeviceEntry[] | undefined;
+    if (entries) {
+      entries.forEach((e, i) => e.channels && ascending(e.channels, `devices[${i}].channels`));
+      const seen = new Map<string, number>();
+      resolveDevices(value as unknown as ServerBitConfig).forEach((d, i) => {
+        const first = seen.get(d.id);
+        if (first !== undefined) {
+          issues.push({ path: `devices[${i}].id`, message: `devices[${i}] has the id ${preview(d.id)} of devices[${first}]; allowed: a different id for every device` });
+        } else seen.set(d.id, i);
+      });
+      if (value.device !== entries[0].address) {
+        issues.push({ path: 'device', message: `device is ${preview(value.device)}, but the first of "devices" is ${preview(entries[0].address)}; allowed: the first device's address` });
+      }
     }
   }
   return issues;
@@ -181,6 +237,8 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
   if (read('allowed_origins', PROPS.allowed_origins)) config.allowed_origins = [...(raw.allowed_origins as string[])];
   if (read('token', PROPS.token)) config.token = raw.token as string;
   if (read('stall_timeout_s', PROPS.stall_timeout_s)) config.stall_timeout_s = raw.stall_timeout_s as number;
+  if (read('sensors', PROPS.sensors)) config.sensors = [...(raw.sensors as string[])];
+  readDevices(raw, config, issues, notices);
 
   if (issues.length === 0) issues.push(...validateConfig(config)); // cross-key rules, e.g. 6 labels that repeat "nSeq"
   return issues.length > 0 ? { ok: false, issues: issues.slice(0, 20), shape, notices } : { ok: true, config, shape, notices };
@@ -212,6 +270,8 @@ const DEVICE_FORMS: JsonSchema = {
 };
 
 function readDevice(raw: Record<string, unknown>, rev: boolean, config: ServerBitConfig, issues: ValidationIssue[], notices: string[]): void {
+  // "devices" lists the devices: `device` only mirrors the first (readDevices).
+  if (Object.hasOwn(raw, 'devices') && (typeof raw.device === 'string' || !Object.hasOwn(raw, 'device'))) return;
   if (!Object.hasOwn(raw, 'device')) {
     notices.push(`"device" is missing, so ServerBIT streams from its built-in simulator. ${SET_DEVICE_HINT}`);
     return;
@@ -241,8 +301,17 @@ function readDevice(raw: Record<string, unknown>, rev: boolean, config: ServerBi
     }
     address = pairs[picked][0];
     path = `device[${picked}][0]`;
-    const more = pairs.filter((p, i) => i > picked && isBitalinoPair(p)).length;
-    if (more > 0) notices.push(`"device" lists ${more + 1} BITalinos; ServerBIT streams from the first, ${preview(address)}.`);
+    const bitalinos = pairs.map((p, i) => [p, i] as const).filter(([p]) => isBitalinoPair(p));
+    if (bitalinos.length > 1 && !Object.hasOwn(raw, 'devices')) {
+      // The original numbers its devices by their place in the list (its OSC addresses /0/…, /1/…).
+      const entries: DeviceEntry[] = [];
+      for (const [p, i] of bitalinos) {
+        const bad = validate(PROPS.device, p[0], { path: `device[${i}][0]` });
+        if (bad.length > 0) issues.push(...bad);
+        else entries.push({ id: String(i), address: isPlaceholderDevice(p[0]) ? SIMULATOR_DEVICE : p[0] });
+      }
+      config.devices = entries;
+    }
   }
   if (isPlaceholderDevice(address)) {
     notices.push(`"device" is the original placeholder, so ServerBIT streams from its built-in simulator. ${SET_DEVICE_HINT}`);
@@ -251,6 +320,30 @@ function readDevice(raw: Record<string, unknown>, rev: boolean, config: ServerBi
   const bad = validate(PROPS.device, address, { path });
   if (bad.length > 0) issues.push(...bad);
   else config.device = address;
+}
+
+/** The `devices` key: several devices with their own settings (it wins over `device`). */
+function readDevices(raw: Record<string, unknown>, config: ServerBitConfig, issues: ValidationIssue[], notices: string[]): void {
+  if (!Object.hasOwn(raw, 'devices')) {
+    if (config.devices) config.device = config.devices[0]?.address ?? config.device;
+    return;
+  }
+  const found = validate(PROPS.devices, raw.devices, { path: 'devices' });
+  if (found.length > 0) {
+    issues.push(...found);
+    return;
+  }
+  const entries = (raw.devices as DeviceEntry[]).map((e): DeviceEntry => {
+    const out: DeviceEntry = { ...e };
+    if (isPlaceholderDevice(e.address)) out.address = SIMULATOR_DEVICE;
+    if (e.channels) out.channels = [...e.channels].sort((a, b) => a - b);
+    return out;
+  });
+  if (Object.hasOwn(raw, 'device') && typeof raw.device === 'string' && raw.device !== entries[0].address && !isPlaceholderDevice(raw.device)) {
+    notices.push(`"device" (${preview(raw.device)}) is ignored: "devices" lists the devices, the first being ${preview(entries[0].address)}.`);
+  }
+  config.devices = entries;
+  config.device = entries[0].address;
 }
 
 function isBitalinoPair(pair: readonly string[]): boolean {
@@ -308,7 +401,49 @@ export function denormalizeConfig(raw: Record<string, unknown>, config: ServerBi
   put('allowed_origins', 'allowed_origins', [...config.allowed_origins]);
   put('token', 'token', config.token);
   put('stall_timeout_s', 'stall_timeout_s', config.stall_timeout_s);
+  if (config.sensors) put('sensors', 'sensors', [...config.sensors]);
+  else delete out.sensors;
+  writeDevices(raw, out, config, rev, was);
   return out;
+}
+
+/**
+ * Several devices go to a `devices` list, unless the file is a (r)evolution one that lists them
+ * as [address, "bitalino"] pairs and none has settings of its own: then the pairs are rewritten.
+ * One device and no `devices` key in the file: the classic `device` key alone, as before.
+ */
+function writeDevices(raw: Record<string, unknown>, out: Record<string, unknown>, config: ServerBitConfig, rev: boolean, was: ServerBitConfig | undefined): void {
+  const entries = config.devices;
+  if (!entries) {
+    delete out.devices;
+    return;
+  }
+  const plainPairs =
+    rev && !Object.hasOwn(raw, 'devices') && Array.isArray(raw.device) && entries.every((e, i) => Object.keys(e).every((k) => k === 'address' || k === 'id') && (e.id === undefined || /^\d+$/.test(e.id)) && (i === 0 || e.id !== undefined));
+  if (plainPairs) {
+    if (!was || !jsonEqual(was.devices, entries)) out.device = revolutionPairs(raw.device, entries);
+    delete out.devices;
+    return;
+  }
+  if (!was || !jsonEqual(was.devices, entries) || !Object.hasOwn(raw, 'devices')) out.devices = entries.map((e) => ({ ...e }));
+  // Tools that read the classic key see the first device.
+  if (!rev || typeof raw.device === 'string') out.device = entries[0].address;
+}
+
+/** (r)evolution pairs for these devices: the BITalino pairs replaced in place (by id = position), other pairs kept. */
+function revolutionPairs(current: unknown, entries: readonly DeviceEntry[]): string[][] {
+  const pairs = Array.isArray(current) && validate(DEVICE_LIST, current).length === 0 ? (current as string[][]).map((p) => [...p]) : [];
+  const others = pairs.map((p, i) => [p, i] as const).filter(([p]) => !isBitalinoPair(p));
+  const result: string[][] = [];
+  entries.forEach((e, k) => {
+    const at = e.id !== undefined ? Number(e.id) : k;
+    result[at] = [e.address, 'bitalino'];
+  });
+  for (const [p, i] of others) {
+    if (result[i] === undefined) result[i] = p;
+    else result.push(p);
+  }
+  return result.filter((p) => p !== undefined);
 }
 
 /** The (r)evolution `device` list with the streamed BITalino's address replaced, others kept. */

@@ -38,6 +38,66 @@ export interface ServerBitConfig {
   token: string;
   /** Seconds without a byte from a streaming device before it is declared stalled and reconnected. */
   stall_timeout_s: number;
+  /** Sensor wired to each physical channel A1..A6 for every device ("ECG", "EMG", …, "RAW"); absent = the board's kit. */
+  sensors?: string[];
+  /**
+   * Several devices at once (docs/configuration.md "Devices"). Absent: one device, `device`.
+   * Present: these devices, in order; `device` is then the first one's address (kept in sync for
+   * tools that read the classic key). Keys an entry leaves out take the top-level values.
+   */
+  devices?: DeviceEntry[];
+}
+
+/** A `devices` entry as the file holds it: only `address` is required. */
+export interface DeviceEntry {
+  /** Letters, digits, "-", "_" and "."; default its position in the list ("0", "1", …). */
+  id?: string;
+  address: string;
+  name?: string;
+  channels?: number[];
+  sampling_rate?: SamplingRate;
+  labels?: string[];
+  sensors?: string[];
+}
+
+/** Most devices one ServerBIT runs at once (labs run two to eight). */
+export const MAX_DEVICES = 16;
+
+/** The devices a config describes, each with every setting resolved (top-level values fill the gaps). */
+export function resolveDevices(config: ServerBitConfig): DeviceConfig[] {
+  const entries: DeviceEntry[] = config.devices ?? [{ address: config.device }];
+  return entries.map((e, i): DeviceConfig => {
+    const d: DeviceConfig = {
+      id: e.id ?? String(i),
+      address: e.address,
+      channels: [...(e.channels ?? config.channels)],
+      sampling_rate: e.sampling_rate ?? config.sampling_rate,
+      labels: [...(e.labels ?? config.labels)],
+    };
+    if (e.name !== undefined) d.name = e.name;
+    const sensors = e.sensors ?? config.sensors;
+    if (sensors) d.sensors = [...sensors];
+    return d;
+  });
+}
+
+/**
+ * One device of the set (docs/configuration.md "Devices"), with every setting resolved: keys a
+ * `devices` entry leaves out take the file's top-level values.
+ */
+export interface DeviceConfig {
+  /** Stable id: names the device in /v2, OSC addresses, MQTT topics, recordings. Default its position ("0", "1", …). */
+  id: string;
+  /** As `device` above: "simulator", a MAC, a serial path or host:port. */
+  address: string;
+  /** What the user calls it (window, tray, recordings); default: the address. */
+  name?: string;
+  channels: number[];
+  sampling_rate: SamplingRate;
+  /** 11 names, as the top-level `labels`. */
+  labels: string[];
+  /** Sensor wired to each physical channel A1..A6 ("ECG", "EMG", …, "RAW"); absent = the board's kit. */
+  sensors?: string[];
 }
 
 export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['http://localhost:*', 'http://127.0.0.1:*', 'file://', 'null'];

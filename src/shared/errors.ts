@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'DEVICE_UNSUPPORTED' // the board does not offer this (e.g. PWM on legacy)
   | 'DEVICE_BAD_ARGUMENT' // out-of-range rate, channel, duty, threshold
   | 'DEVICE_BAD_REPLY' // a state/version reply failed its CRC or made no sense
+  | 'DEVICE_EXISTS' // add_device with an id already in the set
+  | 'DEVICE_UNKNOWN' // a command names a device that is not in the set
   // config
   | 'CONFIG_INVALID_JSON'
   | 'CONFIG_INVALID_VALUE'
@@ -53,3 +55,16 @@ export class ConfigError extends ServerBitError {
   }
 }
 export class NetworkError extends ServerBitError {}
+
+/**
+ * The one way an error crosses a boundary (status, /v2 reply, IPC, MQTT): code, message, hint.
+ * Anything that is not a ServerBitError is a bug: it becomes INTERNAL with its message.
+ */
+export function toWireError(e: unknown): { code: string; message: string; hint?: string } {
+  if (e instanceof ServerBitError) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  return {
+    code: 'INTERNAL',
+    message: `internal error: ${e instanceof Error ? e.message : String(e)}`,
+    hint: 'This is a ServerBIT bug; please report it with the steps that led to it.',
+  };
+}

@@ -9,7 +9,7 @@
  * Server schemas are strict (`additionalProperties: false`): the server and this file ship
  * together, so an unknown key is a bug. Third-party clients should ignore keys they do not know.
  */
-import { SAMPLING_RATES } from './config.js';
+import { MAX_DEVICES } from './config.js';
 import { CONFIG_SCHEMA } from './config-schema.js';
 import type { ErrorCode } from './errors.js';
 import { isPlainObject, validate, type JsonSchema, type ValidationIssue } from './schema.js';
@@ -51,12 +51,18 @@ const COLUMNS_OPTION: JsonSchema = {
 };
 const BATCH: JsonSchema = { type: 'integer', minimum: 1, maximum: V2_MAX_BATCH };
 const TOKEN: JsonSchema = { type: 'string', maxLength: 256 };
+const DEVICE_ID: JsonSchema = { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$', allowed: 'a device id such as "0" or "left-arm"' };
+const DEVICES_OPTION: JsonSchema = {
+  anyOf: [{ const: 'all' }, { type: 'array', minItems: 1, maxItems: MAX_DEVICES, uniqueItems: true, items: DEVICE_ID }],
+  allowed: '"all" or a list of device ids such as ["0", "1"]',
+};
+const STATE: JsonSchema = { type: 'string', enum: ['idle', 'connecting', 'streaming', 'stalled', 'reconnecting', 'stopped', 'error'] };
 
 export const SUBSCRIPTION_SCHEMA: JsonSchema = {
   type: 'object',
-  required: ['batch', 'columns', 'format'],
+  required: ['batch', 'columns', 'format', 'devices'],
   additionalProperties: false,
-  properties: { batch: BATCH, columns: COLUMNS_OPTION, format: FORMAT },
+  properties: { batch: BATCH, columns: COLUMNS_OPTION, format: FORMAT, devices: DEVICES_OPTION },
 };
 
 // --- server → client ------------------------------------------------------------------------
@@ -70,22 +76,24 @@ export const HELLO_SCHEMA: JsonSchema = {
     server: { const: 'ServerBIT' },
     version: STR,
     protocol: { const: 2 },
-    devices: { type: 'array', items: STR },
+    devices: { type: 'array', items: DEVICE_ID },
     control: { type: 'boolean' },
     subscription: SUBSCRIPTION_SCHEMA,
   },
 };
 
+const RESOLUTION: JsonSchema = { type: 'integer', enum: [1, 4, 6, 10, 32] };
 const COLUMN_META: JsonSchema = {
   type: 'object',
-  required: ['name', 'kind', 'resolution'],
+  required: ['name', 'label', 'kind', 'resolution'],
   additionalProperties: false,
   properties: {
     name: COLUMN_NAME,
+    label: COLUMN_NAME,
     kind: { type: 'string', enum: ['sequence', 'digital', 'analog'] },
-    channel: { type: 'integer', minimum: 1, maximum: 6 },
+    channel: { type: 'integer', minimum: 1, maximum: 64 },
     sensor: STR,
-    resolution: { type: 'integer', enum: [1, 4, 6, 10] },
+    resolution: RESOLUTION,
     unit: STR,
   },
 };
@@ -93,25 +101,31 @@ const COLUMN_META: JsonSchema = {
 export const META_SCHEMA: JsonSchema = {
   type: 'object',
   required: [
-    'type', 'device', 'address', 'board', 'firmware', 'firmware version', 'sampling rate', 'channels', 'column', 'label', 'sensor',
-    'resolution', 'columns', 't0', 'date', 'time', 'simulated',
+    'type', 'device', 'name', 'kind', 'address', 'connection', 'firmware', 'firmware version', 'sampling rate', 'channels', 'column', 'label', 'sensor',
+    'resolution', 'columns', 't0', 'segmentStart', 'irregular', 'date', 'time', 'simulated',
   ],
   additionalProperties: false,
   properties: {
     type: { const: 'meta' },
-    device: STR,
+    device: DEVICE_ID,
+    name: STR,
+    kind: { type: 'string', enum: ['bitalino', 'riot', 'playback', 'remote'] },
     address: STR,
+    connection: STR,
+    mac: STR,
     board: BOARD,
     firmware: STR,
     'firmware version': { type: 'number', minimum: 0 },
-    'sampling rate': { type: 'integer', enum: [...SAMPLING_RATES] },
-    channels: { ...CHANNELS, minItems: 1 },
+    'sampling rate': { type: 'number', minimum: 0, maximum: 100_000 },
+    channels: { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 64 } },
     column: { type: 'array', items: COLUMN_NAME },
     label: { type: 'array', items: COLUMN_NAME },
     sensor: { type: 'array', items: STR },
-    resolution: { type: 'array', items: { type: 'integer', enum: [1, 4, 6, 10] } },
+    resolution: { type: 'array', items: RESOLUTION },
     columns: { type: 'array', items: COLUMN_META },
     t0: { type: 'number', minimum: 0 },
+    segmentStart: NAT,
+    irregular: { type: 'boolean' },
     date: { type: 'string', pattern: '^\\d{4}-\\d{1,2}-\\d{1,2}$' },
     time: { type: 'string', pattern: '^\\d{2}:\\d{2}:\\d{2}\\.\\d{3}$' },
     simulated: { type: 'boolean' },
@@ -130,8 +144,9 @@ export const DATA_SCHEMA: JsonSchema = {
     index: NAT,
     time: { type: 'number' },
     count: { type: 'integer', minimum: 1, maximum: 100_000 },
-    raw: { type: 'object', additionalProperties: { type: 'array', items: NAT } },
+    raw: { type: 'object', additionalProperties: { type: 'array', items: { type: 'number' } } },
     converted: { type: 'object', additionalProperties: { type: 'array', items: { type: 'number' } } },
+    timestamps: { type: 'array', items: { type: 'number' } },
   },
 };
 
@@ -150,25 +165,41 @@ export const GAP_SCHEMA: JsonSchema = {
 
 export const STATUS_SCHEMA: JsonSchema = {
   type: 'object',
-  required: ['type', 'state', 'rate', 'channels', 'counters'],
+  required: ['type', 'device', 'name', 'address', 'state', 'rate', 'channels', 'counters'],
   additionalProperties: false,
   properties: {
     type: { const: 'status' },
-    state: { type: 'string', enum: ['idle', 'connecting', 'streaming', 'stalled', 'reconnecting', 'stopped', 'error'] },
-    device: STR,
+    device: DEVICE_ID,
+    name: STR,
+    address: STR,
+    state: STATE,
     board: BOARD,
     firmware: STR,
-    rate: { type: 'integer', enum: [...SAMPLING_RATES] },
-    channels: CHANNELS,
+    rate: { type: 'number', minimum: 0, maximum: 100_000 },
+    channels: { type: 'array', maxItems: 64, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 64 } },
     error: ERROR,
     battery: { type: 'number', minimum: 0 },
     counters: {
       type: 'object',
-      required: ['frames', 'crcErrors', 'gaps', 'lostSamples', 'clients'],
+      required: ['frames', 'crcErrors', 'gaps', 'lostSamples'],
       additionalProperties: false,
-      properties: { frames: NAT, crcErrors: NAT, gaps: NAT, lostSamples: NAT, clients: NAT },
+      properties: { frames: NAT, crcErrors: NAT, gaps: NAT, lostSamples: NAT },
     },
   },
+};
+
+export const SERVER_STATUS_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['type', 'clients', 'devices'],
+  additionalProperties: false,
+  properties: { type: { const: 'server' }, clients: NAT, devices: { type: 'array', maxItems: MAX_DEVICES, items: DEVICE_ID } },
+};
+
+export const MARKER_SCHEMA: JsonSchema = {
+  type: 'object',
+  required: ['type', 'id', 'label', 'time', 'source'],
+  additionalProperties: false,
+  properties: { type: { const: 'marker' }, id: NAT, label: { type: 'string', maxLength: 256 }, time: { type: 'number' }, device: DEVICE_ID, index: NAT, source: STR },
 };
 
 export const REPLY_SCHEMA: JsonSchema = {
@@ -195,6 +226,8 @@ export const SERVER_MESSAGE_SCHEMAS: Readonly<Record<ServerMessage['type'], Json
   data: DATA_SCHEMA,
   gap: GAP_SCHEMA,
   status: STATUS_SCHEMA,
+  server: SERVER_STATUS_SCHEMA,
+  marker: MARKER_SCHEMA,
   reply: REPLY_SCHEMA,
 };
 
@@ -213,7 +246,7 @@ export const SUBSCRIBE_SCHEMA: JsonSchema = {
   type: 'object',
   required: ['type'],
   additionalProperties: false,
-  properties: { type: { const: 'subscribe' }, batch: BATCH, columns: COLUMNS_OPTION, format: FORMAT, token: TOKEN },
+  properties: { type: { const: 'subscribe' }, batch: BATCH, columns: COLUMNS_OPTION, format: FORMAT, devices: DEVICES_OPTION, token: TOKEN },
 };
 
 /** The command envelope; `args` is checked per command (COMMAND_ARGS_SCHEMAS). */
@@ -232,12 +265,15 @@ export const COMMAND_SCHEMA: JsonSchema = {
 };
 
 const NO_ARGS: JsonSchema = { type: 'object', additionalProperties: false, properties: {}, allowed: 'no arguments ({} or no "args")' };
+/** A device command's `device`: optional when there is one device. */
+const DEVICE_ONLY: JsonSchema = { type: 'object', additionalProperties: false, properties: { device: DEVICE_ID }, allowed: 'no arguments, or {"device": "<id>"}' };
+const withDevice = (s: JsonSchema): JsonSchema => ({ ...s, properties: { ...s.properties, device: DEVICE_ID } });
 
 /** What a command's `args` may hold. Board-specific limits (2 or 4 outputs) are checked when it runs. */
 export const COMMAND_ARGS_SCHEMAS: Readonly<Record<CommandName, JsonSchema>> = {
-  start: NO_ARGS,
-  stop: NO_ARGS,
-  outputs: {
+  start: DEVICE_ONLY,
+  stop: DEVICE_ONLY,
+  outputs: withDevice({
     type: 'object',
     required: ['outputs'],
     additionalProperties: false,
@@ -250,20 +286,20 @@ export const COMMAND_ARGS_SCHEMAS: Readonly<Record<CommandName, JsonSchema>> = {
         allowed: 'a list of 0 or 1 per output: [O1, O2] on the BITalino (r)evolution, [O1, O2, O3, O4] on the legacy board',
       },
     },
-  },
-  pwm: {
+  }),
+  pwm: withDevice({
     type: 'object',
     required: ['duty'],
     additionalProperties: false,
     properties: { duty: { type: 'integer', minimum: 0, maximum: 255, allowed: 'an integer duty cycle from 0 to 255 (V ≈ 3.3 × (duty + 1) / 256)' } },
-  },
-  battery_threshold: {
+  }),
+  battery_threshold: withDevice({
     type: 'object',
     required: ['value'],
     additionalProperties: false,
     properties: { value: { type: 'integer', minimum: 0, maximum: 63, allowed: 'an integer from 0 (≈ 3.4 V) to 63 (≈ 3.8 V)' } },
-  },
-  state: NO_ARGS,
+  }),
+  state: DEVICE_ONLY,
   get_config: NO_ARGS,
   set_config: {
     type: 'object',
@@ -276,6 +312,19 @@ export const COMMAND_ARGS_SCHEMAS: Readonly<Record<CommandName, JsonSchema>> = {
   },
   list_ports: NO_ARGS,
   test_device: { type: 'object', required: ['device'], additionalProperties: false, properties: { device: CONFIG_SCHEMA.properties.device } },
+  add_device: {
+    type: 'object',
+    required: ['device'],
+    additionalProperties: false,
+    properties: { device: CONFIG_SCHEMA.properties.devices.items },
+  },
+  remove_device: { type: 'object', required: ['device'], additionalProperties: false, properties: { device: DEVICE_ID } },
+  marker: {
+    type: 'object',
+    required: ['label'],
+    additionalProperties: false,
+    properties: { label: { type: 'string', minLength: 1, maxLength: 256, allowed: 'a label of 1 to 256 characters' }, device: DEVICE_ID, index: NAT },
+  },
 };
 
 export interface ParseError {

@@ -5,7 +5,7 @@
  * Server → client: hello, meta, data, gap, status, reply.
  * Client → server: subscribe (optional, first message), command messages with an `id`.
  */
-import type { Board, Counters, GapReason, ServiceState } from './acquisition.js';
+import type { Board, DeviceCounters, DeviceKind, GapReason, ServiceState, StreamColumn, WireError } from './acquisition.js';
 import type { ServerBitConfig } from './config.js';
 
 export const V2_PROTOCOL = 2;
@@ -17,7 +17,7 @@ export interface HelloMessage {
   /** ServerBIT version (package.json). */
   version: string;
   protocol: typeof V2_PROTOCOL;
-  /** Ids of the devices this server streams. */
+  /** Ids of the devices this server streams, in config order (a `status` for each follows). */
   devices: string[];
   /** Whether this connection may send commands (it presented the token, or is the app's own UI). */
   control: boolean;
@@ -25,19 +25,8 @@ export interface HelloMessage {
   subscription: Subscription;
 }
 
-export interface ColumnMeta {
-  /** Column name in data messages: nSeq, I1, I2, O1, O2 (legacy: I1..I4), then the analog labels. */
-  name: string;
-  kind: 'sequence' | 'digital' | 'analog';
-  /** Analog columns: physical channel 1..6 (A1..A6). */
-  channel?: number;
-  /** Analog columns: sensor on that channel of the standard board (PROTOCOL.md §9): EMG, ECG, EDA, EEG, ACC, LUX. */
-  sensor?: string;
-  /** Bits per value: 4 for nSeq, 1 for digital, 10 or 6 for analog (6 for the 5th and 6th acquired channel). */
-  resolution: number;
-  /** Unit of the converted value (analog columns), e.g. "mV", "µV", "µS", "g", "%". */
-  unit?: string;
-}
+/** A column of a stream (name, kind, channel, sensor, resolution, unit): see StreamMeta in acquisition.ts. */
+export type ColumnMeta = StreamColumn;
 
 /**
  * Describes one device's stream. A superset of the OpenSignals text-file header (keys `sampling
@@ -47,8 +36,17 @@ export interface ColumnMeta {
 export interface MetaMessage {
   type: 'meta';
   device: string;
+  /** What the user calls the device (config `name`, else its address). */
+  name: string;
+  kind: DeviceKind;
+  /** The address as configured. */
   address: string;
-  board: Board;
+  /** What was actually opened (a resolved serial port, host:port, a file). */
+  connection: string;
+  /** Bluetooth MAC when known. */
+  mac?: string;
+  /** BITalino board (absent for an R-IoT). */
+  board?: Board;
   firmware: string;
   'firmware version': number;
   'sampling rate': number;
@@ -65,6 +63,10 @@ export interface MetaMessage {
   columns: ColumnMeta[];
   /** Device time of sample 0, ms since the Unix epoch. */
   t0: number;
+  /** Index of the first sample of this segment (a new meta follows every reconnect or pause). */
+  segmentStart: number;
+  /** True when sample times are the host's (an R-IoT), not t0 + index / rate. */
+  irregular: boolean;
   /** OpenSignals-style date (YYYY-M-D) and time (HH:MM:SS.mmm) of t0, local time. */
   date: string;
   time: string;
@@ -83,6 +85,8 @@ export interface DataMessage {
   raw?: Record<string, number[]>;
   /** Converted analog values keyed by label, in the unit named in meta. Present when format is "converted" or "both". */
   converted?: Record<string, number[]>;
+  /** Irregular sources only (meta `irregular`): host time of each sample, ms since the Unix epoch. */
+  timestamps?: number[];
 }
 
 export interface GapMessage {
@@ -95,25 +99,49 @@ export interface GapMessage {
   reason: GapReason;
 }
 
+/** One device's state; one is sent per device after hello and on every change. */
 export interface StatusMessage {
   type: 'status';
+  device: string;
+  name: string;
+  address: string;
   state: ServiceState;
-  device?: string;
   board?: Board;
   firmware?: string;
   rate: number;
   channels: number[];
-  error?: { code: string; message: string; hint?: string };
+  error?: WireError;
   /** Volts, when known. */
   battery?: number;
-  counters: Counters;
+  counters: DeviceCounters;
+}
+
+/** The service's own state: clients connected, the device set. Sent after hello and when it changes (at most a few per second). */
+export interface ServerStatusMessage {
+  type: 'server';
+  /** WebSocket clients connected (compatible stream and /v2), and the window. */
+  clients: number;
+  devices: string[];
+}
+
+/** A moment someone marked (tray, window, a /v2 `marker` command, OSC). */
+export interface MarkerMessage {
+  type: 'marker';
+  id: number;
+  label: string;
+  /** Wall-clock time of the mark, ms since the Unix epoch. */
+  time: number;
+  /** Absent = every device. */
+  device?: string;
+  index?: number;
+  source: string;
 }
 
 export type ReplyMessage =
   | { type: 'reply'; id: string | number; ok: true; result: unknown }
   | { type: 'reply'; id: string | number | null; ok: false; error: { code: string; message: string; hint?: string } };
 
-export type ServerMessage = HelloMessage | MetaMessage | DataMessage | GapMessage | StatusMessage | ReplyMessage;
+export type ServerMessage = HelloMessage | MetaMessage | DataMessage | GapMessage | StatusMessage | ServerStatusMessage | MarkerMessage | ReplyMessage;
 
 // --- client → server -------------------------------------------------------------------------
 
@@ -125,35 +153,62 @@ export interface Subscription {
   /** Column names to send; default all. */
   columns: string[] | 'all';
   format: DataFormat;
+  /** Device ids to receive data, meta, gap and status for; default all (also those added later). */
+  devices: string[] | 'all';
 }
 
 /** Optional first message (or the same keys in the query string: ?batch=10&columns=A1,A2&format=both&token=…). */
 export interface SubscribeMessage {
   type: 'subscribe';
   batch?: number;
-  columns?: string[];
+  columns?: string[] | 'all';
   format?: DataFormat;
+  devices?: string[] | 'all';
   token?: string;
 }
 
+/** `device` names the device a command is for; it may be left out when there is only one. */
+export interface DeviceArg {
+  device?: string;
+}
+
+/** A device to add: address and, optionally, everything a `devices` entry of the config file holds. */
+export interface NewDevice {
+  id?: string;
+  address: string;
+  name?: string;
+  channels?: number[];
+  sampling_rate?: number;
+  labels?: string[];
+  sensors?: string[];
+}
+
 export interface CommandArgs {
-  start: Record<string, never>;
-  stop: Record<string, never>;
+  start: DeviceArg;
+  stop: DeviceArg;
   /** (r)evolution: [O1, O2]; legacy: [O1, O2, O3, O4]. */
-  outputs: { outputs: (0 | 1)[] };
-  pwm: { duty: number };
-  battery_threshold: { value: number };
-  state: Record<string, never>;
+  outputs: DeviceArg & { outputs: (0 | 1)[] };
+  pwm: DeviceArg & { duty: number };
+  battery_threshold: DeviceArg & { value: number };
+  state: DeviceArg;
   get_config: Record<string, never>;
   set_config: { config: Partial<ServerBitConfig> };
   list_ports: Record<string, never>;
   /** Connects to an address, reads the firmware version, disconnects (the device picker's "Test"). */
   test_device: { device: string };
+  /** Adds a device to the set and saves the file (authenticated). */
+  add_device: { device: NewDevice };
+  /** Stops and removes a device, and saves the file (authenticated). */
+  remove_device: { device: string };
+  /** Marks a moment: written to recordings, sent to every /v2 client as a `marker` message. */
+  marker: { label: string; device?: string; index?: number };
 }
 
 export type CommandName = keyof CommandArgs;
 
-export const COMMAND_NAMES: readonly CommandName[] = ['start', 'stop', 'outputs', 'pwm', 'battery_threshold', 'state', 'get_config', 'set_config', 'list_ports', 'test_device'];
+export const COMMAND_NAMES: readonly CommandName[] = [
+  'start', 'stop', 'outputs', 'pwm', 'battery_threshold', 'state', 'get_config', 'set_config', 'list_ports', 'test_device', 'add_device', 'remove_device', 'marker',
+];
 
 export interface CommandMessage<N extends CommandName = CommandName> {
   type: 'command';
@@ -184,11 +239,46 @@ export interface PortInfo {
   manufacturer?: string;
 }
 
+/** Every device command answers with the device's state afterwards. */
+export interface DeviceResult {
+  device: string;
+  state: ServiceState;
+  error?: WireError;
+}
+
 export interface TestDeviceResult {
   ok: boolean;
   firmware?: string;
   board?: Board;
-  error?: { code: string; message: string; hint?: string };
+  error?: WireError;
   /** Troubleshooting steps to show next to an error. */
   steps?: string[];
+}
+
+export interface SetConfigResult {
+  config: ServerBitConfig;
+  /** False when there is no file to save to (it could not be read): the change lasts for this run. */
+  saved: boolean;
+  path?: string;
+  /** Keys saved that take effect only after a restart (the listener's host and port). */
+  restartRequired: string[];
+  /** Said when something is not in effect yet, or when a command-line flag overrides a saved value. */
+  note?: string;
+}
+
+/** What each command answers with (`result` of an ok reply). */
+export interface CommandResults {
+  start: DeviceResult;
+  stop: DeviceResult;
+  outputs: DeviceResult & { outputs: (0 | 1)[] };
+  pwm: DeviceResult & { duty: number };
+  battery_threshold: DeviceResult & { value: number };
+  state: DeviceResult & StateResult;
+  get_config: { config: ServerBitConfig; path?: string };
+  set_config: SetConfigResult;
+  list_ports: { ports: PortInfo[] };
+  test_device: TestDeviceResult;
+  add_device: DeviceResult & { saved: boolean };
+  remove_device: { device: string; saved: boolean };
+  marker: { id: number; time: number };
 }

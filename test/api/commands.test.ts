@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigStore } from '../../src/main/config/config-store.js';
+import { openedOver } from '../../src/main/devices/open-device.js';
 import type { ReplyMessage, StateResult, TestDeviceResult } from '../../src/shared/v2.js';
 import { TOKEN, V2Client, checkContiguous, cleanupAfterEach, emulatorOpener, expectContiguous, sleep, startServerBit } from './helpers.js';
 
@@ -42,7 +43,7 @@ describe('/v2 commands against the emulator', () => {
     expect(c.data.at(-1)!.raw!.O1.every((v) => v === 0)).toBe(true);
     for (const [o1, o2] of [[1, 0], [0, 1], [1, 1], [0, 0]] as const) {
       const from = c.messages.length;
-      expect(ok(await c.command('outputs', { outputs: [o1, o2] }))).toEqual({ outputs: [o1, o2] });
+      expect(ok(await c.command('outputs', { outputs: [o1, o2] }))).toEqual({ device: '0', state: 'streaming', outputs: [o1, o2] });
       await c.until(() => emu().outputs.join() === `${o1},${o2}`, 2000, 'the outputs byte to reach the device');
       // Frames already in flight keep the old state (PROTOCOL.md §8.4); from some sample on, all show the new one.
       const hit = await c.next((m) => m.type === 'data' && m.raw!.O1.at(-1) === o1 && m.raw!.O2.at(-1) === o2, 2000, from, `O1=${o1} O2=${o2}`);
@@ -55,9 +56,9 @@ describe('/v2 commands against the emulator', () => {
 
   it('pwm and battery_threshold show in state; state while streaming pauses and reports the pause as a gap', async () => {
     const { c, emu } = await rig();
-    expect(ok(await c.command('pwm', { duty: 100 }))).toEqual({ duty: 100 });
+    expect(ok(await c.command('pwm', { duty: 100 }))).toEqual({ device: '0', state: 'streaming', duty: 100 });
     await c.until(() => emu().pwm === 100, 2000, 'the PWM byte to reach the device'); // the in-memory link is asynchronous
-    expect(ok(await c.command('battery_threshold', { value: 30 }))).toEqual({ value: 30 });
+    expect(ok(await c.command('battery_threshold', { value: 30 }))).toEqual({ device: '0', state: 'streaming', value: 30 });
     await c.until(() => emu().batteryThreshold === 30, 2000, 'the threshold byte to reach the device');
     const st = ok(await c.command('state')) as StateResult;
     expect(st).toMatchObject({ pwm: 100, batteryThreshold: 30, batteryVolts: 3.7, battery: 574 });
@@ -74,11 +75,11 @@ describe('/v2 commands against the emulator', () => {
 
   it('stop and start: status follows, a new meta (new t0) comes before the new acquisition\'s data', async () => {
     const { c } = await rig();
-    expect(ok(await c.command('stop'))).toEqual({ state: 'stopped' });
+    expect(ok(await c.command('stop'))).toEqual({ device: '0', state: 'stopped' });
     await c.next((m) => m.type === 'status' && m.state === 'stopped');
     const from = c.messages.length;
     const t0Before = c.metas.at(-1)!.t0;
-    expect(ok(await c.command('start'))).toEqual({ state: 'streaming' });
+    expect(ok(await c.command('start'))).toEqual({ device: '0', state: 'streaming' });
     const firstData = await c.next((m) => m.type === 'data', 3000, from);
     const after = c.messages.slice(from);
     const metaAt = after.findIndex((m) => m.type === 'meta' && m.t0 !== t0Before);
@@ -168,15 +169,15 @@ describe('/v2 commands against the emulator', () => {
   it('the legacy board takes four outputs and has no state command', async () => {
     const { createSimulator } = await import('../../src/main/devices/simulator.js');
     const { v2 } = await startServerBit(cleanups, {}, {
-      openDevice: async () => {
+      openDevice: async (_address, options) => {
         const sim = createSimulator({ firmware: 'BITalino_v4.0' });
-        return { transport: sim.transport, simulated: true, dispose: () => sim.close() };
+        return openedOver(sim.transport, options, { simulated: true, dispose: () => sim.close() });
       },
     });
     const c = await V2Client.open(`${v2}?token=${TOKEN}`);
     await c.until(() => c.data.length >= 2);
     expect(c.metas[0]).toMatchObject({ board: 'legacy', column: ['nSeq', 'I1', 'I2', 'I3', 'I4', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6'], sensor: ['EMG', 'EDA', 'ECG', 'ACC', 'LUX', 'BAT'] });
-    expect(ok(await c.command('outputs', { outputs: [1, 0, 1, 0] }))).toEqual({ outputs: [1, 0, 1, 0] });
+    expect(ok(await c.command('outputs', { outputs: [1, 0, 1, 0] }))).toEqual({ device: '0', state: 'streaming', outputs: [1, 0, 1, 0] });
     expect(await c.command('outputs', { outputs: [1, 0] })).toMatchObject({ ok: false, error: { code: 'BAD_ARGUMENTS' } });
     expect(await c.command('state')).toMatchObject({ ok: false, error: { code: 'DEVICE_UNSUPPORTED' } });
   });

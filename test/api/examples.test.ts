@@ -25,13 +25,13 @@ function run(cmd: string, args: string[], timeoutMs = 20_000): Promise<{ code: n
 
 function checkOutput(stdout: string): void {
   const lines = stdout.split('\n');
-  expect(lines.find((l) => l.startsWith('hello:'))).toMatch(/ServerBIT .*protocol 2, devices simulator, control yes, batch 10/);
-  expect(lines.find((l) => l.startsWith('meta:'))).toMatch(/simulator \(revolution, BITalino_v5\.2\) 1000 Hz, columns nSeq I1 I2 O1 O2 A1 A2 A3 A4 A5 A6/);
-  const data = lines.filter((l) => l.startsWith('data simulator #'));
+  expect(lines.find((l) => l.startsWith('hello:'))).toMatch(/ServerBIT .*protocol 2, devices 0, control yes, batch 10/);
+  expect(lines.find((l) => l.startsWith('meta:'))).toMatch(/0 simulator \(revolution, BITalino_v5\.2\) 1000 Hz, columns nSeq I1 I2 O1 O2 A1 A2 A3 A4 A5 A6/);
+  const data = lines.filter((l) => l.startsWith('data 0 #'));
   expect(data.length).toBeGreaterThan(20);
   expect(data[0]).toMatch(/\(10 samples\): nSeq=\[\d+(, \d+){9}\] I1=/);
-  expect(lines.some((l) => /^gap simulator #\d+\.\.\d+ \(\d+ samples lost\): paused$/.test(l))).toBe(true);
-  expect(lines.some((l) => /^reply 1: ok \{"analog":\[/.test(l))).toBe(true);
+  expect(lines.some((l) => /^gap 0 #\d+\.\.\d+ \(\d+ samples lost\): paused$/.test(l))).toBe(true);
+  expect(lines.some((l) => /^reply 1: ok \{"device":"0","state":"streaming","analog":\[/.test(l))).toBe(true);
   expect(stdout).not.toMatch(/WARNING/);
 }
 

@@ -8,7 +8,7 @@ import { WebSocket, type ClientOptions } from 'ws';
 import { createServerBit, type ServerBit, type ServerBitOptions } from '../../src/main/app.js';
 import { createSimulator } from '../../src/main/devices/simulator.js';
 import type { BitalinoEmulator } from '../../src/main/devices/emulator.js';
-import type { DeviceOpener } from '../../src/main/acquisition/device-runner.js';
+import { openedOver, type DeviceOpener } from '../../src/main/devices/open-device.js';
 import { defaultConfig, type ServerBitConfig } from '../../src/shared/config.js';
 import type { ValidationIssue } from '../../src/shared/schema.js';
 import { validateServerMessage } from '../../src/shared/v2-schemas.js';
@@ -28,10 +28,10 @@ export function testConfig(over: Partial<ServerBitConfig> = {}): ServerBitConfig
  */
 export function emulatorOpener(): { openDevice: DeviceOpener; emulators: BitalinoEmulator[] } {
   const emulators: BitalinoEmulator[] = [];
-  const openDevice: DeviceOpener = async () => {
+  const openDevice: DeviceOpener = async (_address, options) => {
     const sim = createSimulator({ seed: 3 });
     emulators.push(sim.emulator);
-    return { transport: sim.transport, simulated: true, dispose: () => sim.close() };
+    return openedOver(sim.transport, options, { simulated: true, dispose: () => sim.close() });
   };
   return { openDevice, emulators };
 }

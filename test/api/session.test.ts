@@ -25,7 +25,7 @@ async function session(over: Partial<V2SessionOptions> = {}, config = {}) {
   const started = await startServerBit(cleanups, config);
   const msgs: ServerMessage[] = [];
   const s = createV2Session({
-    app: started.app,
+    context: started.app.api,
     trusted: false,
     send: (m) => {
       const issues = validateServerMessage(JSON.parse(JSON.stringify(m)));
@@ -64,16 +64,16 @@ describe('/v2 session', () => {
     await until(() => data().length >= 3);
     backed = true;
     await sleep(100);
-    await app.service.stop();
+    await app.acquisition.stop('0');
     backed = false;
     await until(() => msgs.some((m) => m.type === 'gap'), 1000, 'the gap');
     expect(msgs.find((m) => m.type === 'gap')).toMatchObject({ reason: 'client_too_slow' });
-    expect(checkContiguous(msgs).next).toBe(app.service.status.counters.frames);
+    expect(checkContiguous(msgs).next).toBe(app.acquisition.status('0').counters.frames);
   });
 
   it('waits for a first subscribe message before sending data when none was given at connect', async () => {
     const { s, msgs, data } = await session({ settleMs: 60_000 });
-    expect(msgs.map((m) => m.type)).toEqual(['hello', 'meta', 'status']);
+    expect(msgs.map((m) => m.type)).toEqual(['hello', 'meta', 'status', 'server']);
     await sleep(300);
     expect(data()).toHaveLength(0);
     s.receive(JSON.stringify({ type: 'subscribe', batch: 5, format: 'converted', columns: ['A2'] }));
@@ -96,10 +96,10 @@ describe('/v2 session', () => {
     expect(replies().find((r) => r.id === 'a')).toMatchObject({ ok: true, result: { config: { token: 't0k' } } });
     expect(replies().find((r) => r.id === null)).toMatchObject({ ok: false, error: { code: 'BAD_MESSAGE', message: expect.stringMatching(/binary/) } });
     expect(replies().find((r) => r.id === 'c')).toMatchObject({ ok: false, error: { code: 'BAD_ARGUMENTS' } });
-    const subscribers = app.service.hub.subscriberCount;
+    const subscribers = app.acquisition.hub.subscriberCount;
     s.close();
     s.close();
-    expect(app.service.hub.subscriberCount).toBe(subscribers - 1);
+    expect(app.acquisition.hub.subscriberCount).toBe(subscribers - 1);
     const n = msgs.length;
     s.receive({ type: 'command', id: 'd', command: 'get_config' });
     await sleep(200);
@@ -108,18 +108,18 @@ describe('/v2 session', () => {
 
   it('shares one hub subscription (batcher and encoding) between sessions with the same subscription', async () => {
     const { app } = await startServerBit(cleanups);
-    const base = app.service.hub.subscriberCount;
+    const base = app.acquisition.hub.subscriberCount;
     const open = (sub: V2SessionOptions['subscription']) => {
-      const s = createV2Session({ app, trusted: false, send: () => undefined, subscription: sub });
+      const s = createV2Session({ context: app.api, trusted: false, send: () => undefined, subscription: sub });
       cleanups.push(() => s.close());
       return s;
     };
     const a = open({ batch: 10, columns: ['A1', 'nSeq'] });
     open({ batch: 10, columns: ['nSeq', 'A1'] });
-    expect(app.service.hub.subscriberCount).toBe(base + 1);
+    expect(app.acquisition.hub.subscriberCount).toBe(base + 1);
     open({ batch: 11 });
-    expect(app.service.hub.subscriberCount).toBe(base + 2);
+    expect(app.acquisition.hub.subscriberCount).toBe(base + 2);
     a.close();
-    expect(app.service.hub.subscriberCount).toBe(base + 2);
+    expect(app.acquisition.hub.subscriberCount).toBe(base + 2);
   });
 });

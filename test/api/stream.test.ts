@@ -15,10 +15,13 @@ describe('/v2 stream', () => {
     const c = await V2Client.open(v2);
     await c.until(() => c.data.length >= 5, 5000, 'data');
     const [hello, meta, status] = c.messages as [HelloMessage, MetaMessage, StatusMessage];
-    expect(hello).toMatchObject({ type: 'hello', server: 'ServerBIT', protocol: 2, devices: ['simulator'], control: false, subscription: { batch: 40, columns: 'all', format: 'raw' } });
+    expect(hello).toMatchObject({ type: 'hello', server: 'ServerBIT', protocol: 2, devices: ['0'], control: false, subscription: { batch: 40, columns: 'all', format: 'raw', devices: 'all' } });
     expect(meta).toMatchObject({
       type: 'meta',
-      device: 'simulator',
+      device: '0',
+      name: 'simulator',
+      kind: 'bitalino',
+      address: 'simulator',
       board: 'revolution',
       firmware: 'BITalino_v5.2',
       'firmware version': 5.2,
@@ -31,10 +34,10 @@ describe('/v2 stream', () => {
       resolution: [4, 1, 1, 1, 1, 10, 10, 10, 10, 6, 6],
       simulated: true,
     });
-    expect(meta.columns[5]).toEqual({ name: 'A1', kind: 'analog', channel: 1, sensor: 'EMG', resolution: 10, unit: 'mV' });
+    expect(meta.columns[5]).toEqual({ name: 'A1', label: 'A1', kind: 'analog', channel: 1, sensor: 'EMG', resolution: 10, unit: 'mV' });
     expect(meta.columns[9]).toMatchObject({ name: 'A5', sensor: 'ACC', resolution: 6, unit: 'g' });
-    expect(meta.t0).toBe(app.service.status.t0);
-    expect(status).toMatchObject({ type: 'status', state: 'streaming', device: 'simulator', rate: 1000 });
+    expect(meta.t0).toBe(app.acquisition.status('0').t0);
+    expect(status).toMatchObject({ type: 'status', state: 'streaming', device: '0', name: 'simulator', address: 'simulator', rate: 1000 });
     for (const d of c.data) {
       expect(d.count).toBe(40);
       expect(d.time).toBeCloseTo(meta.t0 + d.index, 6); // t0 + index / rate, in ms
@@ -54,7 +57,7 @@ describe('/v2 stream', () => {
     expect(late.messages[0].type).toBe('hello');
     expect(late.messages[1].type).toBe('meta');
     const firstData = late.messages.findIndex((m) => m.type === 'data');
-    expect(late.messages.slice(0, firstData).map((m) => m.type)).toEqual(['hello', 'meta', 'status']);
+    expect(late.messages.slice(0, firstData).map((m) => m.type)).toEqual(['hello', 'meta', 'status', 'server']);
     const seen = expectContiguous(late.messages);
     expect(seen.samples + seen.lost).toBeGreaterThan(1800);
     expect(seen.samples).toBeGreaterThan(1500);
@@ -129,7 +132,7 @@ describe('/v2 stream', () => {
     await c.until(() => c.data.length >= 10);
     const hellos = c.of('hello');
     expect(hellos).toHaveLength(2);
-    expect(hellos[1].subscription).toEqual({ batch: 7, columns: ['nSeq', 'A1'], format: 'raw' });
+    expect(hellos[1].subscription).toEqual({ batch: 7, columns: ['nSeq', 'A1'], format: 'raw', devices: 'all' });
     for (const d of c.data) {
       expect(d.count).toBe(7);
       expect(Object.keys(d.raw!)).toEqual(['nSeq', 'A1']);

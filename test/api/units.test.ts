@@ -4,8 +4,10 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DataEncoder, buildMeta, buildStatus, describeColumns, knownColumnNames, openSignalsDateTime } from '../../src/main/api/meta.js';
-import type { SampleBatch, ServiceStatus } from '../../src/shared/acquisition.js';
+import { DataEncoder, openSignalsDateTime, toMetaMessage, toStatusMessage } from '../../src/main/api/meta.js';
+import { streamColumns } from '../../src/main/acquisition/stream-meta.js';
+import type { DeviceStatus, SampleBatch } from '../../src/shared/acquisition.js';
+import { T0, streamMeta } from '../server/helpers.js';
 import { defaultConfig } from '../../src/shared/config.js';
 import { BOARD_SENSORS, SENSOR_UNITS, convert, sensorFor, slotResolution } from '../../src/shared/sensors.js';
 import { V2_MAX_MESSAGE_BYTES, parseClientMessage, validateServerMessage } from '../../src/shared/v2-schemas.js';
@@ -40,8 +42,10 @@ describe('sensors (PROTOCOL.md §9)', () => {
 });
 
 describe('columns and meta', () => {
+  const cols = (board: 'revolution' | 'legacy', labels: readonly string[], channels: number[]) => streamColumns({ board, labels, channels });
+
   it('gives 6 bits to acquisition slots 5 and 6, not to physical A5/A6', () => {
-    const res = (channels: number[]) => describeColumns('revolution', defaultConfig().labels, channels).slice(5).map((c) => `${c.name}:${c.resolution}`);
+    const res = (channels: number[]) => cols('revolution', defaultConfig().labels, channels).slice(5).map((c) => `${c.name}:${c.resolution}`);
     expect(res([3, 6])).toEqual(['A3:10', 'A6:10']);
     expect(res([2, 3, 4, 5, 6])).toEqual(['A2:10', 'A3:10', 'A4:10', 'A5:10', 'A6:6']); // A6 is slot 5 here
     expect(res([1, 2, 3, 4, 5, 6])).toEqual(['A1:10', 'A2:10', 'A3:10', 'A4:10', 'A5:6', 'A6:6']);
@@ -49,9 +53,15 @@ describe('columns and meta', () => {
 
   it('keeps the fixed column names and de-duplicates a label that repeats one', () => {
     const labels = ['seq', 'a', 'b', 'c', 'd', 'EMG', 'I3', 'EDA', 'EEG', 'ACC', 'LUX'];
-    expect(describeColumns('legacy', labels, [1, 2]).map((c) => c.name)).toEqual(['nSeq', 'I1', 'I2', 'I3', 'I4', 'EMG', 'I3_2']);
-    expect(describeColumns('revolution', labels, [1, 2]).map((c) => c.name)).toEqual(['nSeq', 'I1', 'I2', 'O1', 'O2', 'EMG', 'I3']);
-    expect([...knownColumnNames(labels)]).toEqual(expect.arrayContaining(['nSeq', 'O2', 'I4', 'EMG', 'I3', 'I3_2', 'LUX']));
+    expect(cols('legacy', labels, [1, 2]).map((c) => c.name)).toEqual(['nSeq', 'I1', 'I2', 'I3', 'I4', 'EMG', 'I3_2']);
+    expect(cols('revolution', labels, [1, 2]).map((c) => c.name)).toEqual(['nSeq', 'I1', 'I2', 'O1', 'O2', 'EMG', 'I3']);
+    // The compatible stream's keys follow the labels for the fixed columns too.
+    expect(cols('revolution', labels, [1, 2]).map((c) => c.label)).toEqual(['seq', 'a', 'b', 'c', 'd', 'EMG', 'I3']);
+  });
+
+  it('follows the sensors wired to each channel, with their units; RAW has none', () => {
+    const c = streamColumns({ board: 'revolution', labels: defaultConfig().labels, channels: [1, 2, 3], sensors: ['ECG', 'RAW', 'EDA', 'EEG', 'ACC', 'LUX'] }).slice(5);
+    expect(c.map((x) => [x.sensor, x.unit])).toEqual([['ECG', 'mV'], ['RAW', undefined], ['EDA', 'µS']]);
   });
 
   it('writes OpenSignals-style date and time', () => {
@@ -60,22 +70,25 @@ describe('columns and meta', () => {
   });
 
   it('builds meta and status that match their schemas', () => {
-    const status: ServiceStatus = {
-      state: 'streaming',
+    const m = streamMeta({ device: 'left', channels: [1, 6], rate: 100 });
+    const meta = toMetaMessage({ ...m, firmware: 'BITalino_v5.1', version: 5.1 });
+    expect(validateServerMessage(meta)).toEqual([]);
+    expect(meta).toMatchObject({ device: 'left', 'sampling rate': 100, channels: [1, 6], label: ['A1', 'A6'], sensor: ['EMG', 'LUX'], 'firmware version': 5.1, t0: T0, segmentStart: 0 });
+    const status: DeviceStatus = {
+      device: 'left',
+      name: 'Left arm',
+      address: '/dev/rfcomm0',
+      state: 'error',
       rate: 100,
       channels: [1, 6],
-      counters: { frames: 5, crcErrors: 0, gaps: 1, lostSamples: 3, clients: 2 },
-      device: { id: '/dev/rfcomm0', address: '/dev/rfcomm0', firmware: 'BITalino_v5.1', version: 5.1, board: 'revolution', stateLength: 16, simulated: false },
-      t0: 1_700_000_000_000,
+      counters: { frames: 5, crcErrors: 0, gaps: 1, lostSamples: 3 },
+      info: { id: 'left', address: '/dev/rfcomm0', firmware: 'BITalino_v5.1', version: 5.1, board: 'revolution', stateLength: 16, simulated: false },
       battery: 3.6,
+      error: { code: 'DEVICE_NO_ANSWER', message: 'no answer', hint: 'switch it on' },
     };
-    const meta = buildMeta(status, { ...defaultConfig(), channels: [1, 6], sampling_rate: 100 })!;
-    expect(validateServerMessage(meta)).toEqual([]);
-    expect(meta).toMatchObject({ 'sampling rate': 100, channels: [1, 6], label: ['A1', 'A6'], sensor: ['EMG', 'LUX'], 'firmware version': 5.1, t0: 1_700_000_000_000 });
-    expect(buildMeta({ ...status, device: undefined }, defaultConfig())).toBeUndefined();
-    const st = buildStatus({ ...status, state: 'error', error: { code: 'DEVICE_NO_ANSWER', message: 'no answer', hint: 'switch it on' } });
+    const st = toStatusMessage(status);
     expect(validateServerMessage(st)).toEqual([]);
-    expect(st).toMatchObject({ state: 'error', device: '/dev/rfcomm0', board: 'revolution', battery: 3.6, error: { code: 'DEVICE_NO_ANSWER' } });
+    expect(st).toMatchObject({ state: 'error', device: 'left', name: 'Left arm', board: 'revolution', battery: 3.6, error: { code: 'DEVICE_NO_ANSWER' } });
   });
 
   it('encodes raw columns (legacy: four inputs) and converted values for a subscription', () => {
@@ -83,9 +96,10 @@ describe('columns and meta', () => {
       device: 'd', index: 100, time: 5, rate: 1000, count: 2, channels: [1, 6],
       seq: Uint8Array.of(4, 5, 99), digital: Uint8Array.of(0b1010, 0b0101, 0), analog: [Uint16Array.of(512, 1023, 0), Uint16Array.of(63, 0, 0)],
     };
-    const raw = new DataEncoder({ batch: 2, columns: 'all', format: 'raw' }).encode(batch, 'legacy', defaultConfig().labels);
+    const legacy = streamMeta({ device: 'd', channels: [1, 6], board: 'legacy' });
+    const raw = new DataEncoder({ columns: 'all', format: 'raw' }).encode(batch, legacy);
     expect(raw).toEqual({ type: 'data', device: 'd', index: 100, time: 5, count: 2, raw: { nSeq: [4, 5], I1: [1, 0], I2: [0, 1], I3: [1, 0], I4: [0, 1], A1: [512, 1023], A6: [63, 0] } });
-    const both = new DataEncoder({ batch: 2, columns: ['A6', 'O2'], format: 'both' }).encode(batch, 'revolution', defaultConfig().labels);
+    const both = new DataEncoder({ columns: ['A6', 'O2'], format: 'both' }).encode(batch, streamMeta({ device: 'd', channels: [1, 6] }));
     expect(both.raw).toEqual({ O2: [0, 1], A6: [63, 0] });
     expect(both.converted).toEqual({ A6: [Math.round(convert('LUX', 63, 10) * 1e4) / 1e4, 0] }); // slot 2 of [1, 6]: 10 bits
     expect(validateServerMessage(both)).toEqual([]);

@@ -24,8 +24,24 @@ describe('parseCliArgs', () => {
       help: false,
       version: false,
       configPath: '/tmp/Jöhn Dœ/config.json',
-      overrides: { device: '20:16:07:18:15:26', port: 9100, host: '0.0.0.0', sampling_rate: 100, channels: [1, 2, 6] },
+      overrides: { devices: ['20:16:07:18:15:26'], port: 9100, host: '0.0.0.0', sampling_rate: 100, channels: [1, 2, 6] },
     });
+  });
+
+  it('--device may be repeated: several devices for this run, replacing the file\'s, with ids by position', () => {
+    const args = parseCliArgs(['--device', 'simulator', '--device=/dev/rfcomm0', '--rate', '100']);
+    expect(args.overrides.devices).toEqual(['simulator', '/dev/rfcomm0']);
+    const file = { ...defaultConfig(), devices: [{ id: 'left', address: 'COM3', sampling_rate: 1000 as const }], device: 'COM3' };
+    const run = applyCliOverrides(file, args.overrides);
+    expect(run.devices).toEqual([{ id: '0', address: 'simulator' }, { id: '1', address: '/dev/rfcomm0' }]);
+    expect(run.device).toBe('simulator');
+    expect(run.sampling_rate).toBe(100);
+    // One --device: the classic single device, whatever the file listed.
+    const one = applyCliOverrides(file, parseCliArgs(['--device', 'COM9']).overrides);
+    expect(one.device).toBe('COM9');
+    expect(one.devices).toBeUndefined();
+    // --rate applies to every device of the file, over their own rates.
+    expect(applyCliOverrides(file, parseCliArgs(['--rate', '10']).overrides).devices).toEqual([{ id: 'left', address: 'COM3' }]);
   });
 
   it('help and version', () => {

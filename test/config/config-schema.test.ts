@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, SIMULATOR_DEVICE, type ServerBitConfig } from '../../src/shared/config.js';
+import { defaultConfig, resolveDevices, SIMULATOR_DEVICE, type ServerBitConfig } from '../../src/shared/config.js';
 import { denormalizeConfig, detectShape, normalizeConfigFile, validateConfig, type NormalizeResult } from '../../src/shared/config-schema.js';
 import { CLASSIC_EDITED, CLASSIC_ORIGINAL, REVOLUTION_EARLY, REVOLUTION_ORIGINAL } from './fixtures.js';
 
@@ -44,7 +44,7 @@ describe('validateConfig', () => {
       const issues = validateConfig({ ...valid(), ...patch });
       expect(issues.map((i) => i.message).join(' | '), JSON.stringify(patch).slice(0, 80)).toContain(expected);
     }
-    expect(validateConfig(null)[0].message).toMatch(/^config is null; allowed: an object with keys device, channels, .* and stall_timeout_s$/);
+    expect(validateConfig(null)[0].message).toMatch(/^config is null; allowed: an object with keys device, channels, .* and devices$/);
     const { token: _t, ...noToken } = valid();
     expect(validateConfig(noToken)).toEqual([{ path: 'token', message: 'token is missing; allowed: a string of at most 256 characters' }]);
   });
@@ -129,11 +129,12 @@ describe('normalizeConfigFile: (r)evolution', () => {
     }
   });
 
-  it('uses the first BITalino pair, says so when there are several, and rejects lists without one', () => {
+  it('reads several BITalino pairs as several devices, numbered by their place in the list (the original\'s OSC ids), and rejects lists without one', () => {
     const base = JSON.parse(REVOLUTION_ORIGINAL) as Record<string, unknown>;
     const two = ok(normalizeConfigFile({ ...base, device: [['10.0.0.2', 'riot'], ['COM5', 'BITalino'], ['COM6', 'bitalino']] }));
     expect(two.config.device).toBe('COM5');
-    expect(two.notices[0]).toMatch(/lists 2 BITalinos.*"COM5"/);
+    expect(two.config.devices).toEqual([{ id: '1', address: 'COM5' }, { id: '2', address: 'COM6' }]);
+    expect(two.notices).toEqual([]);
     expect(issuesOf({ ...base, device: [['10.0.0.2', 'riot']] })[0]).toMatch(/^device: device lists only \["riot"\] devices; allowed: at least one/);
     expect(issuesOf({ ...base, device: [['', 'bitalino']] })[0]).toMatch(/^device\[0\]\[0\]: device\[0\]\[0\] is ""/);
     expect(issuesOf({ ...base, device: [['COM5', 7]] })).toEqual(['device[0][1]: device[0][1] is 7; allowed: a string of at most 256 characters']);
@@ -227,5 +228,71 @@ describe('denormalizeConfig', () => {
     expect(detectShape({ device: 'x' })).toBe('classic');
     expect(detectShape({ device: [] })).toBe('revolution');
     expect(detectShape({ device: 'x', buffer_size: 10 })).toBe('revolution');
+  });
+});
+
+describe('several devices', () => {
+  it('reads a "devices" list: each entry takes the top-level values it leaves out; the first is `device`', () => {
+    const raw = {
+      ...JSON.parse(CLASSIC_ORIGINAL),
+      sensors: ['ECG', 'EMG', 'EDA', 'EEG', 'ACC', 'LUX'],
+      devices: [
+        { id: 'left', address: '/dev/rfcomm0', name: 'Left arm', channels: [2, 1] },
+        { address: 'simulator', sampling_rate: 100, sensors: ['RAW', 'RAW', 'RAW', 'RAW', 'RAW', 'RAW'] },
+      ],
+    };
+    const r = ok(normalizeConfigFile(raw));
+    expect(r.config.device).toBe('/dev/rfcomm0');
+    expect(r.config.devices).toEqual([
+      { id: 'left', address: '/dev/rfcomm0', name: 'Left arm', channels: [1, 2] },
+      { address: 'simulator', sampling_rate: 100, sensors: ['RAW', 'RAW', 'RAW', 'RAW', 'RAW', 'RAW'] },
+    ]);
+    const devices = resolveDevices(r.config);
+    expect(devices.map((d) => [d.id, d.address, d.channels.join(), d.sampling_rate, d.sensors?.[0]])).toEqual([
+      ['left', '/dev/rfcomm0', '1,2', 1000, 'ECG'],
+      ['1', 'simulator', '1,2,3,4,5,6', 100, 'RAW'],
+    ]);
+    expect(r.notices).toEqual([]); // the placeholder `device` is simply replaced by the first device
+    const other = ok(normalizeConfigFile({ ...raw, device: 'COM9' }));
+    expect(other.notices).toEqual(['"device" ("COM9") is ignored: "devices" lists the devices, the first being "/dev/rfcomm0".']);
+  });
+
+  it('refuses duplicate ids (given or by position), bad ids, too many devices, and an entry without an address', () => {
+    const base = JSON.parse(CLASSIC_EDITED) as Record<string, unknown>;
+    expect(issuesOf({ ...base, devices: [{ id: '1', address: 'COM3' }, { address: 'COM4' }] })).toEqual([
+      'devices[1].id: devices[1] has the id "1" of devices[0]; allowed: a different id for every device',
+    ]);
+    expect(issuesOf({ ...base, devices: [{ id: 'a/b', address: 'COM3' }] })[0]).toMatch(/^devices\[0\]\.id: devices\[0\]\.id is "a\/b"; allowed: an id of 1 to 32 letters/);
+    expect(issuesOf({ ...base, devices: [{ name: 'x' }] })[0]).toMatch(/^devices\[0\]\.address: devices\[0\]\.address is missing/);
+    expect(issuesOf({ ...base, devices: Array.from({ length: 17 }, (_, i) => ({ address: `COM${i + 1}` })) })[0]).toMatch(/^devices: devices has 17 items; allowed: a list of 1 to 16 devices/);
+    expect(issuesOf({ ...base, devices: [] })[0]).toMatch(/^devices: devices has 0 items/);
+  });
+
+  it('saves a second device into a classic file as a "devices" list, keeping the other keys; one device stays classic', () => {
+    const raw = JSON.parse(CLASSIC_EDITED) as Record<string, unknown>;
+    const c = ok(normalizeConfigFile(raw)).config;
+    expect(Object.keys(denormalizeConfig(raw, c, 'classic'))).not.toContain('devices');
+    const two: ServerBitConfig = { ...c, devices: [{ id: '0', address: c.device }, { id: '1', address: 'simulator', channels: [1] }] };
+    const out = denormalizeConfig(raw, two, 'classic');
+    expect(out.devices).toEqual([{ id: '0', address: c.device }, { id: '1', address: 'simulator', channels: [1] }]);
+    expect(out.device).toBe(c.device);
+    expect(ok(normalizeConfigFile(out)).config).toEqual(two);
+  });
+
+  it('writes several plain devices of a (r)evolution file back as [address, "bitalino"] pairs, other pairs kept', () => {
+    const raw = JSON.parse(REVOLUTION_ORIGINAL) as Record<string, unknown>;
+    const c = ok(normalizeConfigFile(raw)).config;
+    expect(c.devices).toBeUndefined(); // one BITalino and an R-IoT
+    const two: ServerBitConfig = { ...c, devices: [{ id: '0', address: '20:16:07:18:15:26' }, { id: '2', address: 'COM7' }] };
+    const out = denormalizeConfig(raw, two, 'revolution');
+    expect(out.device).toEqual([['20:16:07:18:15:26', 'bitalino'], ['192.168.1.103', 'riot'], ['COM7', 'bitalino']]);
+    expect(out.devices).toBeUndefined();
+    const back = ok(normalizeConfigFile(out)).config;
+    expect(resolveDevices(back).map((d) => [d.id, d.address])).toEqual([['0', '20:16:07:18:15:26'], ['2', 'COM7']]);
+    // A device with settings of its own cannot be a pair: the list goes to "devices".
+    const own: ServerBitConfig = { ...c, devices: [{ id: '0', address: '20:16:07:18:15:26' }, { id: '1', address: 'COM7', sampling_rate: 100 }] };
+    const out2 = denormalizeConfig(raw, own, 'revolution');
+    expect(out2.devices).toEqual(own.devices);
+    expect(ok(normalizeConfigFile(out2)).config.devices).toEqual(own.devices);
   });
 });

@@ -108,7 +108,7 @@ describe('IpcBridge with the real /v2 session', () => {
     const t = target(7);
     const problem = { code: 'CONFIG_INVALID_JSON', message: 'config.json is not valid JSON' };
     const bridge = new IpcBridge({
-      createSession: (send) => createV2Session({ app: serverbit, send, trusted: true }),
+      createSession: (send) => createV2Session({ context: serverbit.api, send, trusted: true }),
       rendererUrlPrefix: PREFIX,
       problem: () => problem,
     });

@@ -36,14 +36,14 @@ describe('quit', () => {
     const app = createServerBit({ config: { ...defaultConfig(), port: 0 } });
     await app.start();
     const states: string[] = [];
-    app.service.on('status', (s) => states.push(s.state));
+    app.acquisition.hub.subscribe({ status: (s) => states.push(s.state) });
     let exitedWith: number | undefined;
     let stateAtExit: string | undefined;
     await createQuitter({
       shutdown: () => app.close(),
       exit: (code) => {
         exitedWith = code;
-        stateAtExit = app.service.status.state;
+        stateAtExit = app.acquisition.status('0').state;
       },
     }).quit();
     expect(exitedWith).toBe(0);

@@ -59,7 +59,7 @@ export async function startService(over: Partial<ServerBitConfig> = {}): Promise
   const store = ConfigStore.open({ path: configPath });
   const config: ServerBitConfig = { ...defaultConfig(), port: await freePort(), device: 'simulator', token: 'x', ...over };
   store.save(config);
-  const app = createServerBit({ config, configStore: store, configureServer: () => ({ http: createStaticHandler(RENDERER_DIR) }) });
+  const app = createServerBit({ config, configStore: store, http: createStaticHandler(RENDERER_DIR) });
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {

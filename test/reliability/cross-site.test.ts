@@ -15,7 +15,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerBit } from '../../src/main/app.js';
-import { Cleanup, sleep, testConfig, waitFor } from './helpers.js';
+import { Cleanup, sleep, testConfig, waitFor, firstDevice } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const cleanup = new Cleanup();
@@ -81,7 +81,7 @@ describe('a page from a foreign origin', () => {
     await app.start();
     const port = app.server.address!.port;
     let stopped = 0;
-    app.service.on('status', (s) => s.state === 'stopped' && stopped++);
+    firstDevice(app).onStatus((s) => s.state === 'stopped' && stopped++);
 
     // The attacker's page server.
     const page = createServer((_req, res) => {
@@ -111,7 +111,7 @@ describe('a page from a foreign origin', () => {
     expect(foreign.fetchGet).toMatch(/^refused/); // no CORS header: the browser keeps the response from the page
     expect(foreign.fetchPost).toMatch(/^opaque 0|^refused/); // sent blind, acts on nothing
     await sleep(200);
-    expect(app.service.status.state).toBe('streaming');
+    expect(firstDevice(app).status.state).toBe('streaming');
     expect(stopped).toBe(0);
     expect(app.server.stats.rejectedOrigins).toBeGreaterThanOrEqual(3);
 
@@ -123,7 +123,7 @@ describe('a page from a foreign origin', () => {
     expect(allowed.ws['/v2'].opened).toBe(true);
     expect(allowed.ws['/v2'].messages).toBeGreaterThan(0);
     // …and still cannot control without the token.
-    await waitFor(() => app.service.status.state === 'streaming', 2000, 'still streaming');
+    await waitFor(() => firstDevice(app).status.state === 'streaming', 2000, 'still streaming');
     expect(stopped).toBe(0);
   }, 60_000);
 });

@@ -20,7 +20,8 @@ import { WebSocket, type ClientOptions } from 'ws';
 import { BitalinoEmulator, type BitalinoEmulatorOptions, type EmulatorClock } from '../../src/main/devices/emulator.js';
 import { SerialTransport } from '../../src/main/devices/serial-transport.js';
 import type { Transport } from '../../src/main/devices/transport.js';
-import type { GapEvent, SampleBatch, ServiceState, ServiceStatus } from '../../src/shared/acquisition.js';
+import type { Acquisition } from '../../src/main/acquisition/acquisition.js';
+import type { DeviceStatus, GapEvent, SampleBatch, ServiceState } from '../../src/shared/acquisition.js';
 import { defaultConfig, type ServerBitConfig } from '../../src/shared/config.js';
 
 
@@ -252,7 +253,7 @@ export interface HubRecord {
   batches: SampleBatch[];
   gaps: GapEvent[];
   states: ServiceState[];
-  statuses: ServiceStatus[];
+  statuses: DeviceStatus[];
   /** Number of samples received so far. */
   readonly samples: number;
   /** The last index published (+1), i.e. where the next sample should be. */
@@ -261,12 +262,12 @@ export interface HubRecord {
 }
 
 /** Copies every batch the hub publishes (batches share buffers with the producer: copy what you keep). */
-export function recordHub(hub: { subscribe(l: { batch?(b: SampleBatch): void; gap?(g: GapEvent): void; status?(s: ServiceStatus): void }): () => void }): HubRecord {
+export function recordHub(hub: { subscribe(l: { batch?(b: SampleBatch): void; gap?(g: GapEvent): void; status?(s: DeviceStatus): void }, o?: { catchUp?: boolean }): () => void }): HubRecord {
   const rec = {
     batches: [] as SampleBatch[],
     gaps: [] as GapEvent[],
     states: [] as ServiceState[],
-    statuses: [] as ServiceStatus[],
+    statuses: [] as DeviceStatus[],
     samples: 0,
     next: 0,
     stop: () => undefined as void,
@@ -282,7 +283,7 @@ export function recordHub(hub: { subscribe(l: { batch?(b: SampleBatch): void; ga
       rec.statuses.push(s);
       if (rec.states[rec.states.length - 1] !== s.state) rec.states.push(s.state);
     },
-  });
+  }, { catchUp: true }); // the state now, then every change
   return rec;
 }
 
@@ -432,4 +433,29 @@ export class TcpBitalino {
     this.reset();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The app's first device, as these tests drive it
+
+export interface FirstDevice {
+  readonly status: DeviceStatus;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Every status of this device from now on; returns the unsubscribe function. */
+  onStatus(fn: (s: DeviceStatus) => void): () => void;
+}
+
+/** The first device of an app (these tests run one device), through the public API: Acquisition and its hub. */
+export function firstDevice(app: { acquisition: Acquisition }): FirstDevice {
+  const acq = app.acquisition;
+  const id = (): string => acq.ids()[0];
+  return {
+    get status() {
+      return acq.status(id());
+    },
+    start: () => acq.start(id()),
+    stop: () => acq.stop(id()),
+    onStatus: (fn) => acq.hub.subscribe({ status: (s) => s.device === id() && fn(s) }),
+  };
 }

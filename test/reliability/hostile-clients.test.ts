@@ -11,10 +11,10 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerBit } from '../../src/main/app.js';
-import { trayView } from '../../src/main/desktop/tray-model.js';
+import { trayStatusOf, trayView } from '../../src/main/desktop/tray-model.js';
 import { MAX_PAYLOAD_BYTES } from '../../src/main/server/ws-server.js';
 import { NetworkError } from '../../src/shared/errors.js';
-import { Cleanup, compatColumns, openClient, sleep, testConfig, v2Of, waitFor, type Client, type V2Data } from './helpers.js';
+import { Cleanup, compatColumns, openClient, sleep, testConfig, v2Of, waitFor, type Client, type V2Data, firstDevice } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -99,7 +99,7 @@ describe('hostile clients against the whole app', () => {
     // The service and the well-behaved clients never noticed.
     const before = v2Of<V2Data>(goodV2, 'data').length;
     await waitFor(() => v2Of<V2Data>(goodV2, 'data').length > before + 20, 10_000, 'more data');
-    expect(app.service.status.state).toBe('streaming');
+    expect(firstDevice(app).status.state).toBe('streaming');
     expect(good.closedWith).toBeUndefined();
     expect(goodV2.closedWith).toBeUndefined();
     let next = -1;
@@ -134,9 +134,9 @@ describe('the port already in use', () => {
     // What the desktop app does with it (src/main/electron/main.ts): report it as a problem, and
     // start acquisition anyway (the window works over IPC without the port).
     const problem = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-    await app.service.start();
-    expect(app.service.status.state).toBe('streaming');
-    const view = trayView({ status: app.service.status, device: 'simulator', problem, platform: 'linux', openAtLogin: false });
+    await app.startDevices();
+    expect(firstDevice(app).status.state).toBe('streaming');
+    const view = trayView({ status: trayStatusOf(firstDevice(app).status, 0, 'simulator'), device: 'simulator', problem, platform: 'linux', openAtLogin: false });
     expect(view.icon).toBe('tray-error.png');
     // The tray's problem line and tooltip name the address (host:port) that could not be opened.
     expect(view.menu.find((m) => m.id === 'problem')?.label).toContain(`Cannot listen on 127.0.0.1:${port}`);

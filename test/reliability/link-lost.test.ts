@@ -8,12 +8,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerBit, type ServerBit } from '../../src/main/app.js';
 import { createDeviceOpener } from '../../src/main/devices/open-device.js';
-import { AcquisitionService, DEFAULT_BACKOFF, type DeviceOpener } from '../../src/main/acquisition/device-runner.js';
-import type { GapEvent, ServiceStatus } from '../../src/shared/acquisition.js';
+import { DEFAULT_BACKOFF, DeviceRunner, runnerSettingsOf } from '../../src/main/acquisition/device-runner.js';
+import { Hub } from '../../src/main/acquisition/hub.js';
+import type { DeviceOpener } from '../../src/main/devices/open-device.js';
+import type { GapEvent, DeviceStatus } from '../../src/shared/acquisition.js';
 import {
   Cleanup, EmulatedBitalino, TcpBitalino, compatColumns, compatSamples, openClient, recordHub, sampleMismatch, samplesOf, sleep, testConfig, v2Of, waitFor,
-  type V2Data,
-} from './helpers.js';
+  type V2Data, firstDevice } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -29,11 +30,11 @@ describe('link lost mid-stream', () => {
   it('reports it, retries with backoff, reconnects with the same settings and reports the lost range as a gap; clients stay connected', async () => {
     const dev = await EmulatedBitalino.create(cleanup);
     const app = await startApp(dev.path, { channels: [1, 2, 5], sampling_rate: 1000 });
-    const hub = recordHub(app.service.hub);
+    const hub = recordHub(app.acquisition.hub);
     cleanup.add(() => hub.stop());
-    const statuses: ServiceStatus[] = [];
-    app.service.on('status', (s) => statuses.push(s));
-    expect(app.service.status.state).toBe('streaming');
+    const statuses: DeviceStatus[] = [];
+    firstDevice(app).onStatus((s) => statuses.push(s));
+    expect(firstDevice(app).status.state).toBe('streaming');
     const compat = await openClient(app.url, cleanup);
     const v2 = await openClient(`${app.url}v2?format=raw`, cleanup);
 
@@ -41,7 +42,7 @@ describe('link lost mid-stream', () => {
     const attemptsBefore = dev.plugs;
     const droppedAt = Date.now();
     await dev.unplug();
-    await waitFor(() => app.service.status.state === 'reconnecting', 10_000, 'state reconnecting');
+    await waitFor(() => firstDevice(app).status.state === 'reconnecting', 10_000, 'state reconnecting');
     const detectedAt = Date.now();
     const lastBefore = hub.next - 1;
     const reported = statuses.find((s) => s.state === 'reconnecting')?.error;
@@ -56,11 +57,11 @@ describe('link lost mid-stream', () => {
     expect(missing.error!.message).toContain(dev.path);
     expect(missing.error!.hint).toMatch(/exists/);
     await sleep(1200);
-    expect(app.service.status.state).toBe('reconnecting');
+    expect(firstDevice(app).status.state).toBe('reconnecting');
 
     const pluggedAt = Date.now();
     await dev.plug();
-    await waitFor(() => app.service.status.state === 'streaming', 20_000, 'streaming again');
+    await waitFor(() => firstDevice(app).status.state === 'streaming', 20_000, 'streaming again');
     const streamingAt = Date.now();
     const compatAtReconnect = compatSamples(compat);
     await waitFor(() => hub.next > lastBefore + 1 && hub.samples >= 2000, 10_000, 'samples after the reconnect');
@@ -124,10 +125,10 @@ describe('link errors on a TCP device (host:port)', () => {
   it('a connection reset (ECONNRESET) mid-stream: reported, reconnected, gap reported; the compat client stays', async () => {
     const dev = await TcpBitalino.create(cleanup);
     const app = await startApp(dev.address, { channels: [1, 2, 3, 4, 5, 6] });
-    const hub = recordHub(app.service.hub);
+    const hub = recordHub(app.acquisition.hub);
     cleanup.add(() => hub.stop());
-    const statuses: ServiceStatus[] = [];
-    app.service.on('status', (s) => statuses.push(s));
+    const statuses: DeviceStatus[] = [];
+    firstDevice(app).onStatus((s) => statuses.push(s));
     const compat = await openClient(app.url, cleanup);
     await waitFor(() => hub.samples >= 500, 10_000, 'samples');
     const lastBefore = () => hub.next - 1;
@@ -139,7 +140,7 @@ describe('link errors on a TCP device (host:port)', () => {
     expect(lost.code).toBe('DEVICE_DISCONNECTED');
     expect(lost.message).toContain(dev.address);
     expect(lost.hint).toBeTruthy();
-    await waitFor(() => app.service.status.state === 'streaming' && hub.next > before + 200, 15_000, 'streaming again');
+    await waitFor(() => firstDevice(app).status.state === 'streaming' && hub.next > before + 200, 15_000, 'streaming again');
     expect(dev.connections).toBe(2);
     expect(dev.emu.mask).toBe(0b111111);
     const gap = hub.gaps.find((g) => g.reason === 'link_lost')!;
@@ -154,9 +155,9 @@ describe('device missing or unplugged while idle', () => {
   function countingOpener() {
     const real = createDeviceOpener();
     const calls: number[] = [];
-    const open: DeviceOpener = (device) => {
+    const open: DeviceOpener = (device, options) => {
       calls.push(Date.now());
-      return real(device);
+      return real(device, options);
     };
     return { open, calls };
   }
@@ -169,7 +170,7 @@ describe('device missing or unplugged while idle', () => {
     const t0 = Date.now();
     await app.start();
     expect(Date.now() - t0).toBeLessThan(5000); // the first attempt fails at once: nothing to wait for
-    const st = app.service.status;
+    const st = firstDevice(app).status;
     expect(st.state).toBe('reconnecting');
     expect(st.error).toMatchObject({ code: 'DEVICE_OPEN_FAILED' });
     expect(st.error!.message).toContain(dev.path);
@@ -177,7 +178,7 @@ describe('device missing or unplugged while idle', () => {
     // A client can connect, and is told the state.
     const v2 = await openClient(`${app.url}v2`, cleanup);
     await waitFor(() => v2Of(v2, 'status').length > 0, 5000, 'a /v2 status');
-    expect(v2Of<ServiceStatus>(v2, 'status')[0]).toMatchObject({ state: 'reconnecting', error: { code: 'DEVICE_OPEN_FAILED' } });
+    expect(v2Of<DeviceStatus>(v2, 'status')[0]).toMatchObject({ state: 'reconnecting', error: { code: 'DEVICE_OPEN_FAILED' } });
 
     // Backoff: 0.5 s, then 1 s, then 2 s… (DEFAULT_BACKOFF; at most 10 s). Lower bounds only: a loaded machine is late, never early.
     await waitFor(() => opener.calls.length >= 4, 15_000, 'four attempts');
@@ -188,16 +189,16 @@ describe('device missing or unplugged while idle', () => {
     expect(gaps[2]).toBeLessThan(4 * DEFAULT_BACKOFF.initialMs + 5000); // and it does come (generous: a loaded machine)
 
     await dev.plug();
-    await waitFor(() => app.service.status.state === 'streaming', 20_000, 'streaming once plugged');
-    expect(app.service.status.error).toBeUndefined();
-    await waitFor(() => v2Of<ServiceStatus>(v2, 'status').some((s) => s.state === 'streaming'), 5000, '/v2 status streaming');
+    await waitFor(() => firstDevice(app).status.state === 'streaming', 20_000, 'streaming once plugged');
+    expect(firstDevice(app).status.error).toBeUndefined();
+    await waitFor(() => v2Of<DeviceStatus>(v2, 'status').some((s) => s.state === 'streaming'), 5000, '/v2 status streaming');
     expect(v2.closedWith).toBeUndefined();
   }, 40_000);
 
   it('the backoff doubles up to its ceiling and never gives up on a missing device', async () => {
     const dev = await EmulatedBitalino.create(cleanup, {}, false);
     const opener = countingOpener();
-    const service = new AcquisitionService({ config: testConfig({ device: dev.path }), openDevice: opener.open, backoff: { initialMs: 40, maxMs: 160 } });
+    const service = new DeviceRunner({ settings: runnerSettingsOf(testConfig({ device: dev.path }))[0], hub: new Hub(), openDevice: opener.open, backoff: { initialMs: 40, maxMs: 160 } });
     cleanup.add(() => service.stop());
     await service.start();
     await waitFor(() => opener.calls.length >= 8, 15_000, 'eight attempts');
@@ -220,22 +221,22 @@ describe('device missing or unplugged while idle', () => {
     const dev = await EmulatedBitalino.create(cleanup);
     const app = await startApp(dev.path);
     const compat = await openClient(app.url, cleanup);
-    expect(app.service.status.state).toBe('streaming');
-    await app.service.stop();
-    expect(app.service.status.state).toBe('stopped');
+    expect(firstDevice(app).status.state).toBe('streaming');
+    await firstDevice(app).stop();
+    expect(firstDevice(app).status.state).toBe('stopped');
     await waitFor(() => dev.emu.state === 'idle', 5000, 'the device to get the stop command'); // stop told the device to stop
 
     await dev.unplug('SIGTERM'); // socat removes its links: the port is gone
     await sleep(200);
-    expect(app.service.status.state).toBe('stopped'); // nothing to notice while stopped
-    await app.service.start();
-    const st = app.service.status;
+    expect(firstDevice(app).status.state).toBe('stopped'); // nothing to notice while stopped
+    await firstDevice(app).start();
+    const st = firstDevice(app).status;
     expect(st.state).toBe('reconnecting');
     expect(st.error?.code).toBe('DEVICE_OPEN_FAILED');
     expect(st.error?.hint).toContain(dev.path);
 
     await dev.plug();
-    await waitFor(() => app.service.status.state === 'streaming', 20_000, 'streaming once plugged back');
+    await waitFor(() => firstDevice(app).status.state === 'streaming', 20_000, 'streaming once plugged back');
     const n = compatSamples(compat);
     await waitFor(() => compatSamples(compat) > n + 200, 10_000, 'compat data after plugging back');
     expect(compat.closedWith).toBeUndefined();
@@ -253,10 +254,10 @@ describe('device missing or unplugged while idle', () => {
     await sleep(300);
     await dev.unplug();
     await starting;
-    await waitFor(() => app.service.status.state === 'reconnecting', 10_000, 'reconnecting');
+    await waitFor(() => firstDevice(app).status.state === 'reconnecting', 10_000, 'reconnecting');
     dev.emu.silence(false);
     await dev.plug();
-    await waitFor(() => app.service.status.state === 'streaming', 20_000, 'streaming');
+    await waitFor(() => firstDevice(app).status.state === 'streaming', 20_000, 'streaming');
     expect(opener.calls.length).toBeGreaterThanOrEqual(2);
   }, 40_000);
 });

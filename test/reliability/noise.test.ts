@@ -22,8 +22,7 @@ import { FrameDecoder } from '../../src/main/devices/frame-decoder.js';
 import type { GapEvent, SampleBatch } from '../../src/shared/acquisition.js';
 import {
   Cleanup, EmulatedBitalino, adcAt, compatColumns, digitalAt, mix32, openClient, recordHub, sampleMismatch, samplesOf, slotValueAt, testConfig, v2Of, waitFor,
-  type V2Data,
-} from './helpers.js';
+  type V2Data, firstDevice } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -108,16 +107,16 @@ describe('noise on the link', () => {
     cleanup.add(() => app.close());
     await app.start();
     // Restart with every client in place, so each of them sees the session from index 0.
-    await app.service.stop();
+    await firstDevice(app).stop();
     const compat = await openClient(app.url, cleanup);
     const v2 = await openClient(`${app.url}v2?format=raw`, cleanup);
     await waitFor(() => v2Of(v2, 'hello').length === 1, 5000, 'hello');
-    const hub = recordHub(app.service.hub);
+    const hub = recordHub(app.acquisition.hub);
     cleanup.add(() => hub.stop());
-    await app.service.start();
-    expect(app.service.status.state).toBe('streaming');
+    await firstDevice(app).start();
+    expect(firstDevice(app).status.state).toBe('streaming');
     await waitFor(() => hub.next >= NOISY_TICKS + 500, 30_000, 'the noisy stretch and some clean samples');
-    await app.service.stop(); // flushes what the batchers hold
+    await firstDevice(app).stop(); // flushes what the batchers hold
 
     // 1. The hub: every sample is the device's, every index is accounted for.
     const gaps = hub.gaps;
@@ -141,7 +140,7 @@ describe('noise on the link', () => {
     expect(gaps.length).toBeGreaterThan(50);
 
     // 2. Counted in the status.
-    const counters = app.service.status.counters;
+    const counters = firstDevice(app).status.counters;
     expect(counters.gaps).toBe(gaps.length);
     expect(counters.lostSamples).toBe(lost);
     // A CRC error that cost no sample (garbage between two frames) still counts: more errors than gaps.

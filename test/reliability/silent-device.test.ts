@@ -8,9 +8,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerBit } from '../../src/main/app.js';
-import type { ServiceStatus } from '../../src/shared/acquisition.js';
+import type { DeviceStatus } from '../../src/shared/acquisition.js';
 import { defaultConfig } from '../../src/shared/config.js';
-import { Cleanup, EmulatedBitalino, compatSamples, openClient, recordHub, sleep, testConfig, v2Of, waitFor } from './helpers.js';
+import { Cleanup, EmulatedBitalino, compatSamples, openClient, recordHub, sleep, testConfig, v2Of, waitFor, firstDevice } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -26,10 +26,10 @@ describe('silent device', () => {
     const app = createServerBit({ config: testConfig({ device: dev.path, stall_timeout_s: 1 }) });
     cleanup.add(() => app.close());
     await app.start();
-    const hub = recordHub(app.service.hub);
+    const hub = recordHub(app.acquisition.hub);
     cleanup.add(() => hub.stop());
-    const statuses: ServiceStatus[] = [];
-    app.service.on('status', (s) => statuses.push(s));
+    const statuses: DeviceStatus[] = [];
+    firstDevice(app).onStatus((s) => statuses.push(s));
     const compat = await openClient(app.url, cleanup);
     await waitFor(() => compatSamples(compat) >= 200, 10_000, 'data');
 
@@ -41,8 +41,8 @@ describe('silent device', () => {
     const before = lastBefore();
     const stalled = statuses.find((s) => s.state === 'stalled')!;
     expect(stalledAt - silentAt).toBeGreaterThanOrEqual(900); // not before the timeout
-    await waitFor(() => app.service.status.state === 'reconnecting', 10_000, 'reconnecting');
-    const st = app.service.status;
+    await waitFor(() => firstDevice(app).status.state === 'reconnecting', 10_000, 'reconnecting');
+    const st = firstDevice(app).status;
     expect(st.error?.code).toBe('DEVICE_STALLED');
     expect(st.error?.message).toMatch(/no data from .* for 1 s/);
     expect(st.error?.hint).toMatch(/reconnects by itself/);
@@ -58,7 +58,7 @@ describe('silent device', () => {
     await waitFor(() => v2Of(late, 'hello').length === 1, 5000, 'hello');
 
     dev.emu.silence(false);
-    await waitFor(() => app.service.status.state === 'streaming' && hub.next > before + 200, 20_000, 'streaming again');
+    await waitFor(() => firstDevice(app).status.state === 'streaming' && hub.next > before + 200, 20_000, 'streaming again');
     expect(hub.states.join(' → ')).toMatch(/streaming → stalled → reconnecting( → \w+)* → streaming/);
     const gap = hub.gaps.find((g) => g.reason === 'link_lost')!;
     expect(gap.from).toBe(before + 1);
@@ -86,7 +86,7 @@ describe('silent device', () => {
     // Start-up waits for the first attempt at most (the 3 s version timeout), never for the device.
     expect(startedIn).toBeLessThan(3000 + 5000);
     expect(during).toBeLessThan(5000);
-    const st = app.service.status;
+    const st = firstDevice(app).status;
     expect(st.state).toBe('reconnecting');
     expect(st.error?.code).toBe('DEVICE_NO_ANSWER');
     expect(st.error?.message).toContain(dev.path);
@@ -96,7 +96,7 @@ describe('silent device', () => {
     await sleep(200);
     expect(other.closedWith).toBeUndefined();
     dev.emu.silence(false);
-    await waitFor(() => app.service.status.state === 'streaming', 20_000, 'streaming once the device answers');
+    await waitFor(() => firstDevice(app).status.state === 'streaming', 20_000, 'streaming once the device answers');
     await waitFor(() => compatSamples(other) > 100, 10_000, 'data');
   }, 60_000);
 });

@@ -25,7 +25,7 @@ import { WebSocket } from 'ws';
 import { createServerBit } from '../../src/main/app.js';
 import type { GapEvent } from '../../src/shared/acquisition.js';
 import { DEFAULT_LABELS } from '../../src/shared/config.js';
-import { Cleanup, sleep, testConfig, waitFor } from './helpers.js';
+import { Cleanup, sleep, testConfig, waitFor, firstDevice } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -148,7 +148,7 @@ describe('clients that stop reading', () => {
       const app = createServerBit({ config: testConfig({ sampling_rate: 1000, channels: [1, 2, 3, 4, 5, 6], batch_ms: 1, labels: LABELS }) });
       cleanup.add(() => app.close());
       await app.start();
-      await app.service.stop(); // every client connects first, so each sees the session from index 0
+      await firstDevice(app).stop(); // every client connects first, so each sees the session from index 0
       const base = app.url;
       const events: { t: number; id: number; type: string; code?: number; reason?: string }[] = [];
       let t0 = Date.now();
@@ -173,9 +173,9 @@ describe('clients that stop reading', () => {
       // Counted, not kept: the test's own memory must stay flat too. Gaps can only be the device's
       // (the simulator skips frames, as a device with a full buffer does, if this process stalls).
       const hub = { samples: 0, gaps: [] as GapEvent[] };
-      cleanup.add(app.service.hub.subscribe({ batch: (b) => (hub.samples += b.count), gap: (g) => hub.gaps.push(g) }));
+      cleanup.add(app.acquisition.hub.subscribe({ batch: (b) => (hub.samples += b.count), gap: (g) => hub.gaps.push(g) }));
       t0 = Date.now();
-      await app.service.start();
+      await firstDevice(app).start();
 
       // Memory every 2 s; baseline once the stream is warm (after 5 s).
       const mem: { t: number; rss: number; heap: number }[] = [];
@@ -192,7 +192,7 @@ describe('clients that stop reading', () => {
         expect(compat.state.closed).toBeUndefined();
         expect(v2.state.closed).toBeUndefined();
       }
-      await app.service.stop(); // flush, then compare totals
+      await firstDevice(app).stop(); // flush, then compare totals
       await waitFor(() => compat.state.samples === hub.samples && v2.state.samples === hub.samples, 10_000, 'the normal clients to catch up');
 
       // The normal clients: every sample, in order, nothing skipped.
@@ -213,7 +213,7 @@ describe('clients that stop reading', () => {
       expect(goneGone!.code).toBe(1006);
       expect(goneGone!.t).toBeLessThan(2 * 10_000 + 10_000);
       expect(app.server.stats.deadClients).toBeGreaterThanOrEqual(2);
-      expect(app.service.status.counters.clients).toBe(app.server.clientCount);
+      expect(app.clients.clients()).toBe(app.server.clientCount);
       expect(events.filter((e) => e.type === 'disconnect' && ![3, 4, 6].includes(e.id))).toEqual([]);
 
       // The stalled compat client was closed with 1013 and a reason naming the bound. (The

@@ -10,7 +10,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerBit } from '../../src/main/app.js';
-import { Cleanup, EmulatedBitalino, recordHub, sampleMismatch, samplesOf, testConfig, waitFor, type HubRecord } from './helpers.js';
+import { Cleanup, EmulatedBitalino, freePort, recordHub, sampleMismatch, samplesOf, testConfig, waitFor, type HubRecord, firstDevice } from './helpers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -45,28 +45,28 @@ function checkSegments(hub: HubRecord): void {
 describe('the stale frame after stop (CTS mode, 1000 Hz)', () => {
   it('stop/start, a restarting config change and a state read while streaming: no CRC error, no error state, every sample right', async () => {
     const dev = await EmulatedBitalino.create(cleanup, { ctsMode: true });
-    const config = testConfig({ device: dev.path, sampling_rate: 1000, channels: [1, 2, 3, 4, 5, 6] });
+    const config = testConfig({ device: dev.path, sampling_rate: 1000, channels: [1, 2, 3, 4, 5, 6], port: await freePort() }); // a real port: a saved change validates the whole config
     const app = createServerBit({ config });
     cleanup.add(() => app.close());
     await app.start();
-    let hub = recordHub(app.service.hub);
+    let hub = recordHub(app.acquisition.hub);
     cleanup.add(() => hub.stop());
     const states = new Set<string>();
-    app.service.on('status', (s) => states.add(s.state));
+    firstDevice(app).onStatus((s) => states.add(s.state));
 
     // 1. stop/start until the device was caught holding a frame at least three times.
     let held = 0;
     for (let cycle = 0; cycle < 30 && held < 3; cycle++) {
       const n = hub.samples;
       await waitFor(() => hub.samples >= n + 30 + cycle, 10_000, 'samples');
-      await app.service.stop();
+      await firstDevice(app).stop();
       if (dev.emu.holding) held++;
-      await app.service.start();
-      expect(app.service.status.state).toBe('streaming');
-      expect(app.service.status.counters.crcErrors).toBe(0);
+      await firstDevice(app).start();
+      expect(firstDevice(app).status.state).toBe('streaming');
+      expect(firstDevice(app).status.counters.crcErrors).toBe(0);
     }
     expect(held).toBeGreaterThanOrEqual(3);
-    await waitFor(() => hub.samples > 0 && app.service.status.counters.frames >= 100, 10_000, 'samples after the last start');
+    await waitFor(() => hub.samples > 0 && firstDevice(app).status.counters.frames >= 100, 10_000, 'samples after the last start');
     expect(hub.gaps).toEqual([]);
     checkSegments(hub);
 
@@ -75,25 +75,24 @@ describe('the stale frame after stop (CTS mode, 1000 Hz)', () => {
     let heldBefore = false;
     for (let tries = 0; tries < 20 && !heldBefore; tries++) {
       hub.stop();
-      hub = recordHub(app.service.hub);
+      hub = recordHub(app.acquisition.hub);
       await waitFor(() => hub.samples >= 20, 10_000, 'samples');
-      const next = { ...app.service.currentConfig, channels: tries % 2 === 0 ? [2] : [1, 2, 3, 4, 5, 6] };
-      // applyConfig stops (the device may now hold a frame) and starts with the new channels.
+      const channels = tries % 2 === 0 ? [2] : [1, 2, 3, 4, 5, 6];
+      // A new channel set stops the device (it may now hold a frame) and starts it with the new channels.
       const stopped = new Promise<void>((r) => {
-        const on = (s: { state: string }) => {
+        const off = firstDevice(app).onStatus((s) => {
           if (s.state === 'stopped') {
             heldBefore ||= dev.emu.holding;
-            app.service.off('status', on);
+            off();
             r();
           }
-        };
-        app.service.on('status', on);
+        });
       });
-      await app.service.applyConfig(next);
+      await app.configure({ channels });
       await stopped;
-      expect(app.service.status.state).toBe('streaming');
+      expect(firstDevice(app).status.state).toBe('streaming');
       await waitFor(() => hub.samples >= 60, 10_000, 'samples after the restart');
-      expect(app.service.status.counters.crcErrors).toBe(0);
+      expect(firstDevice(app).status.counters.crcErrors).toBe(0);
       expect(hub.gaps).toEqual([]);
       checkSegments(hub);
     }
@@ -102,16 +101,16 @@ describe('the stale frame after stop (CTS mode, 1000 Hz)', () => {
     // 3. A state read while streaming pauses acquisition (the device answers only while idle):
     //    the stop holds a frame half the time; the pause is reported as a gap "paused", nothing else.
     hub.stop();
-    hub = recordHub(app.service.hub);
+    hub = recordHub(app.acquisition.hub);
     for (let i = 0; i < 6; i++) {
       await waitFor(() => hub.samples >= 20 * (i + 1), 10_000, 'samples');
-      const st = await app.service.readState();
+      const st = await app.acquisition.command(app.acquisition.ids()[0], (r) => r.readState());
       expect(st.batteryVolts).toBeGreaterThan(3);
     }
     await waitFor(() => hub.next > (hub.gaps[hub.gaps.length - 1]?.to ?? 0) + 20, 10_000, 'samples after the last pause');
     expect(hub.gaps.length).toBe(6);
     expect(hub.gaps.every((g) => g.reason === 'paused')).toBe(true);
-    expect(app.service.status.counters.crcErrors).toBe(0);
+    expect(firstDevice(app).status.counters.crcErrors).toBe(0);
     checkSegments(hub);
 
     expect([...states].sort()).toEqual(['connecting', 'stopped', 'streaming'].sort());

@@ -3,7 +3,9 @@
  * completeness are checkable from a compat message alone), real ws clients, and waiting.
  */
 import { WebSocket, type ClientOptions } from 'ws';
-import type { SampleBatch } from '../../src/shared/acquisition.js';
+import type { SampleBatch, StreamMeta } from '../../src/shared/acquisition.js';
+import { DEFAULT_LABELS } from '../../src/shared/config.js';
+import { buildStreamMeta } from '../../src/main/acquisition/stream-meta.js';
 
 export const RATE = 1000;
 export const T0 = 1_700_000_000_000;
@@ -111,4 +113,47 @@ export function originalExampleBatch(): SampleBatch {
     analog: [Uint16Array.of(20, 21, 22, 1), Uint16Array.of(562, 565, 567, 1), Uint16Array.of(600, 600, 600, 1)],
     channels: [1, 2, 6],
   };
+}
+
+/** The meta a runner would publish for a BITalino stream with these labels and channels. */
+export function streamMeta(o: { device?: string; labels?: readonly string[]; channels?: number[]; board?: 'revolution' | 'legacy'; rate?: number; segmentStart?: number } = {}): StreamMeta {
+  const device = o.device ?? 'sim';
+  return buildStreamMeta({
+    device,
+    name: device,
+    kind: 'bitalino',
+    address: device,
+    connection: device,
+    board: o.board ?? 'revolution',
+    firmware: 'BITalino_v5.2',
+    version: 5.2,
+    simulated: true,
+    rate: o.rate ?? RATE,
+    irregular: false,
+    channels: o.channels ?? [1, 2, 6],
+    t0: T0,
+    segmentStart: o.segmentStart ?? 0,
+    labels: o.labels ?? DEFAULT_LABELS,
+    sensors: undefined,
+    source: undefined,
+  });
+}
+
+/** Status and body of a refused handshake. */
+export function refusedResponse(url: string, origin?: string): Promise<{ code: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, origin === undefined ? {} : { origin });
+    ws.on('unexpected-response', (req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ code: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ code: res.statusCode ?? 0, body }));
+    });
+    ws.on('error', () => undefined);
+    ws.on('open', () => {
+      ws.terminate();
+      reject(new Error(`handshake to ${url} was accepted`));
+    });
+  });
 }

@@ -8,17 +8,20 @@ import { WebSocket, type ClientOptions } from 'ws';
 import { Hub } from '../../src/main/acquisition/hub.js';
 import { MAX_PAYLOAD_BYTES, StreamServer, type ClientEvent, type StreamServerOptions } from '../../src/main/server/ws-server.js';
 import type { DeviceStatus } from '../../src/shared/acquisition.js';
-import { ORIGINAL_EXAMPLE, connect, indicesOf, lcg, makeBatch, originalExampleBatch, refusedStatus, tick, waitFor, type TestClient } from './helpers.js';
+import { ORIGINAL_EXAMPLE, connect, indicesOf, lcg, makeBatch, originalExampleBatch, refusedResponse, refusedStatus, streamMeta, tick, waitFor, type TestClient } from './helpers.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function start(opts: Partial<StreamServerOptions> = {}) {
-  const hub = opts.hub ?? new Hub();
+async function start(opts: Partial<StreamServerOptions> & { labels?: readonly string[]; channels?: number[] } = {}) {
+  const { labels, channels, ...rest } = opts;
+  const hub = (rest.hub as Hub | undefined) ?? new Hub();
+  // The device the compat stream serves, described as a runner would before its first batch.
+  hub.publishMeta(streamMeta({ ...(labels ? { labels } : {}), ...(channels ? { channels } : {}) }));
   // Pings are off unless a test is about them: a paused test client must not be reaped mid-test.
-  const server = new StreamServer({ port: 0, hub, pingIntervalMs: 0, ...opts });
+  const server = new StreamServer({ port: 0, hub, pingIntervalMs: 0, ...rest });
   cleanups.push(() => server.close());
   const { port } = await server.listen();
   return { hub, server, port, url: `ws://127.0.0.1:${port}` };
@@ -57,7 +60,7 @@ describe('StreamServer: compatible stream', () => {
 
   it('names columns with the configured labels, in channel order, with integer values', async () => {
     const labels = ['seq', 'd1', 'd2', 'o1', 'o2', 'ECG', 'EMG', 'EDA', 'EEG', 'ACC', 'LUX'];
-    const { hub, url } = await start({ batchSize: 5, labels });
+    const { hub, url } = await start({ batchSize: 5, labels, channels: [1, 3] });
     const c = await open(url);
     hub.publishBatch(makeBatch(100, 5, [1, 3]));
     await waitFor(() => c.texts.length === 1);
@@ -313,5 +316,44 @@ describe('StreamServer: misbehaving clients', () => {
       ['disconnect', 'compat', 1, 1006],
     ]);
     expect(events[0].remote).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+});
+
+describe('StreamServer: several devices', () => {
+  it('"/" is the first device and /devices/<id> each device, never interleaved; an unknown id is refused with the list', async () => {
+    const hub = new Hub();
+    hub.publishMeta(streamMeta({ device: 'a', channels: [1, 2, 6] }));
+    hub.publishMeta(streamMeta({ device: 'b', channels: [1, 2, 6] }));
+    const { url } = await start({ hub, batchSize: 10, devices: () => ['a', 'b'] });
+    const root = await open(`${url}/`);
+    const a = await open(`${url}/devices/a`);
+    const b = await open(`${url}/devices/b`);
+    for (let i = 0; i < 100; i += 10) {
+      hub.publishBatch(makeBatch(i, 10, [1, 2, 6], 0, 'a'));
+      hub.publishBatch(makeBatch(5000 + i, 10, [1, 2, 6], 0, 'b'));
+    }
+    await waitFor(() => root.texts.length === 10 && a.texts.length === 10 && b.texts.length === 10);
+    expect(allIndices(root)).toEqual(range(0, 100));
+    expect(allIndices(a)).toEqual(range(0, 100));
+    expect(allIndices(b)).toEqual(range(5000, 5100));
+    const status = await refusedResponse(`${url}/devices/c`);
+    expect(status.code).toBe(404);
+    expect(status.body).toContain('/devices/a, /devices/b');
+  });
+
+  it('closes the clients of a removed device (1001, naming it); the other device streams on', async () => {
+    const hub = new Hub();
+    hub.publishMeta(streamMeta({ device: 'a' }));
+    hub.publishMeta(streamMeta({ device: 'b' }));
+    const { url } = await start({ hub, batchSize: 5, devices: () => hub.devices() });
+    const a = await open(`${url}/devices/a`);
+    const b = await open(`${url}/devices/b`);
+    hub.publishRemoved('a');
+    const closed = await a.closed;
+    expect(closed.code).toBe(1001);
+    expect(closed.reason).toContain('a');
+    hub.publishBatch(makeBatch(0, 5, [1, 2, 6], 0, 'b'));
+    await waitFor(() => b.texts.length === 1);
+    expect(allIndices(b)).toEqual(range(0, 5));
   });
 });

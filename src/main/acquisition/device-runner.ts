@@ -1,49 +1,49 @@
 /**
- * The acquisition service: config → device → hub. One state machine, one place where control
- * goes through, whoever asks (tray, window, CLI, a /v2 command).
+ * One device's acquisition: config → driver → hub. A state machine per device; the set of
+ * runners is `Acquisition` (acquisition.ts), the one place control goes through.
  *
  *   idle ─start()→ connecting ─ok→ streaming ─stop()→ stopped
  *                      │ fail          │ link lost / silent
  *                      ▼               ▼
  *                 reconnecting ←── (stalled) ── backoff 0.5 s × 2ⁿ, at most 10 s, forever
- *                      │ a setting the device rejects (bad argument)
+ *                      │ an address or setting the device can never take (DEVICE_BAD_ARGUMENT)
  *                      ▼
- *                    error
+ *                    error (no retry: the user must change the setting)
+ *
+ * Publishes to the hub, all tagged with this device's id: `status` on every change, `meta` at the
+ * start of every segment (first connect, reconnect, pause), `batch`, `gap`.
  *
  * Indices never restart within a session: after a reconnect the first index is derived from the
  * wall-clock time since the session's t0, and the samples in between are reported as a gap
  * (reason link_lost), so device time (t0 + index / rate) stays meaningful across reconnects.
+ * A new rate starts a new session (new t0, index 0).
  */
-import { EventEmitter } from 'node:events';
-import type { Counters, DeviceInfo, GapEvent, GapReason, SampleBatch, ServiceState, ServiceStatus } from '../../shared/acquisition.js';
-import type { ServerBitConfig } from '../../shared/config.js';
-import { DeviceError, ServerBitError } from '../../shared/errors.js';
-import { Bitalino } from '../devices/bitalino.js';
+import type { DeviceInfo, DeviceStatus, GapEvent, GapReason, SampleBatch, ServiceState, WireError } from '../../shared/acquisition.js';
+import { resolveDevices, type DeviceConfig, type ServerBitConfig } from '../../shared/config.js';
+import { DeviceError, ServerBitError, toWireError } from '../../shared/errors.js';
 import type { DeviceStatePacket } from '../devices/codec.js';
-import type { DecoderStats } from '../devices/frame-decoder.js';
-import type { Transport } from '../devices/transport.js';
-import { Hub } from './hub.js';
+import type { DeviceDriver, DriverInfo } from '../devices/driver.js';
+import type { DeviceOpener, OpenedDevice } from '../devices/open-device.js';
+import type { Hub } from './hub.js';
+import { buildStreamMeta } from './stream-meta.js';
 
-export interface OpenedDevice {
-  transport: Transport;
-  /** True for the built-in simulator. */
-  simulated: boolean;
-  /** Extra clean-up (e.g. stop the simulator's clock). */
-  dispose?(): Promise<void>;
+export interface RunnerSettings extends DeviceConfig {
+  /** Seconds without any input from a streaming device before it is declared stalled and reconnected. */
+  stall_timeout_s: number;
 }
 
-export type DeviceOpener = (device: string) => Promise<OpenedDevice>;
-
-export interface ServiceOptions {
-  config: ServerBitConfig;
-  /** How to reach a device address (default: simulator / serial / TCP / MAC resolution). */
+export interface DeviceRunnerOptions {
+  settings: RunnerSettings;
   openDevice: DeviceOpener;
-  hub?: Hub;
+  hub: Hub;
   /** Reconnect backoff, ms: first delay and ceiling. Defaults 500 and 10 000. */
   backoff?: { initialMs: number; maxMs: number };
   /** Version-request timeout at connect, ms (default 3000). */
   connectTimeoutMs?: number;
+  /** Wall clock, ms since epoch (device time is anchored to it). Default Date.now. */
   now?: () => number;
+  /** Seed of the simulator's signals, when the address is "simulator". */
+  simulatorSeed?: number;
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 10_000 };
@@ -63,96 +63,112 @@ const sleep = (ms: number, run: Run) =>
     };
   });
 
-export interface ServiceEvents {
-  status: [ServiceStatus];
+interface Session {
+  t0: number;
+  rate: number;
+  /** Where the next sample goes on the session's index line. */
+  nextIndex: number;
+  /** Added to the driver's per-start indices. */
+  offset: number;
 }
 
-export class AcquisitionService extends EventEmitter<ServiceEvents> {
-  readonly hub: Hub;
-  private config: ServerBitConfig;
+export class DeviceRunner {
+  readonly id: string;
+  private settings: RunnerSettings;
+  private readonly hub: Hub;
   private readonly openDevice: DeviceOpener;
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly connectTimeoutMs: number;
   private readonly now: () => number;
+  private readonly simulatorSeed: number | undefined;
 
   private state: ServiceState = 'idle';
-  private lastError: ServiceStatus['error'];
-  private device: Bitalino | undefined;
+  private lastError: WireError | undefined;
+  private driver: DeviceDriver | undefined;
   private opened: OpenedDevice | undefined;
+  private driverInfo: DriverInfo | undefined;
   private deviceInfo: DeviceInfo | undefined;
   private battery: number | undefined;
-  private counters: Counters = { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0, clients: 0 };
-  /** One run of the connect/stream/reconnect loop; replaced on every start(). */
+  private counters = { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0 };
+  /** Rate and channels the driver was started with (a source may impose its own). */
+  private started: { rate: number; channels: number[] } | undefined;
   private run: Run | undefined;
   private loopDone: Promise<void> = Promise.resolve();
-  private session: { t0: number; rate: number; nextIndex: number; offset: number } | undefined;
-  private lastByteAt = 0;
+  private session: Session | undefined;
+  private lastInputAt = 0;
   private watchdog: NodeJS.Timeout | undefined;
-  private linkLost: ((e: DeviceError) => void) | undefined;
-  /** The decoder whose CRC errors were last added to `counters.crcErrors`, and how many. */
-  private crcSeen: { stats: DecoderStats; count: number } | undefined;
+  private pauseWatchdog = false;
+  private linkLost: ((e: DeviceError | undefined) => void) | undefined;
+  /** CRC errors of the current driver acquisition already added to the counters. */
+  private crcSeen = 0;
 
-  constructor(options: ServiceOptions) {
-    super();
-    this.config = options.config;
+  constructor(options: DeviceRunnerOptions) {
+    this.settings = options.settings;
+    this.id = options.settings.id;
+    this.hub = options.hub;
     this.openDevice = options.openDevice;
-    this.hub = options.hub ?? new Hub();
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
     this.now = options.now ?? Date.now;
+    this.simulatorSeed = options.simulatorSeed;
   }
 
-  get currentConfig(): ServerBitConfig {
-    return this.config;
+  get currentSettings(): RunnerSettings {
+    return this.settings;
   }
 
-  get status(): ServiceStatus {
-    const s: ServiceStatus = {
+  get status(): DeviceStatus {
+    const s: DeviceStatus = {
+      device: this.id,
+      name: this.settings.name ?? this.settings.address,
+      address: this.settings.address,
       state: this.state,
-      rate: this.config.sampling_rate,
-      channels: [...this.config.channels],
+      rate: this.started?.rate ?? this.settings.sampling_rate,
+      channels: [...(this.started?.channels ?? this.settings.channels)],
       counters: { ...this.counters },
     };
-    if (this.deviceInfo) s.device = this.deviceInfo;
+    if (this.deviceInfo) s.info = this.deviceInfo;
     if (this.lastError && (this.state === 'error' || this.state === 'reconnecting' || this.state === 'stalled')) s.error = this.lastError;
     if (this.battery !== undefined) s.battery = this.battery;
     if (this.session) s.t0 = this.session.t0;
     return s;
   }
 
-  /** The number of connected clients, shown in status (the server reports it). */
-  setClientCount(n: number): void {
-    if (this.counters.clients === n) return;
-    this.counters.clients = n;
+  /** True between start() and stop(): connecting, streaming or retrying. */
+  get running(): boolean {
+    return !!this.run && !this.run.cancelled;
+  }
+
+  /** Publishes the current status (e.g. for a device just added). */
+  announce(): void {
     this.publishStatus();
   }
 
   /**
-   * Starts acquisition with the current config and keeps it running (reconnecting as needed)
-   * until stop(). Resolves once streaming or once the first attempt failed (the loop goes on
-   * retrying in the background; watch `status`). Idempotent while running.
+   * Starts acquisition and keeps it running (reconnecting as needed) until stop(). Resolves once
+   * streaming or once the first attempt failed (the loop goes on retrying in the background;
+   * watch `status`). Idempotent while running.
    */
   async start(): Promise<void> {
-    if (this.run && !this.run.cancelled) return;
+    if (this.running) return;
     const run: Run = { cancelled: false };
     this.run = run;
     this.session = undefined;
-    this.counters = { ...this.counters, frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0 };
-    this.crcSeen = undefined;
+    this.counters = { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0 };
     let firstAttempt!: () => void;
     const attempted = new Promise<void>((r) => (firstAttempt = r));
     this.loopDone = this.loop(run, firstAttempt);
     await attempted;
   }
 
-  /** Stops acquisition and closes the device. Idempotent. */
+  /** Stops acquisition and closes the device (the device is told to stop first). Idempotent. */
   async stop(): Promise<void> {
     const run = this.run;
     if (run) {
       run.cancelled = true;
       run.wake?.();
     }
-    this.linkLost?.(new DeviceError('DEVICE_DISCONNECTED', 'stopped'));
+    this.linkLost?.(undefined);
     // Closing now also aborts a connect that is waiting for its version reply.
     await this.closeDevice();
     await this.loopDone;
@@ -160,71 +176,88 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
     if (this.state !== 'idle') this.setState('stopped');
   }
 
-  /** Applies a new configuration without a restart: restarts acquisition if it was running. */
-  async applyConfig(config: ServerBitConfig): Promise<void> {
-    const wasRunning = !!this.run && !this.run.cancelled;
+  /**
+   * New settings for this device. Restarts acquisition if it was running and something the
+   * device or the stream depends on changed; a new address forgets what the old device said.
+   */
+  async applySettings(next: RunnerSettings): Promise<void> {
+    const prev = this.settings;
+    if (JSON.stringify(prev) === JSON.stringify(next)) return;
+    const wasRunning = this.running;
     if (wasRunning) await this.stop();
-    this.config = config;
+    this.settings = next;
+    if (prev.address !== next.address) {
+      this.deviceInfo = undefined;
+      this.driverInfo = undefined;
+      this.battery = undefined;
+      this.lastError = undefined;
+    }
     this.publishStatus();
     if (wasRunning) await this.start();
   }
 
-  // --- device commands (the single control path) -----------------------------------------------
+  // --- device commands (callers serialise them per device: acquisition.ts) ----------------------
 
   async setOutputs(outputs: (0 | 1)[]): Promise<void> {
-    await this.requireDevice().setOutputs(outputs);
+    const d = this.requireDriver();
+    if (!d.setOutputs) throw this.unsupported('digital outputs');
+    await d.setOutputs(outputs);
   }
 
   async setPwm(duty: number): Promise<void> {
-    await this.requireDevice().setPwm(duty);
+    const d = this.requireDriver();
+    if (!d.setPwm) throw this.unsupported('a PWM output');
+    await d.setPwm(duty);
+  }
+
+  async setBatteryThreshold(value: number): Promise<void> {
+    const d = this.requireDriver();
+    if (!d.setBatteryThreshold) throw this.unsupported('a battery threshold');
+    await this.whileIdle(d, () => d.setBatteryThreshold!(value));
+  }
+
+  async readState(): Promise<DeviceStatePacket> {
+    const d = this.requireDriver();
+    if (!d.readState) throw this.unsupported('a state command');
+    const st = await this.whileIdle(d, () => d.readState!());
+    this.battery = st.batteryVolts;
+    this.publishStatus();
+    return st;
   }
 
   /**
    * The firmware only answers (and only takes the battery threshold) while idle. While
-   * streaming, the service pauses acquisition for the request and resumes it at once: the pause
-   * costs a few frames, which are reported as a gap like any other loss.
+   * streaming, acquisition pauses for the request and resumes at once: the pause costs a few
+   * frames, reported as a gap (reason paused) like any other loss.
    */
-  async whileIdle<T>(fn: (d: Bitalino) => Promise<T>): Promise<T> {
-    const d = this.requireDevice();
-    if (d.state !== 'acquiring') return fn(d);
-    const acq = d.acquisition!;
+  private async whileIdle<T>(d: DeviceDriver, fn: () => Promise<T>): Promise<T> {
+    if (d.state !== 'acquiring' || !this.started) return fn();
+    const { rate, channels } = this.started;
     this.pauseWatchdog = true;
     try {
       await d.stop();
       try {
-        return await fn(d);
+        return await fn();
       } finally {
-        await this.resumeAfterPause(d, acq.rate, acq.channels);
+        this.beginSegment(rate, 'paused');
+        await d.start(rate, channels);
+        this.crcSeen = 0;
       }
     } finally {
       this.pauseWatchdog = false;
     }
   }
 
-  async setBatteryThreshold(value: number): Promise<void> {
-    await this.whileIdle((d) => d.setBatteryThreshold(value));
-  }
-
-  async readState(): Promise<DeviceStatePacket> {
-    const st = await this.whileIdle((d) => d.readState());
-    this.battery = st.batteryVolts;
-    this.publishStatus();
-    return st;
-  }
-
-  private pauseWatchdog = false;
-
-  private async resumeAfterPause(d: Bitalino, rate: number, channels: number[]): Promise<void> {
-    this.beginAcquisitionSegment(d, rate, 'paused');
-    await d.start(rate, channels);
-  }
-
-  private requireDevice(): Bitalino {
-    const d = this.device;
+  private requireDriver(): DeviceDriver {
+    const d = this.driver;
     if (!d || (d.state !== 'idle' && d.state !== 'acquiring')) {
-      throw new DeviceError('DEVICE_BAD_STATE', `no device is connected (ServerBIT is ${this.state})`, 'Start acquisition first, and wait for the state "streaming".');
+      throw new DeviceError('DEVICE_BAD_STATE', `device "${this.id}" is not connected (it is ${this.state})`, 'Start acquisition first, and wait for the state "streaming".');
     }
     return d;
+  }
+
+  private unsupported(what: string): DeviceError {
+    return new DeviceError('DEVICE_UNSUPPORTED', `device "${this.id}" (${this.settings.address}) has no ${what}`);
   }
 
   // --- the loop ----------------------------------------------------------------------------------
@@ -236,24 +269,23 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
       this.setState(first ? 'connecting' : 'reconnecting');
       let error: ServerBitError | undefined;
       try {
-        const lost = await this.connectAndStream(run, () => {
+        error = await this.connectAndStream(run, () => {
           if (first) firstAttempt();
           first = false;
           delay = this.backoff.initialMs;
         });
-        error = lost;
       } catch (e) {
         error = toServerBitError(e);
       }
       await this.closeDevice();
       if (run.cancelled) break;
       const previous = this.lastError;
-      this.lastError = error && { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
+      this.lastError = error && toWireError(error);
       // Already "reconnecting" after a failed retry: setState() alone would publish nothing, and
       // clients would keep seeing the first error (link lost) instead of the current one (the port
       // is missing, with its hint).
       if (this.state === 'reconnecting' && (previous?.code !== this.lastError?.code || previous?.message !== this.lastError?.message)) this.publishStatus();
-      // A setting the device can never accept will not fix itself by retrying.
+      // An address or a setting the device can never accept will not fix itself by retrying.
       if (error?.code === 'DEVICE_BAD_ARGUMENT') {
         this.setState('error');
         if (first) firstAttempt();
@@ -273,69 +305,111 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
 
   /** Connects, starts and streams until the link is lost (resolves with why) or the run is cancelled. */
   private async connectAndStream(run: Run, streaming: () => void): Promise<DeviceError | undefined> {
-    const opened = await this.openDevice(this.config.device);
+    const s = this.settings;
+    const opened = await this.openDevice(s.address, {
+      id: this.id,
+      versionTimeoutMs: this.connectTimeoutMs,
+      now: this.now,
+      ...(this.simulatorSeed !== undefined ? { simulatorSeed: this.simulatorSeed } : {}),
+    });
     this.opened = opened;
+    const driver = opened.driver;
+    this.driver = driver;
     if (run.cancelled) return undefined;
-    const device = new Bitalino(opened.transport, { id: this.config.device, versionTimeoutMs: this.connectTimeoutMs, now: this.now });
-    this.device = device;
     let lostResolve!: (e: DeviceError | undefined) => void;
     const lost = new Promise<DeviceError | undefined>((r) => (lostResolve = r));
     this.linkLost = (e) => lostResolve(e);
-    device.setListener({
+    driver.setListener({
       samples: (b) => {
-        this.countCrcErrors(device);
+        this.countCrcErrors(driver);
         this.onSamples(b);
       },
       gap: (g) => {
-        this.countCrcErrors(device);
+        this.countCrcErrors(driver);
         this.onGap(g);
       },
-      activity: () => (this.lastByteAt = this.now()),
-      close: (err) => lostResolve(err ?? new DeviceError('DEVICE_DISCONNECTED', `the link to ${device.transport.path} closed`, 'ServerBIT reconnects by itself.')),
+      activity: () => (this.lastInputAt = this.now()),
+      close: (err) => lostResolve(err ?? new DeviceError('DEVICE_DISCONNECTED', `the link to ${driver.connection} closed`, 'ServerBIT reconnects by itself.')),
     });
-    const info = await device.connect();
+    const info = await driver.connect();
+    this.driverInfo = info;
     this.deviceInfo = {
-      id: this.config.device,
-      address: opened.transport.path,
+      id: this.id,
+      address: driver.connection,
       firmware: info.firmware,
       version: info.version,
-      board: info.board,
+      board: info.board ?? 'revolution',
       stateLength: info.stateLength,
       simulated: opened.simulated,
     };
     if (run.cancelled) return undefined;
     // Battery and state are only readable while idle: read them once before streaming.
-    if (info.board === 'revolution') {
+    if (driver.readState && info.stateLength > 0) {
       try {
-        this.battery = (await device.readState()).batteryVolts;
+        this.battery = (await driver.readState()).batteryVolts;
       } catch {
         /* optional: a missing state reply must not block streaming */
       }
     }
-    const rate = this.config.sampling_rate;
-    this.beginAcquisitionSegment(device, rate);
-    await device.start(rate, this.config.channels);
+    const rate = info.source?.rate ?? s.sampling_rate;
+    const channels = info.source?.channels ?? s.channels;
+    this.started = { rate, channels: [...channels] };
+    this.beginSegment(rate);
+    this.crcSeen = 0;
+    await driver.start(rate, channels);
     this.lastError = undefined;
     this.setState('streaming');
     streaming();
-    this.startWatchdog(device);
+    this.startWatchdog(driver);
     const why = await lost;
     this.stopWatchdog();
     return run.cancelled ? undefined : why;
   }
 
-  /** Places the next acquisition on the session's index line (see the class comment). */
-  private beginAcquisitionSegment(device: Bitalino, rate: number, reason: GapReason = 'link_lost'): void {
+  /** Places the next acquisition on the session's index line and announces the segment (meta). */
+  private beginSegment(rate: number, reason: GapReason = 'link_lost'): void {
     const startAt = this.now() + 1000 / rate;
     if (!this.session || this.session.rate !== rate) {
       this.session = { t0: startAt, rate, nextIndex: 0, offset: 0 };
-      return;
+    } else {
+      const s = this.session;
+      const offset = Math.max(s.nextIndex, Math.round(((startAt - s.t0) * rate) / 1000));
+      if (offset > s.nextIndex) this.onGapAbsolute({ device: this.id, from: s.nextIndex, to: offset, reason });
+      s.offset = offset;
+      s.nextIndex = offset;
     }
-    const s = this.session;
-    const offset = Math.max(s.nextIndex, Math.round(((startAt - s.t0) * rate) / 1000));
-    if (offset > s.nextIndex) this.onGapAbsolute({ device: device.id, from: s.nextIndex, to: offset, reason });
-    s.offset = offset;
-    s.nextIndex = offset;
+    this.publishMeta();
+  }
+
+  private publishMeta(): void {
+    const info = this.driverInfo;
+    const session = this.session;
+    const started = this.started;
+    if (!info || !session || !started) return;
+    const s = this.settings;
+    const source = info.source;
+    this.hub.publishMeta(
+      buildStreamMeta({
+        device: this.id,
+        name: s.name ?? s.address,
+        kind: source?.kind ?? 'bitalino',
+        address: s.address,
+        connection: this.driver?.connection ?? s.address,
+        ...(source?.mac ? { mac: source.mac } : {}),
+        board: info.board,
+        firmware: info.firmware,
+        version: info.version,
+        simulated: this.opened?.simulated ?? false,
+        rate: started.rate,
+        irregular: source?.irregular ?? false,
+        channels: started.channels,
+        t0: session.t0,
+        segmentStart: session.offset,
+        labels: s.labels,
+        sensors: s.sensors,
+        source,
+      }),
+    );
   }
 
   private onSamples(b: SampleBatch): void {
@@ -344,13 +418,14 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
     const index = s.offset + b.index;
     s.nextIndex = index + b.count;
     this.counters.frames += b.count;
-    this.hub.publishBatch({ ...b, index, time: s.t0 + (index * 1000) / b.rate });
+    const time = b.timestamps ? b.time : s.t0 + (index * 1000) / b.rate;
+    this.hub.publishBatch({ ...b, device: this.id, index, time });
   }
 
   private onGap(g: GapEvent): void {
     const s = this.session;
     if (!s) return;
-    this.onGapAbsolute({ ...g, from: s.offset + g.from, to: s.offset + g.to });
+    this.onGapAbsolute({ ...g, device: this.id, from: s.offset + g.from, to: s.offset + g.to });
   }
 
   private onGapAbsolute(g: GapEvent): void {
@@ -362,27 +437,25 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
 
   /**
    * crcErrors counts every resync of the decoder, not only those that cost samples: garbage
-   * between two frames is skipped without a gap, and counting gaps alone hid it from the status.
-   * Each start() (and each reconnect) gets a new decoder; its count is added from zero.
+   * between two frames is skipped without a gap. Each start() gets a new decoder, counted from zero.
    */
-  private countCrcErrors(device: Bitalino): void {
-    const stats = device.stats;
-    if (!stats) return;
-    const before = this.crcSeen?.stats === stats ? this.crcSeen.count : 0;
-    this.counters.crcErrors += stats.crcErrors - before;
-    this.crcSeen = { stats, count: stats.crcErrors };
+  private countCrcErrors(driver: DeviceDriver): void {
+    const n = driver.crcErrors;
+    if (n === undefined) return;
+    if (n > this.crcSeen) this.counters.crcErrors += n - this.crcSeen;
+    this.crcSeen = n;
   }
 
-  private startWatchdog(device: Bitalino): void {
-    const limitMs = this.config.stall_timeout_s * 1000;
-    this.lastByteAt = this.now();
+  private startWatchdog(driver: DeviceDriver): void {
+    const limitMs = this.settings.stall_timeout_s * 1000;
+    this.lastInputAt = this.now();
     this.watchdog = setInterval(() => {
-      if (this.pauseWatchdog || device.state !== 'acquiring') return;
-      if (this.now() - this.lastByteAt > limitMs) {
+      if (this.pauseWatchdog || driver.state !== 'acquiring') return;
+      if (this.now() - this.lastInputAt > limitMs) {
         this.stopWatchdog();
         this.setState('stalled');
         this.linkLost?.(
-          new DeviceError('DEVICE_STALLED', `no data from ${device.transport.path} for ${this.config.stall_timeout_s} s`, 'The BITalino may be out of range, asleep or out of battery; ServerBIT reconnects by itself.'),
+          new DeviceError('DEVICE_STALLED', `no data from ${driver.connection} for ${this.settings.stall_timeout_s} s`, 'The BITalino may be out of range, asleep or out of battery; ServerBIT reconnects by itself.'),
         );
       }
     }, Math.min(1000, Math.max(50, limitMs / 4)));
@@ -396,14 +469,13 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
 
   private async closeDevice(): Promise<void> {
     this.stopWatchdog();
-    const d = this.device;
+    const d = this.driver;
     const o = this.opened;
-    this.device = undefined;
+    this.driver = undefined;
     this.opened = undefined;
     this.linkLost = undefined;
     if (d) await d.close();
-    else if (o) await o.transport.close().catch(() => undefined);
-    if (o?.dispose) await o.dispose().catch(() => undefined);
+    if (o?.dispose) await o.dispose();
   }
 
   private setState(state: ServiceState): void {
@@ -413,12 +485,7 @@ export class AcquisitionService extends EventEmitter<ServiceEvents> {
   }
 
   private publishStatus(): void {
-    const s = this.status;
-    const { device: info, counters, ...rest } = s;
-    const { clients: _clients, ...deviceCounters } = counters;
-    const id = this.config.device;
-    this.hub.publishStatus({ ...rest, device: id, name: id, address: id, counters: deviceCounters, ...(info ? { info } : {}) });
-    this.emit('status', s);
+    this.hub.publishStatus(this.status);
   }
 }
 
@@ -426,4 +493,9 @@ function toServerBitError(e: unknown): ServerBitError {
   if (e instanceof ServerBitError) return e;
   const err = e instanceof Error ? e : new Error(String(e));
   return new DeviceError('DEVICE_OPEN_FAILED', err.message, undefined, { cause: err });
+}
+
+/** The runner settings a config describes: its devices, each with the service-wide stall timeout. */
+export function runnerSettingsOf(config: ServerBitConfig): RunnerSettings[] {
+  return resolveDevices(config).map((d) => ({ ...d, stall_timeout_s: config.stall_timeout_s }));
 }

@@ -1,53 +1,52 @@
 /**
- * What one /v2 client receives of its StreamGroup (stream-group.ts).
+ * What one /v2 client receives of its StreamGroup (stream-group.ts), for the devices it
+ * subscribed to.
  *
  * Data waits until the session settles its subscription (`settle()`, or `settleWithin` running
- * out), so a client may send `subscribe` right after opening without racing the data. Before
- * data, the client gets a meta that describes it (device, rate, channels, t0).
+ * out), so a client may send `subscribe` right after opening without racing the data. Meta and
+ * status always flow; each device's `meta` reaches the client before that device's first data of
+ * a segment (the hub publishes meta first, and the session sends the current meta at connect).
  *
  * Nothing is lost silently. A client over its high-water mark (`isBackedUp`) has data messages
- * dropped; the dropped range goes out as one `gap` (reason client_too_slow) before anything else
- * about that device, or as soon as the client drains. Gaps, status and meta are small and always
- * sent. Bound: one pending range, no queued data.
+ * dropped; the dropped range of each device goes out as one `gap` (reason client_too_slow)
+ * before anything else about that device, or as soon as the client drains. Gaps, status, meta
+ * and markers are small and always sent. Bound: one pending range per device, no queued data.
  */
-import type { GapEvent, SampleBatch, ServiceStatus } from '../../shared/acquisition.js';
-import { jsonEqual } from '../../shared/schema.js';
-import type { MetaMessage, ServerMessage } from '../../shared/v2.js';
-import type { AcquisitionService } from '../acquisition/device-runner.js';
-import { buildMeta, buildStatus, metaKey } from './meta.js';
-import type { Encoded, StreamMember } from './stream-group.js';
+import type { DeviceStatus, GapEvent, MarkerEvent, SampleBatch, StreamMeta } from '../../shared/acquisition.js';
+import type { ServerMessage } from '../../shared/v2.js';
+import { toMarkerMessage, toMetaMessage, toStatusMessage } from './meta.js';
+import type { Encoded } from './stream-group.js';
+import { wantsDevice, type ResolvedSubscription } from './subscription.js';
 
 /** While a dropped range is pending, how often to check whether the client drained, ms. */
 const DRAIN_POLL_MS = 25;
 
 export interface ClientStreamOptions {
-  service: AcquisitionService;
-  /** Sends a small message (meta, status, gap). */
+  /** Sends a small message (meta, status, gap, marker). */
   send: (msg: ServerMessage) => unknown;
   /** Sends a data message; false means it was not delivered, and it counts as dropped. */
   deliver: (encoded: Encoded) => boolean;
   /** True while the client is over its high-water mark. */
   isBackedUp: () => boolean;
+  /** The session's subscription now (its device filter can change before the first data). */
+  subscription: () => ResolvedSubscription;
 }
 
-export class ClientStream implements StreamMember {
-  private readonly service: AcquisitionService;
-  private readonly send: ClientStreamOptions['send'];
-  private readonly deliver: ClientStreamOptions['deliver'];
-  private readonly isBackedUp: () => boolean;
+export class ClientStream {
+  private readonly opts: ClientStreamOptions;
   private closed = false;
   private _settled = false;
   private _started = false;
-  private lastMeta: MetaMessage | undefined;
-  private missed: { device: string; from: number; to: number } | undefined;
+  /** Devices this client has had data from: gaps about other devices are none of its business. */
+  private readonly begun = new Set<string>();
+  /** The meta each device was last described with (by identity: the hub's object). */
+  private readonly sentMeta = new Map<string, StreamMeta>();
+  private readonly missed = new Map<string, { from: number; to: number }>();
   private drainTimer: NodeJS.Timeout | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ClientStreamOptions) {
-    this.service = options.service;
-    this.send = options.send;
-    this.deliver = options.deliver;
-    this.isBackedUp = options.isBackedUp;
+    this.opts = options;
   }
 
   /** The subscription is final for data: data flows from now on. */
@@ -72,34 +71,47 @@ export class ClientStream implements StreamMember {
     this.settleTimer.unref?.();
   }
 
-  /** Sends `meta` unless the client already holds the same one. */
-  sendMetaIfChanged(meta: MetaMessage | undefined): void {
-    if (!meta) return;
-    const last = this.lastMeta;
-    if (last && metaKey(meta) === metaKey(last) && Math.abs(meta.t0 - last.t0) < 0.5) return;
-    this.lastMeta = meta;
-    this.send(meta);
+  private wants(device: string): boolean {
+    return !this.closed && wantsDevice(this.opts.subscription(), device);
+  }
+
+  meta(m: StreamMeta): void {
+    if (!this.wants(m.device) || this.sentMeta.get(m.device) === m) return;
+    this.flushMissed(m.device);
+    this.sentMeta.set(m.device, m);
+    this.opts.send(toMetaMessage(m));
   }
 
   data(b: SampleBatch, encoded: Encoded): void {
-    if (this.closed || !this._settled) return;
+    if (!this._settled || !this.wants(b.device)) return;
     this._started = true;
-    this.metaFor(b);
-    if (this.isBackedUp()) return this.drop(b);
-    if (this.missed) this.flushMissed();
-    if (!this.deliver(encoded)) this.drop(b);
+    this.begun.add(b.device);
+    if (this.opts.isBackedUp()) return this.drop(b);
+    this.flushMissed(b.device);
+    if (!this.opts.deliver(encoded)) this.drop(b);
   }
 
   gap(g: GapEvent): void {
-    if (this.closed || !this._started) return; // before its first data, a loss is none of this client's business
-    if (this.missed) this.flushMissed();
-    this.send({ type: 'gap', device: g.device, from: g.from, to: g.to, reason: g.reason });
+    if (!this.wants(g.device) || !this.begun.has(g.device)) return; // before its first data, a loss is none of this client's business
+    this.flushMissed(g.device);
+    this.opts.send({ type: 'gap', device: g.device, from: g.from, to: g.to, reason: g.reason });
   }
 
-  status(s: ServiceStatus): void {
-    if (this.closed) return;
-    this.sendMetaIfChanged(buildMeta(s, this.service.currentConfig, {}, this.lastMeta?.t0));
-    this.send(buildStatus(s));
+  status(s: DeviceStatus): void {
+    if (!this.wants(s.device)) return;
+    this.flushMissed(s.device);
+    this.opts.send(toStatusMessage(s));
+  }
+
+  marker(k: MarkerEvent): void {
+    if (this.closed || (k.device !== undefined && !this.wants(k.device))) return;
+    this.opts.send(toMarkerMessage(k));
+  }
+
+  removed(device: string): void {
+    this.flushMissed(device);
+    this.sentMeta.delete(device);
+    this.begun.delete(device);
   }
 
   /** Ignores the group from now on and stops the timers. Idempotent. */
@@ -109,28 +121,27 @@ export class ClientStream implements StreamMember {
     if (this.drainTimer) clearInterval(this.drainTimer);
   }
 
-  /** Before data: the meta this client holds must describe this batch (device, rate, channels, t0). */
-  private metaFor(b: SampleBatch): void {
-    const t0 = b.time - (b.index * 1000) / b.rate;
-    const m = this.lastMeta;
-    if (m && m.device === b.device && m['sampling rate'] === b.rate && Math.abs(m.t0 - t0) < 0.5 && jsonEqual(m.channels, b.channels)) return;
-    this.sendMetaIfChanged(buildMeta(this.service.status, this.service.currentConfig, { rate: b.rate, channels: b.channels, t0 }));
-  }
-
-  private flushMissed(): void {
-    if (this.drainTimer) clearInterval(this.drainTimer);
-    this.drainTimer = undefined;
-    const m = this.missed;
-    this.missed = undefined;
-    if (m) this.send({ type: 'gap', device: m.device, from: m.from, to: m.to, reason: 'client_too_slow' });
+  private flushMissed(device?: string): void {
+    const which = device === undefined ? [...this.missed.keys()] : this.missed.has(device) ? [device] : [];
+    for (const d of which) {
+      const m = this.missed.get(d)!;
+      this.missed.delete(d);
+      this.opts.send({ type: 'gap', device: d, from: m.from, to: m.to, reason: 'client_too_slow' });
+    }
+    if (this.missed.size === 0 && this.drainTimer) {
+      clearInterval(this.drainTimer);
+      this.drainTimer = undefined;
+    }
   }
 
   private drop(b: SampleBatch): void {
-    if (this.missed && (this.missed.device !== b.device || this.missed.to !== b.index)) this.flushMissed();
-    if (this.missed) this.missed.to = b.index + b.count;
-    else this.missed = { device: b.device, from: b.index, to: b.index + b.count };
+    const m = this.missed.get(b.device);
+    if (m && m.to !== b.index) this.flushMissed(b.device);
+    const cur = this.missed.get(b.device);
+    if (cur) cur.to = b.index + b.count;
+    else this.missed.set(b.device, { from: b.index, to: b.index + b.count });
     this.drainTimer ??= setInterval(() => {
-      if (this.closed || !this.isBackedUp()) this.flushMissed();
+      if (this.closed || !this.opts.isBackedUp()) this.flushMissed();
     }, DRAIN_POLL_MS);
     this.drainTimer.unref?.();
   }

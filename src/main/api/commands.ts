@@ -1,29 +1,23 @@
 /**
- * /v2 commands (docs/protocol.md "Commands"): the token check, one handler per command, and the
- * rule that device and config commands run one at a time per service. Every command gets exactly
- * one reply: its result, or an error with a stable code.
+ * /v2 commands (docs/protocol.md "Commands"): the token check, one handler per command with a
+ * typed result, and the device each command is for. Every command gets exactly one reply: its
+ * result, or an error with a stable code. Device commands run one at a time per device
+ * (Acquisition); config commands (set_config, add_device, remove_device) one at a time per server.
  */
-import type { ServiceStatus } from '../../shared/acquisition.js';
-import { SIMULATOR_DEVICE, type ServerBitConfig } from '../../shared/config.js';
-import { validateConfig } from '../../shared/config-schema.js';
-import { ConfigError, ServerBitError } from '../../shared/errors.js';
-import { jsonEqual } from '../../shared/schema.js';
-import type { CommandArgs, CommandMessage, CommandName, PortInfo, ReplyMessage, StateResult } from '../../shared/v2.js';
-import type { ConfigStore } from '../config/config-store.js';
-import { listPorts } from '../devices/ports.js';
-import type { AcquisitionService } from '../acquisition/device-runner.js';
-import { testDevice } from '../devices/probe.js';
+import type { DeviceStatus } from '../../shared/acquisition.js';
+import { SIMULATOR_DEVICE, resolveDevices, type DeviceEntry, type SamplingRate } from '../../shared/config.js';
+import { ServerBitError, toWireError } from '../../shared/errors.js';
+import type { CommandArgs, CommandMessage, CommandName, CommandResults, DeviceResult, NewDevice, PortInfo, ReplyMessage } from '../../shared/v2.js';
 import { createLogger } from '../log.js';
 import { tokenMatches, unauthorized } from './auth.js';
+import type { ApiContext } from './context.js';
 
 const log = createLogger('serverbit:v2');
 
 export type ReplyError = Extract<ReplyMessage, { ok: false }>['error'];
 
 export interface CommandRunnerOptions {
-  service: AcquisitionService;
-  /** Where set_config saves (atomically). Without it, set_config applies for this run only. */
-  configStore?: Pick<ConfigStore, 'save' | 'path'>;
+  context: ApiContext;
   /** Whether commands are accepted without a per-command token right now. */
   hasControl: () => boolean;
   /** The token the connection presented, if any (named in the UNAUTHORIZED message). */
@@ -32,111 +26,161 @@ export interface CommandRunnerOptions {
   replyError: (id: string | number, error: ReplyError) => void;
 }
 
-/** Device and config commands run one at a time per service, whoever sends them. */
-const controlQueues = new WeakMap<AcquisitionService, Promise<unknown>>();
-function serialised<T>(service: AcquisitionService, fn: () => Promise<T>): Promise<T> {
-  const prev = controlQueues.get(service) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  controlQueues.set(service, run.catch(() => undefined));
-  return run;
+type Handler<N extends CommandName> = (args: CommandArgs[N]) => Promise<CommandResults[N]>;
+
+function badArguments(message: string, hint?: string): ServerBitError {
+  return new ServerBitError('BAD_ARGUMENTS', message, hint);
 }
 
-const SERIAL_COMMANDS: ReadonlySet<CommandName> = new Set(['start', 'stop', 'outputs', 'pwm', 'battery_threshold', 'state', 'set_config']);
+function deviceResult(s: DeviceStatus): DeviceResult {
+  return { device: s.device, state: s.state, ...(s.error ? { error: s.error } : {}) };
+}
 
-type Handler<N extends CommandName> = (args: CommandArgs[N]) => Promise<unknown>;
+/** The device a command is for: `device` when given, else the only one. */
+function pickDevice(ctx: ApiContext, device: string | undefined): string {
+  const ids = ctx.acquisition.ids();
+  if (device !== undefined) {
+    if (!ids.includes(device)) throw badArguments(`there is no device ${JSON.stringify(device)}; allowed: ${ids.map((d) => JSON.stringify(d)).join(', ') || 'none (no device is configured)'}`);
+    return device;
+  }
+  if (ids.length === 1) return ids[0];
+  if (ids.length === 0) throw badArguments('no device is configured', 'Add one with add_device.');
+  throw badArguments(`"device" is missing and there are ${ids.length} devices; allowed: ${ids.map((d) => JSON.stringify(d)).join(', ')}`, 'Name the device: "args": {"device": "0", …}.');
+}
+
+/** The file's device list (the classic single `device` as a one-entry list). */
+function fileEntries(ctx: ApiContext): DeviceEntry[] {
+  const file = ctx.settings.file;
+  return file.devices ? file.devices.map((e) => ({ ...e })) : [{ id: '0', address: file.device }];
+}
+
+function nextId(taken: ReadonlySet<string>): string {
+  let i = 0;
+  while (taken.has(String(i))) i++;
+  return String(i);
+}
+
+function entryOf(d: NewDevice, taken: ReadonlySet<string>): DeviceEntry {
+  const e: DeviceEntry = { id: d.id ?? nextId(taken), address: d.address };
+  if (d.name !== undefined) e.name = d.name;
+  if (d.channels) e.channels = [...d.channels].sort((a, b) => a - b);
+  if (d.sampling_rate !== undefined) e.sampling_rate = d.sampling_rate as SamplingRate;
+  if (d.labels) e.labels = [...d.labels];
+  if (d.sensors) e.sensors = [...d.sensors];
+  return e;
+}
 
 /** Returns what runs one parsed command message and replies to it (asynchronously). */
 export function createCommandRunner(options: CommandRunnerOptions): (msg: CommandMessage) => void {
-  const { service, configStore, reply, replyError } = options;
+  const { context: ctx, reply, replyError } = options;
+  const acq = ctx.acquisition;
+  const configQueue = { last: Promise.resolve() as Promise<unknown> };
+  const serialConfig = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = configQueue.last.then(fn, fn);
+    configQueue.last = run.catch(() => undefined);
+    return run;
+  };
 
   const handlers: { [N in CommandName]: Handler<N> } = {
-    start: async () => {
-      await service.start();
-      return summary(service.status);
+    start: async ({ device }) => {
+      const id = pickDevice(ctx, device);
+      await acq.start(id);
+      return deviceResult(acq.status(id));
     },
-    stop: async () => {
-      await service.stop();
-      return summary(service.status);
+    stop: async ({ device }) => {
+      const id = pickDevice(ctx, device);
+      await acq.stop(id);
+      return deviceResult(acq.status(id));
     },
-    outputs: async ({ outputs }) => {
-      const board = service.status.device?.board;
+    outputs: async ({ device, outputs }) => {
+      const id = pickDevice(ctx, device);
+      const board = acq.status(id).info?.board;
       const n = board === 'legacy' ? 4 : 2;
       if (board && outputs.length !== n) {
-        throw new ServerBitError('BAD_ARGUMENTS', `outputs: this ${board === 'legacy' ? 'legacy BITalino has 4 digital outputs' : 'BITalino (r)evolution has 2 digital outputs'}, got ${outputs.length} values`, `Send ${board === 'legacy' ? '[O1, O2, O3, O4]' : '[O1, O2]'}, each 0 or 1.`);
+        throw badArguments(
+          `outputs: this ${board === 'legacy' ? 'legacy BITalino has 4 digital outputs' : 'BITalino (r)evolution has 2 digital outputs'}, got ${outputs.length} values`,
+          `Send ${board === 'legacy' ? '[O1, O2, O3, O4]' : '[O1, O2]'}, each 0 or 1.`,
+        );
       }
-      await service.setOutputs(outputs);
-      return { outputs };
+      await acq.command(id, (r) => r.setOutputs(outputs));
+      return { ...deviceResult(acq.status(id)), outputs };
     },
-    pwm: async ({ duty }) => {
-      await service.setPwm(duty);
-      return { duty };
+    pwm: async ({ device, duty }) => {
+      const id = pickDevice(ctx, device);
+      await acq.command(id, (r) => r.setPwm(duty));
+      return { ...deviceResult(acq.status(id)), duty };
     },
-    battery_threshold: async ({ value }) => {
-      await service.setBatteryThreshold(value);
-      return { value };
+    battery_threshold: async ({ device, value }) => {
+      const id = pickDevice(ctx, device);
+      await acq.command(id, (r) => r.setBatteryThreshold(value));
+      return { ...deviceResult(acq.status(id)), value };
     },
-    state: async () => {
-      const st = await service.readState();
-      const result: StateResult = { analog: st.analog, battery: st.battery, batteryVolts: st.batteryVolts, batteryThreshold: st.batteryThreshold, digital: [...st.digital] };
-      if (st.pwm !== undefined) result.pwm = st.pwm;
-      return result;
+    state: async ({ device }) => {
+      const id = pickDevice(ctx, device);
+      const st = await acq.command(id, (r) => r.readState());
+      return {
+        ...deviceResult(acq.status(id)),
+        analog: st.analog,
+        battery: st.battery,
+        batteryVolts: st.batteryVolts,
+        batteryThreshold: st.batteryThreshold,
+        digital: [...st.digital],
+        ...(st.pwm !== undefined ? { pwm: st.pwm } : {}),
+      };
     },
-    get_config: async () => ({ config: { ...service.currentConfig }, ...(configStore ? { path: configStore.path } : {}) }),
-    set_config: async ({ config }) => setConfig(service, config, configStore),
-    list_ports: async () => ({ ports: await portList() }),
-    test_device: async ({ device }) => testDevice(service, device),
+    // The file's values (what a save starts from), not the command-line flags of this run.
+    get_config: async () => ({ config: { ...ctx.settings.file }, ...(ctx.settings.path ? { path: ctx.settings.path } : {}) }),
+    set_config: ({ config }) => serialConfig(() => ctx.configure(config)),
+    list_ports: async () => ({ ports: await portList(ctx) }),
+    test_device: async ({ device }) => ctx.testDevice(device),
+    add_device: ({ device }) =>
+      serialConfig(async () => {
+        const entries = fileEntries(ctx);
+        const taken = new Set(resolveDevices({ ...ctx.settings.file, devices: entries }).map((d) => d.id));
+        if (device.id !== undefined && taken.has(device.id)) throw badArguments(`there is already a device ${JSON.stringify(device.id)}; allowed: a new id`, 'Leave "id" out to get the next free number.');
+        const entry = entryOf(device, taken);
+        const r = await ctx.configure({ devices: [...entries.map((e, i) => ({ ...e, id: e.id ?? String(i) })), entry] });
+        return { ...deviceResult(acq.status(entry.id!)), saved: r.saved };
+      }),
+    remove_device: ({ device }) =>
+      serialConfig(async () => {
+        const entries = fileEntries(ctx).map((e, i) => ({ ...e, id: e.id ?? String(i) }));
+        if (!entries.some((e) => e.id === device)) throw badArguments(`there is no device ${JSON.stringify(device)} in the config; allowed: ${entries.map((e) => JSON.stringify(e.id)).join(', ')}`);
+        if (entries.length === 1) throw badArguments(`"${device}" is the only device; allowed: removing one of several`, 'Stop it with "stop", or add another device first.');
+        const r = await ctx.configure({ devices: entries.filter((e) => e.id !== device) });
+        return { device, saved: r.saved };
+      }),
+    marker: async ({ label, device, index }) => {
+      if (device !== undefined) pickDevice(ctx, device);
+      const m = acq.mark({ label, ...(device !== undefined ? { device } : {}), ...(index !== undefined ? { index } : {}), source: 'v2' });
+      return { id: m.id, time: m.time };
+    },
   };
 
   return (msg) => {
-    if (!options.hasControl() && !tokenMatches(msg.token, service.currentConfig.token)) {
-      replyError(msg.id, unauthorized(msg.command, msg.token ?? options.connectToken(), configStore?.path));
+    if (!options.hasControl() && !tokenMatches(msg.token, ctx.settings.config.token)) {
+      replyError(msg.id, unauthorized(msg.command, msg.token ?? options.connectToken()));
       return;
     }
-    const handler = handlers[msg.command] as Handler<CommandName>;
-    const exec = () => handler(msg.args ?? {});
-    const run = SERIAL_COMMANDS.has(msg.command) ? serialised(service, exec) : exec();
+    let run: Promise<unknown>;
+    try {
+      const handler = handlers[msg.command] as Handler<CommandName>;
+      run = handler((msg.args ?? {}) as CommandArgs[CommandName]);
+    } catch (e) {
+      run = Promise.reject(e);
+    }
     run.then(
       (result) => reply(msg.id, result),
-      (e: unknown) => replyError(msg.id, errorOf(e)),
+      (e: unknown) => {
+        if (!(e instanceof ServerBitError)) log.warn('/v2 command %s failed unexpectedly: %O', msg.command, e);
+        replyError(msg.id, toWireError(e));
+      },
     );
   };
 }
 
-function errorOf(e: unknown): ReplyError {
-  if (e instanceof ServerBitError) return { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
-  log.warn('/v2 command failed unexpectedly: %O', e);
-  return { code: 'INTERNAL', message: `internal error: ${e instanceof Error ? e.message : String(e)}`, hint: 'This is a ServerBIT bug; please report it with the steps that led to it.' };
-}
-
-function summary(s: ServiceStatus): { state: string; error?: ReplyError } {
-  return s.error ? { state: s.state, error: s.error } : { state: s.state };
-}
-
-/** Keys the listener binds at start: a change applies after a restart (allowed_origins and labels are read live, see app.ts). */
-const LISTENER_KEYS = ['port', 'host'] as const;
-
-async function setConfig(service: AcquisitionService, partial: Partial<ServerBitConfig>, store: CommandRunnerOptions['configStore']): Promise<unknown> {
-  const current = service.currentConfig;
-  const next: ServerBitConfig = { ...current, ...partial };
-  if (partial.channels) next.channels = [...partial.channels].sort((a, b) => a - b); // as the CLI does
-  const issues = validateConfig(next);
-  if (issues.length > 0) {
-    throw new ConfigError('CONFIG_INVALID_VALUE', `Not applied: ${issues.map((i) => i.message).join('; ')}.`, issues[0].path || undefined, 'Nothing was changed; correct the value and send set_config again.');
-  }
-  store?.save(next); // atomic (temp file + rename); throws ConfigError and writes nothing on failure
-  const changed = LISTENER_KEYS.filter((k) => !jsonEqual(current[k], next[k]));
-  await service.applyConfig(next);
-  return {
-    config: { ...next },
-    saved: store !== undefined,
-    ...(store ? { path: store.path } : {}),
-    restartRequired: changed,
-    ...(changed.length > 0 ? { note: `${changed.join(', ')}: saved, but the WebSocket listener keeps its current address until ServerBIT restarts.` } : {}),
-  };
-}
-
-async function portList(): Promise<PortInfo[]> {
-  const ports = await listPorts();
+async function portList(ctx: ApiContext): Promise<PortInfo[]> {
+  const ports = await ctx.listPorts();
   return [
     { path: SIMULATOR_DEVICE, label: 'Simulated BITalino (built in: synthetic EMG, ECG, EDA, EEG, ACC, LUX)', isBitalino: true },
     ...ports.map((p): PortInfo => ({

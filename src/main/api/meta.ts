@@ -1,62 +1,13 @@
 /**
- * Builds the /v2 messages that describe a stream (meta, status) and encodes sample batches as
- * data messages for a subscription. Pure: no I/O, no clocks (local time comes from `Date`).
- *
- * Column names: `nSeq`, the four digital bits (I1, I2, O1, O2 on the (r)evolution; I1..I4 on the
- * legacy board, whose frames carry four inputs, PROTOCOL.md §6.2), then the configured label of
- * each acquired channel in ascending channel order. The fixed names are not renamed by `labels`
- * (unlike the compatible stream): /v2 clients and OpenSignals files rely on them. A label that
- * repeats an earlier name gets a `_2`, `_3`… suffix so no column hides another.
+ * The /v2 messages built from the hub's events: `meta` from a StreamMeta, `status` from a
+ * DeviceStatus, `data` from a batch (DataEncoder). Pure: no I/O, no clocks (local time comes
+ * from `Date`). Column names come from StreamMeta.columns (decided once, in
+ * acquisition/stream-meta.ts).
  */
-import type { Board, SampleBatch, ServiceStatus } from '../../shared/acquisition.js';
-import type { ServerBitConfig } from '../../shared/config.js';
-import { SENSOR_UNITS, convert, sensorFor, slotResolution, type SensorName } from '../../shared/sensors.js';
-import type { ColumnMeta, DataMessage, MetaMessage, StatusMessage, Subscription } from '../../shared/v2.js';
-
-/** Digital nibble bit 3 … bit 0, per board. */
-export const DIGITAL_COLUMNS: Readonly<Record<Board, readonly string[]>> = {
-  revolution: ['I1', 'I2', 'O1', 'O2'],
-  legacy: ['I1', 'I2', 'I3', 'I4'],
-};
-
-/** Every name a subscription may list, whatever the channels and board: checked at subscribe time. */
-export function knownColumnNames(labels: readonly string[]): Set<string> {
-  // Labels are unique (config schema), so a suffix only comes from a clash with a fixed name,
-  // which depends on the board and not on which channels are acquired.
-  const all = [1, 2, 3, 4, 5, 6];
-  return new Set([...columnNames('revolution', labels, all), ...columnNames('legacy', labels, all)]);
-}
-
-/** The analog subset of knownColumnNames: what format "converted" can carry. */
-export function analogColumnNames(labels: readonly string[]): Set<string> {
-  const all = [1, 2, 3, 4, 5, 6];
-  return new Set([...columnNames('revolution', labels, all).slice(5), ...columnNames('legacy', labels, all).slice(5)]);
-}
-
-function columnNames(board: Board, labels: readonly string[], channels: readonly number[]): string[] {
-  const used = new Set<string>();
-  const unique = (name: string): string => {
-    let n = name;
-    for (let k = 2; used.has(n); k++) n = `${name}_${k}`;
-    used.add(n);
-    return n;
-  };
-  const fixed = ['nSeq', ...DIGITAL_COLUMNS[board]].map(unique);
-  return [...fixed, ...channels.map((ch) => unique(typeof labels[4 + ch] === 'string' ? labels[4 + ch] : `A${ch}`))];
-}
-
-/** Column descriptions in message order for a board, the 11 labels and the acquired channels (ascending). */
-export function describeColumns(board: Board, labels: readonly string[], channels: readonly number[]): ColumnMeta[] {
-  const names = columnNames(board, labels, channels);
-  return names.map((name, i): ColumnMeta => {
-    if (i === 0) return { name, kind: 'sequence', resolution: 4 };
-    if (i < 5) return { name, kind: 'digital', resolution: 1 };
-    const slot = i - 4;
-    const channel = channels[slot - 1];
-    const sensor = sensorFor(board, channel);
-    return { name, kind: 'analog', channel, sensor, resolution: slotResolution(slot), unit: SENSOR_UNITS[sensor] };
-  });
-}
+import type { DeviceStatus, SampleBatch, StreamColumn, StreamMeta } from '../../shared/acquisition.js';
+import { convert, type SensorName } from '../../shared/sensors.js';
+import type { DataMessage, MarkerMessage, MetaMessage, StatusMessage, Subscription } from '../../shared/v2.js';
+import type { MarkerEvent } from '../../shared/acquisition.js';
 
 /** OpenSignals' header date (YYYY-M-D) and time (HH:MM:SS.mmm) of an instant, in local time. */
 export function openSignalsDateTime(ms: number): { date: string; time: string } {
@@ -68,66 +19,56 @@ export function openSignalsDateTime(ms: number): { date: string; time: string } 
   };
 }
 
-/** Overrides for what the stream itself says (a batch's rate and channels, t0 derived from its time). */
-export interface MetaOverrides {
-  rate?: number;
-  channels?: readonly number[];
-  t0?: number;
-}
-
-/**
- * The meta message for the service's device, or undefined while no device is known (before the
- * first connect). `t0` falls back to `fallbackT0` (then to now) between acquisitions, when there
- * is no sample 0; a new meta follows once acquisition gives it one.
- */
-export function buildMeta(status: ServiceStatus, config: ServerBitConfig, over: MetaOverrides = {}, fallbackT0?: number): MetaMessage | undefined {
-  const dev = status.device;
-  if (!dev) return undefined;
-  const channels = [...(over.channels ?? status.channels)];
-  const columns = describeColumns(dev.board, config.labels, channels);
-  const analog = columns.slice(5);
-  const t0 = over.t0 ?? status.t0 ?? fallbackT0 ?? Date.now();
+export function toMetaMessage(m: StreamMeta): MetaMessage {
+  const analog = m.columns.filter((c) => c.kind === 'analog');
   return {
     type: 'meta',
-    device: dev.id,
-    address: dev.address,
-    board: dev.board,
-    firmware: dev.firmware,
-    'firmware version': dev.version,
-    'sampling rate': over.rate ?? status.rate,
-    channels,
-    column: columns.map((c) => c.name),
+    device: m.device,
+    name: m.name,
+    kind: m.kind,
+    address: m.address,
+    connection: m.connection,
+    ...(m.mac ? { mac: m.mac } : {}),
+    ...(m.board ? { board: m.board } : {}),
+    firmware: m.firmware,
+    'firmware version': m.version,
+    'sampling rate': m.rate,
+    channels: [...m.channels],
+    column: m.columns.map((c) => c.name),
     label: analog.map((c) => c.name),
-    sensor: analog.map((c) => c.sensor!),
-    resolution: columns.map((c) => c.resolution),
-    columns,
-    t0,
-    ...openSignalsDateTime(t0),
-    simulated: dev.simulated,
+    sensor: analog.map((c) => c.sensor ?? 'RAW'),
+    resolution: m.columns.map((c) => c.resolution),
+    columns: m.columns.map((c) => ({ ...c })),
+    t0: m.t0,
+    segmentStart: m.segmentStart,
+    irregular: m.irregular,
+    ...openSignalsDateTime(m.t0),
+    simulated: m.simulated,
   };
 }
 
-/** What decides whether a client needs a new meta: everything but t0 (compared on its own). */
-export function metaKey(m: MetaMessage): string {
-  return JSON.stringify([m.device, m.address, m.board, m.firmware, m['sampling rate'], m.column, m.columns, m.simulated]);
-}
-
-export function buildStatus(status: ServiceStatus): StatusMessage {
+export function toStatusMessage(s: DeviceStatus): StatusMessage {
   const m: StatusMessage = {
     type: 'status',
-    state: status.state,
-    rate: status.rate,
-    channels: [...status.channels],
-    counters: { ...status.counters },
+    device: s.device,
+    name: s.name,
+    address: s.address,
+    state: s.state,
+    rate: s.rate,
+    channels: [...s.channels],
+    counters: { ...s.counters },
   };
-  if (status.device) {
-    m.device = status.device.id;
-    m.board = status.device.board;
-    m.firmware = status.device.firmware;
+  if (s.info) {
+    m.board = s.info.board;
+    m.firmware = s.info.firmware;
   }
-  if (status.error) m.error = { ...status.error };
-  if (status.battery !== undefined) m.battery = status.battery;
+  if (s.error) m.error = { ...s.error };
+  if (s.battery !== undefined) m.battery = s.battery;
   return m;
+}
+
+export function toMarkerMessage(k: MarkerEvent): MarkerMessage {
+  return { type: 'marker', ...k };
 }
 
 /** Converted values keep 4 decimals: finer than a tenth of one ADC step of every sensor (e.g. ECG 0.003 mV). */
@@ -138,21 +79,26 @@ interface Plan {
   converted: { name: string; k: number; sensor: SensorName; bits: number }[];
 }
 
+function isConvertible(c: StreamColumn): boolean {
+  return c.kind === 'analog' && c.unit !== undefined && c.sensor !== undefined && c.resolution <= 16;
+}
+
 /**
  * Encodes batches as data messages for one subscription. One encoder serves every client with the
- * same subscription (see StreamGroup in stream-group.ts): the plan per column set is computed once and cached.
+ * same subscription (a StreamGroup): the plan per stream is computed once and cached.
  */
 export class DataEncoder {
-  readonly subscription: Subscription;
-  private planKey = '';
+  readonly subscription: Pick<Subscription, 'columns' | 'format'>;
+  private planFor: StreamMeta | undefined;
   private plan: Plan = { raw: [], converted: [] };
 
-  constructor(subscription: Subscription) {
+  constructor(subscription: Pick<Subscription, 'columns' | 'format'>) {
     this.subscription = subscription;
   }
 
-  encode(batch: SampleBatch, board: Board, labels: readonly string[]): DataMessage {
-    const plan = this.planFor(board, labels, batch.channels);
+  /** `meta` describes the batch's segment (the hub's last meta for its device). */
+  encode(batch: SampleBatch, meta: StreamMeta | undefined): DataMessage {
+    const plan = this.planOf(meta, batch);
     const n = batch.count;
     const msg: DataMessage = { type: 'data', device: batch.device, index: batch.index, time: batch.time, count: n };
     const { format } = this.subscription;
@@ -167,6 +113,7 @@ export class DataEncoder {
     }
     if (format !== 'raw') {
       const converted: Record<string, number[]> = {};
+      const board = meta?.board ?? 'revolution';
       for (const col of plan.converted) {
         const src = batch.analog[col.k];
         const out = new Array<number>(n);
@@ -175,29 +122,42 @@ export class DataEncoder {
       }
       msg.converted = converted;
     }
+    if (batch.timestamps) msg.timestamps = Array.from(batch.timestamps.subarray(0, n));
     return msg;
   }
 
-  private planFor(board: Board, labels: readonly string[], channels: readonly number[]): Plan {
-    const key = `${board}\u0000${channels.join(',')}\u0000${labels.join('\u0000')}`;
-    if (key === this.planKey) return this.plan;
+  private planOf(meta: StreamMeta | undefined, batch: SampleBatch): Plan {
+    if (meta === this.planFor && meta !== undefined) return this.plan;
     const cols = this.subscription.columns;
     const wanted = (name: string) => cols === 'all' || cols.includes(name);
     const plan: Plan = { raw: [], converted: [] };
-    describeColumns(board, labels, channels).forEach((c, i) => {
-      if (!wanted(c.name)) return;
-      if (i === 0) plan.raw.push({ name: c.name, read: (b, j) => b.seq[j] });
-      else if (i < 5) {
-        const shift = 4 - i; // I1 is bit 3 … the last digital column bit 0
-        plan.raw.push({ name: c.name, read: (b, j) => (b.digital[j] >> shift) & 1 });
+    const columns = meta?.columns ?? fallbackColumns(batch);
+    let k = 0;
+    let digitalBit = 3; // I1 is bit 3 … the last digital column bit 0
+    for (const c of columns) {
+      if (c.kind === 'sequence') {
+        if (wanted(c.name)) plan.raw.push({ name: c.name, read: (b, j) => b.seq[j] });
+      } else if (c.kind === 'digital') {
+        const shift = digitalBit--;
+        if (wanted(c.name)) plan.raw.push({ name: c.name, read: (b, j) => (b.digital[j] >> shift) & 1 });
       } else {
-        const k = i - 5;
-        plan.raw.push({ name: c.name, read: (b, j) => b.analog[k][j] });
-        plan.converted.push({ name: c.name, k, sensor: c.sensor as SensorName, bits: c.resolution });
+        const slot = k++;
+        if (!wanted(c.name)) continue;
+        plan.raw.push({ name: c.name, read: (b, j) => b.analog[slot][j] });
+        if (isConvertible(c)) plan.converted.push({ name: c.name, k: slot, sensor: c.sensor as SensorName, bits: c.resolution });
       }
-    });
-    this.planKey = key;
+    }
+    this.planFor = meta;
     this.plan = plan;
     return plan;
   }
+}
+
+/** Before any meta (never in practice: the runner publishes meta before its first batch). */
+function fallbackColumns(b: SampleBatch): StreamColumn[] {
+  return [
+    { name: 'nSeq', label: 'nSeq', kind: 'sequence', resolution: 4 },
+    ...['I1', 'I2', 'O1', 'O2'].map((n): StreamColumn => ({ name: n, label: n, kind: 'digital', resolution: 1 })),
+    ...b.channels.map((ch): StreamColumn => ({ name: `A${ch}`, label: `A${ch}`, kind: 'analog', channel: ch, resolution: 10 })),
+  ];
 }

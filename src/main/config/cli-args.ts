@@ -4,12 +4,15 @@
  * are never written to the file. Each value is checked with the config schema, so a bad flag
  * fails with the same "allowed: …" wording as a bad file, naming the flag instead of the key.
  */
-import type { ServerBitConfig } from '../../shared/config.js';
+import { MAX_DEVICES, type ServerBitConfig } from '../../shared/config.js';
 import { CONFIG_SCHEMA, validateConfig } from '../../shared/config-schema.js';
 import { ConfigError } from '../../shared/errors.js';
 import { validate } from '../../shared/schema.js';
 
-export type CliOverrides = Partial<Pick<ServerBitConfig, 'device' | 'port' | 'host' | 'sampling_rate' | 'channels'>>;
+export type CliOverrides = Partial<Pick<ServerBitConfig, 'port' | 'host' | 'sampling_rate' | 'channels'>> & {
+  /** `--device`, once or repeated: the devices for this run, in order (ids "0", "1", …). */
+  devices?: string[];
+};
 
 export interface CliArgs {
   help: boolean;
@@ -25,7 +28,8 @@ Streams a BITalino (or the built-in simulator) as JSON over WebSockets.
 Settings come from ~/ServerBIT/config.json; these options override them for this run only.
 
   --config PATH     use this config file instead of ~/ServerBIT/config.json
-  --device X        "simulator", a MAC address (20:16:07:18:15:26) or a serial port (COM3, /dev/rfcomm0)
+  --device X        "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0)
+                    or host:port; repeat it to stream several devices at once
   --port N          WebSocket port, 1 to 65535
   --host H          address to listen on (127.0.0.1 = this computer only, 0.0.0.0 = every network)
   --rate N          sampling rate in Hz: 1, 10, 100 or 1000
@@ -77,7 +81,8 @@ function apply(out: CliArgs, flag: ValueFlag, value: string): void {
       out.configPath = value;
       return;
     case '--device':
-      out.overrides.device = checked(flag, 'device', value);
+      (out.overrides.devices ??= []).push(checked(flag, 'device', value));
+      if (out.overrides.devices.length > MAX_DEVICES) throw usage(`--device is given ${out.overrides.devices.length} times; allowed: at most ${MAX_DEVICES} devices.`, 'devices');
       return;
     case '--host':
       out.overrides.host = checked(flag, 'host', value);
@@ -96,10 +101,27 @@ function apply(out: CliArgs, flag: ValueFlag, value: string): void {
   }
 }
 
-/** Merges flags over the loaded config and validates the result (throws ConfigError). */
+/**
+ * Merges flags over the loaded config and validates the result (throws ConfigError). `--device`
+ * replaces the device set for this run; `--rate` and `--channels` apply to every device.
+ */
 export function applyCliOverrides(config: ServerBitConfig, overrides: CliOverrides): ServerBitConfig {
-  const merged: ServerBitConfig = { ...config, ...overrides };
+  const { devices: addresses, ...rest } = overrides;
+  const merged: ServerBitConfig = { ...config, ...rest };
   if (overrides.channels) merged.channels = [...overrides.channels].sort((a, b) => a - b);
+  if (addresses && addresses.length > 0) {
+    merged.device = addresses[0];
+    if (addresses.length === 1) delete merged.devices;
+    else merged.devices = addresses.map((address, i) => ({ id: String(i), address }));
+  }
+  if (merged.devices && (overrides.channels || overrides.sampling_rate !== undefined)) {
+    merged.devices = merged.devices.map((d) => {
+      const e = { ...d };
+      if (overrides.channels) delete e.channels;
+      if (overrides.sampling_rate !== undefined) delete e.sampling_rate;
+      return e;
+    });
+  }
   const issues = validateConfig(merged);
   if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.', issues[0].path);
   return merged;
@@ -110,10 +132,12 @@ function toInteger(text: string): number | string {
   return /^\d{1,15}$/.test(text) ? Number(text) : text;
 }
 
-function checked<K extends keyof CliOverrides>(flag: ValueFlag, configKey: K, value: unknown): NonNullable<CliOverrides[K]> {
+type FlagKey = 'device' | 'port' | 'host' | 'sampling_rate' | 'channels';
+
+function checked<K extends FlagKey>(flag: ValueFlag, configKey: K, value: unknown): NonNullable<ServerBitConfig[K]> {
   const issues = validate(CONFIG_SCHEMA.properties[configKey], value, { path: flag });
   if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.', configKey);
-  return value as NonNullable<CliOverrides[K]>;
+  return value as NonNullable<ServerBitConfig[K]>;
 }
 
 function key(flag: ValueFlag): string | undefined {

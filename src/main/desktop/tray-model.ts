@@ -3,7 +3,7 @@
  * menu. src/main/electron/tray.ts turns it into a Tray and a Menu; everything decided here is
  * tested under Node.
  */
-import type { ServiceState, ServiceStatus } from '../../shared/acquisition.js';
+import type { DeviceStatus, ServiceState, ServiceStatus } from '../../shared/acquisition.js';
 import { SIMULATOR_DEVICE } from '../../shared/config.js';
 
 /** The five looks of the tray icon (assets/tray-<state>*.png, drawn by scripts/make-icons.mjs). */
@@ -174,4 +174,18 @@ export function trayView(input: TrayInput): TrayView {
     tooltip: tooltipText(input),
     menu: trayMenu(input),
   };
+}
+
+/**
+ * The first device's status in the shape the tray and notifications read (interim, until the
+ * tray shows every device: its worst state and a submenu per device).
+ */
+export function trayStatusOf(device: DeviceStatus | undefined, clients: number, fallbackDevice: string): ServiceStatus {
+  if (!device) return { state: 'idle', rate: 1000, channels: [], counters: { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0, clients } };
+  const s: ServiceStatus = { state: device.state, rate: device.rate, channels: [...device.channels], counters: { ...device.counters, clients } };
+  if (device.info) s.device = device.info;
+  if (device.error) s.error = device.error;
+  if (device.battery !== undefined) s.battery = device.battery;
+  void fallbackDevice;
+  return s;
 }

@@ -1,24 +1,60 @@
 /**
- * Turns a config `device` value into an opened-able transport: the built-in simulator (an
- * emulator on an in-memory pair, fed with synthetic signals), a serial port, a TCP endpoint, or a
- * MAC address resolved to the port the OS made for it.
+ * `openDevice(address)`: turns a device address into a driver the runner can connect — the
+ * built-in simulator (the byte-exact emulator on an in-memory pair, fed with synthetic signals,
+ * driven by the ordinary BITalino driver), a serial port, a TCP endpoint, or a MAC address
+ * resolved to the port the OS made for it. Accepted forms: docs/configuration.md "Devices".
  */
 import { SIMULATOR_DEVICE } from '../../shared/config.js';
-import { classifyAddress, openTransport } from './ports.js';
+import { Bitalino } from './bitalino.js';
+import type { DeviceDriver } from './driver.js';
+import { classifyAddress, openTransport, type OpenTransportOptions } from './ports.js';
 import { createSimulator } from './simulator.js';
-import type { DeviceOpener, OpenedDevice } from '../acquisition/device-runner.js';
+import type { Transport } from './transport.js';
 
-export interface DeviceOpenerOptions {
-  /** Seed of the simulator's synthetic signals (same seed, same signals). */
-  simulatorSeed?: number;
+export interface OpenedDevice {
+  driver: DeviceDriver;
+  /** True for the built-in simulator. */
+  simulated: boolean;
+  /** Extra clean-up after the driver is closed (e.g. stop the simulator's clock). Never rejects. */
+  dispose?(): Promise<void>;
 }
 
-export function createDeviceOpener(options: DeviceOpenerOptions = {}): DeviceOpener {
-  return async (device: string): Promise<OpenedDevice> => {
-    if (device === SIMULATOR_DEVICE || classifyAddress(device).kind === 'simulator') {
-      const sim = createSimulator({ seed: options.simulatorSeed ?? 1 });
-      return { transport: sim.transport, simulated: true, dispose: () => sim.close() };
-    }
-    return { transport: await openTransport(device), simulated: false };
-  };
+export interface OpenDeviceOptions {
+  /** Tags the driver's batches (the runner's device id). Default: the address. */
+  id?: string;
+  /** Version-request timeout at connect, ms. Default 3000 (bitalino.ts). */
+  versionTimeoutMs?: number;
+  /** Clock for device time, ms since epoch. Default Date.now. */
+  now?: () => number;
+  /** Seed of the simulator's synthetic signals (same seed, same signals). Default 1. */
+  simulatorSeed?: number;
+  /** Transport options (tests; the serial read path). */
+  transport?: OpenTransportOptions;
+}
+
+/** Opens nothing yet: the runner calls `driver.connect()`. Rejects with DeviceError for an address it cannot use. */
+export type DeviceOpener = (address: string, options?: OpenDeviceOptions) => Promise<OpenedDevice>;
+
+export const openDevice: DeviceOpener = async (address, options = {}) => {
+  const o = { ...options, id: options.id ?? address };
+  if (address === SIMULATOR_DEVICE || classifyAddress(address).kind === 'simulator') {
+    const sim = createSimulator({ seed: options.simulatorSeed ?? 1 });
+    return openedOver(sim.transport, o, { simulated: true, dispose: () => sim.close().catch(() => undefined) });
+  }
+  return openedOver(await openTransport(address, options.transport), o);
+};
+
+/** A BITalino driver over a transport the caller made (tests, benchmarks, an emulator of one's own). */
+export function openedOver(transport: Transport, options: OpenDeviceOptions = {}, extra: Partial<Pick<OpenedDevice, 'simulated' | 'dispose'>> = {}): OpenedDevice {
+  const driver = new Bitalino(transport, {
+    id: options.id ?? transport.path,
+    ...(options.versionTimeoutMs !== undefined ? { versionTimeoutMs: options.versionTimeoutMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return { driver, simulated: extra.simulated ?? false, ...(extra.dispose ? { dispose: extra.dispose } : {}) };
+}
+
+/** An opener with fixed defaults (e.g. the simulator's seed in tests). */
+export function createDeviceOpener(defaults: OpenDeviceOptions = {}): DeviceOpener {
+  return (address, options = {}) => openDevice(address, { ...defaults, ...options });
 }

@@ -2,12 +2,11 @@
  * The device picker's "Test" (the /v2 `test_device` command): can ServerBIT open this device and
  * read its version, and if not, what should the user check.
  */
+import type { Board } from '../../shared/acquisition.js';
 import { SIMULATOR_DEVICE } from '../../shared/config.js';
-import { DeviceError, ServerBitError } from '../../shared/errors.js';
+import { DeviceError, ServerBitError, toWireError } from '../../shared/errors.js';
 import type { TestDeviceResult } from '../../shared/v2.js';
-import { createDeviceOpener } from './open-device.js';
-import { Bitalino } from './bitalino.js';
-import type { AcquisitionService, OpenedDevice } from '../acquisition/device-runner.js';
+import { openDevice, type DeviceOpener, type OpenedDevice } from './open-device.js';
 
 /** Plain-language checks for a failed connection test, most likely first. */
 function troubleshooting(code: string, device: string): string[] {
@@ -30,31 +29,38 @@ function troubleshooting(code: string, device: string): string[] {
   }
 }
 
+export interface ProbeOptions {
+  /** How to open the address (default openDevice). */
+  open?: DeviceOpener;
+  /**
+   * The device being streamed from at this address right now, if any: a serial port admits one
+   * program, so it is not opened twice; its details are returned as they are.
+   */
+  streaming?: (address: string) => { firmware: string; board?: Board } | undefined;
+  /** Version-request timeout, ms. Default 3000. */
+  timeoutMs?: number;
+}
+
 /**
- * Opens `device` with a fresh driver, reads its version and closes it.
- * The simulator gets a new simulated device, never the running one. The device ServerBIT is
- * streaming from right now is not opened twice (a serial port admits one program): its details
- * are returned as they are.
+ * Opens `device` with a fresh driver, reads its version and closes it. The simulator gets a new
+ * simulated device, never the running one.
  */
-export async function testDevice(service: AcquisitionService, device: string): Promise<TestDeviceResult> {
-  const st = service.status;
-  if (device !== SIMULATOR_DEVICE && st.device && st.device.id === device && (st.state === 'streaming' || st.state === 'stalled')) {
-    return { ok: true, firmware: st.device.firmware, board: st.device.board };
-  }
+export async function testDevice(device: string, options: ProbeOptions = {}): Promise<TestDeviceResult> {
+  const live = device === SIMULATOR_DEVICE ? undefined : options.streaming?.(device);
+  if (live) return { ok: true, firmware: live.firmware, ...(live.board ? { board: live.board } : {}) };
   let opened: OpenedDevice | undefined;
-  let driver: Bitalino | undefined;
   try {
-    opened = await createDeviceOpener()(device);
-    driver = new Bitalino(opened.transport, { id: device, versionTimeoutMs: 3000 });
-    const info = await driver.connect();
-    return { ok: true, firmware: info.firmware, board: info.board };
+    opened = await (options.open ?? openDevice)(device, { id: device, versionTimeoutMs: options.timeoutMs ?? 3000 });
+    const info = await opened.driver.connect();
+    return { ok: true, firmware: info.firmware, ...(info.board ? { board: info.board } : {}) };
   } catch (e) {
     const err = e instanceof ServerBitError ? e : new DeviceError('DEVICE_OPEN_FAILED', `Could not open ${device}: ${e instanceof Error ? e.message : String(e)}`);
-    const error = { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+    const error = toWireError(err);
     return { ok: false, error, steps: [...(err.hint ? [err.hint] : []), ...troubleshooting(err.code, device)] };
   } finally {
-    if (driver) await driver.close();
-    else await opened?.transport.close().catch(() => undefined);
-    await opened?.dispose?.().catch(() => undefined);
+    if (opened) {
+      await opened.driver.close();
+      await opened.dispose?.();
+    }
   }
 }

@@ -15,12 +15,13 @@ import type { ServiceStatus } from '../../shared/acquisition.js';
 import { ServerBitError } from '../../shared/errors.js';
 import type { ServerMessage } from '../../shared/v2.js';
 import { createServerBit } from '../app.js';
+import { Settings } from '../config/settings.js';
 import { loadDesktopConfig, reloadDesktopConfig } from '../desktop/desktop-config.js';
 import { IpcBridge } from '../desktop/ipc-bridge.js';
 import { createQuitter } from '../desktop/lifecycle.js';
 import { createNotifier, type DesktopNotification } from '../desktop/notifications.js';
 import { desktopPaths } from '../desktop/paths.js';
-import { loginItemSupported, trayView, type AppProblem, type MenuItemId } from '../desktop/tray-model.js';
+import { loginItemSupported, trayStatusOf, trayView, type AppProblem, type MenuItemId } from '../desktop/tray-model.js';
 import { createLogger } from '../log.js';
 import { createV2Session } from '../api/session.js';
 import { attachWindow, registerIpc } from './ipc.js';
@@ -66,13 +67,16 @@ async function run(): Promise<void> {
   let serverProblem: AppProblem | undefined;
   const problem = () => configProblem ?? serverProblem;
   // As the CLI: set_config saves only when the file was readable; otherwise changes last for this run.
-  const configStore = configProblem ? {} : { configStore: store };
-
-  const serverbit = createServerBit({ config: loaded.config, ...configStore });
+  const settings = new Settings({ file: loaded.config, ...(configProblem ? { problem: configProblem } : { store }) });
+  const serverbit = createServerBit({ settings });
+  const firstStatus = (): ServiceStatus => {
+    const id = serverbit.acquisition.ids()[0];
+    return trayStatusOf(id !== undefined ? serverbit.acquisition.status(id) : undefined, serverbit.clients.clients(), settings.config.device);
+  };
 
   // --- window and IPC ----------------------------------------------------------------------------
   const bridge = new IpcBridge({
-    createSession: (send: (message: ServerMessage) => void) => createV2Session({ app: serverbit, send, trusted: true, ...configStore }),
+    createSession: (send: (message: ServerMessage) => void) => createV2Session({ context: serverbit.api, send, trusted: true }),
     rendererUrlPrefix: paths.rendererUrlPrefix,
     caseInsensitive: platform === 'win32',
     problem,
@@ -114,8 +118,8 @@ async function run(): Promise<void> {
   let openAtLogin = loginItemSupported(platform) && app.getLoginItemSettings().openAtLogin;
   const view = () =>
     trayView({
-      status: serverbit.service.status,
-      device: serverbit.service.currentConfig.device,
+      status: firstStatus(),
+      device: settings.config.device,
       ...(problem() ? { problem: problem() } : {}),
       platform,
       openAtLogin,
@@ -123,10 +127,10 @@ async function run(): Promise<void> {
   const onAction = (id: MenuItemId, checked: boolean) => {
     switch (id) {
       case 'start':
-        serverbit.service.start().catch((error: unknown) => log.warn('start failed: %O', error));
+        serverbit.acquisition.startAll().catch((error: unknown) => log.warn('start failed: %O', error));
         break;
       case 'stop':
-        serverbit.service.stop().catch((error: unknown) => log.warn('stop failed: %O', error));
+        serverbit.acquisition.stopAll().catch((error: unknown) => log.warn('stop failed: %O', error));
         break;
       case 'open-window':
         showWindow();
@@ -154,26 +158,28 @@ async function run(): Promise<void> {
   };
   const tray = new TrayController(paths, platform, view(), onAction, showWindow);
 
-  const notify = createNotifier(() => serverbit.service.currentConfig.device);
+  const notify = createNotifier(() => settings.config.device);
   const show = (n: DesktopNotification) => {
     if (!Notification.isSupported()) return;
     const toast = new Notification({ title: n.title, body: n.body, ...(platform === 'darwin' ? {} : { icon: paths.appIcon }) });
     toast.on('click', showWindow);
     toast.show();
   };
-  serverbit.service.on('status', (status: ServiceStatus) => {
-    tray.update(view());
-    const n = notify(status);
-    if (n) show(n);
+  serverbit.acquisition.hub.subscribe({
+    status: () => {
+      tray.update(view());
+      const n = notify(firstStatus());
+      if (n) show(n);
+    },
   });
 
   // --- config edits made outside the app ---------------------------------------------------------
   stopWatching = watchConfigFile(
     paths.configFile,
     () => {
-      const outcome = reloadDesktopConfig(store, serverbit.service.currentConfig);
+      const outcome = reloadDesktopConfig(store, settings.file);
       configProblem = outcome.problem;
-      if (outcome.changed) serverbit.service.applyConfig(outcome.config).catch((error: unknown) => log.warn('applying the edited config failed: %O', error));
+      if (outcome.changed || (!outcome.problem && !settings.saveable)) serverbit.reload(outcome.config, outcome.problem ? undefined : store).catch((error: unknown) => log.warn('applying the edited config failed: %O', error));
       tray.update(view());
     },
     (error) => log.warn('cannot watch %s for changes: %O', paths.configFile, error),
@@ -187,7 +193,7 @@ async function run(): Promise<void> {
     // Typically the port is taken. The window still works over IPC, so acquisition starts anyway.
     serverProblem = problemOf(error);
     log.warn('the WebSocket server could not start: %s', serverProblem.message);
-    await serverbit.service.start().catch((e: unknown) => log.warn('start failed: %O', e));
+    await serverbit.startDevices().catch((e: unknown) => log.warn('start failed: %O', e));
   }
   tray.update(view());
   started = true;

@@ -1,61 +1,53 @@
 /**
- * The original ServerBIT's message (ORIGINAL.md "Data stream"): one JSON object per batch, keys
- * nSeq, I1, I2, O1, O2 (named by labels[0..4]) then the label of each acquired channel in
- * ascending channel order (labels[4 + channel]), each an array of that column's integers:
+ * The original ServerBIT's message (docs/original-serverbit.md "Data stream"): one JSON object
+ * per batch, keys nSeq, I1, I2, O1, O2 (renamed by `labels`) then the label of each acquired
+ * channel in ascending channel order, each an array of that column's values:
  *
  *   {"nSeq":[4,5,6],"I1":[0,0,0],"I2":[1,1,1],"O1":[0,0,0],"O2":[0,0,0],"A1":[20,21,22],...}
  *
- * Unlike the original we emit integers only (never `512.0`) and never a duplicate key: a label
- * that repeats an earlier one gets a `_2`, `_3`… suffix, so `JSON.parse` keeps every column.
+ * The keys are the stream's columns' `label`s (acquisition/stream-meta.ts decides them, suffixing
+ * any that repeat so `JSON.parse` keeps every column). Unlike the original we emit integers for
+ * BITalino values (never `512.0`) and never a duplicate key.
  *
  * Built by hand: this runs once per message for all clients, at up to 1000 messages/s, so no
- * per-sample objects and no JSON.stringify of the data; labels are escaped with JSON.stringify
- * once per label set.
+ * per-sample objects and no JSON.stringify of the data; keys are escaped once per stream.
  */
-import type { SampleBatch } from '../../shared/acquisition.js';
+import type { SampleBatch, StreamColumn, StreamMeta } from '../../shared/acquisition.js';
 import { DEFAULT_LABELS } from '../../shared/config.js';
 
-/**
- * The keys of a compat message, in order: the five fixed columns, then one per channel.
- * Missing labels fall back to the defaults; collisions get a numeric suffix.
- */
-export function compatKeys(labels: readonly string[], channels: readonly number[]): string[] {
-  const wanted = [0, 1, 2, 3, 4, ...channels.map((c) => 4 + c)].map((i) => {
-    const l = labels[i];
-    return typeof l === 'string' ? l : (DEFAULT_LABELS[i] ?? `A${i - 4}`);
-  });
-  const used = new Set<string>();
-  return wanted.map((name) => {
-    let key = name;
-    for (let k = 2; used.has(key); k++) key = `${name}_${k}`;
-    used.add(key);
-    return key;
-  });
-}
-
 /** The constant pieces around each column: `{"nSeq":[`, `],"I1":[`, …; the last is `]}`. */
-function buildParts(labels: readonly string[], channels: readonly number[]): string[] {
-  const keys = compatKeys(labels, channels).map((k) => JSON.stringify(k));
-  const parts = keys.map((k, i) => `${i === 0 ? '{' : '],'}${k}:[`);
+function buildParts(keys: readonly string[]): string[] {
+  const parts = keys.map((k, i) => `${i === 0 ? '{' : '],'}${JSON.stringify(k)}:[`);
   parts.push(']}');
   return parts;
 }
 
-// One-entry cache: labels and channels change only on reconfiguration.
-let cacheKey = '';
-let cacheParts: string[] = [];
-
-function partsFor(labels: readonly string[], channels: readonly number[]): string[] {
-  const key = `${channels.join(',')}\u0000${labels.join('\u0000')}`;
-  if (key !== cacheKey) {
-    cacheParts = buildParts(labels, channels);
-    cacheKey = key;
-  }
-  return cacheParts;
+interface Plan {
+  parts: string[];
+  /** Per column: 'seq', a digital bit shift (3 = I1 … 0), or an analog slot. */
+  cols: ({ kind: 'seq' } | { kind: 'bit'; shift: number } | { kind: 'analog'; k: number })[];
 }
 
+function planOf(columns: readonly StreamColumn[]): Plan {
+  let bit = 3;
+  let k = 0;
+  const cols: Plan['cols'] = columns.map((c) => (c.kind === 'sequence' ? { kind: 'seq' } : c.kind === 'digital' ? { kind: 'bit', shift: bit-- } : { kind: 'analog', k: k++ }));
+  return { parts: buildParts(columns.map((c) => c.label)), cols };
+}
+
+/** Without a meta (never in practice), the classic keys for a BITalino batch. */
+function fallbackColumns(b: SampleBatch): StreamColumn[] {
+  return [
+    ...DEFAULT_LABELS.slice(0, 5).map((n, i): StreamColumn => ({ name: n, label: n, kind: i === 0 ? 'sequence' : 'digital', resolution: i === 0 ? 4 : 1 })),
+    ...b.channels.map((ch): StreamColumn => ({ name: `A${ch}`, label: `A${ch}`, kind: 'analog', channel: ch, resolution: 10 })),
+  ];
+}
+
+// One-entry cache per meta object: a stream's columns change only with a new segment.
+const plans = new WeakMap<StreamMeta, Plan>();
+
 /** `a[0],a[1],…,a[n-1]` for the first n entries (arrays may be longer than `count`); float columns print as JS numbers. */
-function joinInts(a: Uint8Array | Uint16Array | Float32Array, n: number): string {
+function joinValues(a: Uint8Array | Uint16Array | Float32Array, n: number): string {
   return n === a.length ? a.join(',') : a.subarray(0, n).join(',');
 }
 
@@ -67,15 +59,18 @@ function joinBit(digital: Uint8Array, n: number, shift: number): string {
   return s;
 }
 
-/** Encodes the first `batch.count` samples as one compat JSON text message. */
-export function encodeCompat(batch: SampleBatch, labels: readonly string[]): string {
+/** Encodes the first `batch.count` samples as one compat JSON text message, with the keys `meta` gives. */
+export function encodeCompat(batch: SampleBatch, meta: StreamMeta | undefined): string {
+  let plan = meta ? plans.get(meta) : undefined;
+  if (!plan) {
+    plan = planOf(meta?.columns ?? fallbackColumns(batch));
+    if (meta) plans.set(meta, plan);
+  }
   const n = batch.count;
-  const parts = partsFor(labels, batch.channels);
-  let s = parts[0] + joinInts(batch.seq, n);
-  s += parts[1] + joinBit(batch.digital, n, 3);
-  s += parts[2] + joinBit(batch.digital, n, 2);
-  s += parts[3] + joinBit(batch.digital, n, 1);
-  s += parts[4] + joinBit(batch.digital, n, 0);
-  for (let k = 0; k < batch.channels.length; k++) s += parts[5 + k] + joinInts(batch.analog[k], n);
-  return s + parts[parts.length - 1];
+  let s = '';
+  plan.cols.forEach((c, i) => {
+    s += plan.parts[i];
+    s += c.kind === 'seq' ? joinValues(batch.seq, n) : c.kind === 'bit' ? joinBit(batch.digital, n, c.shift) : joinValues(batch.analog[c.k], n);
+  });
+  return s + plan.parts[plan.parts.length - 1];
 }

@@ -17,9 +17,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
-import type { ServerMessage, Subscription } from '../../shared/v2.js';
-import type { ServerBit } from '../app.js';
-import type { ConfigStore } from '../config/config-store.js';
+import type { ServerMessage, SubscribeMessage } from '../../shared/v2.js';
+import type { ApiContext } from '../api/context.js';
 import { createLogger } from '../log.js';
 import { createV2Session } from '../api/session.js';
 
@@ -31,8 +30,6 @@ export const HIGH_WATER_BYTES = 1024 * 1024;
 export const HARD_LIMIT_BYTES = 16 * 1024 * 1024;
 
 export interface V2HandlerOptions {
-  /** Where set_config saves; without it, changes last for this run only. */
-  configStore?: Pick<ConfigStore, 'save' | 'path'>;
   /** The origins of the UI this server serves (http://127.0.0.1:<port>, http://localhost:<port>). */
   ownOrigins: () => string[];
   /** How long data waits for a first subscribe message, ms (tests shorten it). Default: the session's. */
@@ -48,7 +45,7 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 }
 
 /** Subscription options from the query string, as typed values the session validates. */
-export function subscriptionFromQuery(q: URLSearchParams): Partial<Subscription> {
+export function subscriptionFromQuery(q: URLSearchParams): Partial<SubscribeMessage> {
   const out: Record<string, unknown> = {};
   const batch = q.get('batch');
   // Only plain digits become a number: "1e3", "0x10" or "" stay strings and fail validation visibly.
@@ -57,10 +54,12 @@ export function subscriptionFromQuery(q: URLSearchParams): Partial<Subscription>
   if (columns !== null) out.columns = columns === 'all' ? 'all' : columns.split(',').map((c) => c.trim()).filter((c) => c !== '');
   const format = q.get('format');
   if (format !== null) out.format = format;
-  return out as Partial<Subscription>;
+  const devices = q.get('devices');
+  if (devices !== null) out.devices = devices === 'all' ? 'all' : devices.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  return out as Partial<SubscribeMessage>;
 }
 
-export function createV2Handler(app: ServerBit, opts: V2HandlerOptions): (ws: WebSocket, req: IncomingMessage, url: URL) => void {
+export function createV2Handler(context: ApiContext, opts: V2HandlerOptions): (ws: WebSocket, req: IncomingMessage, url: URL) => void {
   return (ws, req, url) => {
     const origin = headerValue(req.headers.origin ?? req.headers['sec-websocket-origin']);
     const own = opts.ownOrigins().map((o) => o.toLowerCase());
@@ -79,11 +78,10 @@ export function createV2Handler(app: ServerBit, opts: V2HandlerOptions): (ws: We
 
     const token = url.searchParams.get('token') ?? undefined;
     const session = createV2Session({
-      app,
+      context,
       trusted,
       ...(token !== undefined ? { token } : {}),
       subscription: subscriptionFromQuery(url.searchParams),
-      ...(opts.configStore ? { configStore: opts.configStore } : {}),
       ...(opts.settleMs !== undefined ? { settleMs: opts.settleMs } : {}),
       send: (msg: ServerMessage) => deliver(JSON.stringify(msg)),
       sendText: deliver,

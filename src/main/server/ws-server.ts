@@ -3,9 +3,13 @@
  * ORIGINAL.md) and a hook for the versioned endpoint `/v2`, on one `node:http` server so the UI
  * can later be served from the same port.
  *
- * Compatible stream: every sample published to the hub is sent exactly once and in order to
- * every compat client, in batches of a fixed size cut by one shared Batcher per device and
- * encoded once per batch for all clients (ws costs per message: STACK.md "ws 8").
+ * Compatible stream: `/` (any path but /v2 and /devices/…, as the original accepted any path)
+ * carries the first device, `/devices/<id>` one device, byte for byte in the original's shape;
+ * devices are never interleaved on one socket (the original's defect: a message has no device
+ * id). Every sample published to the hub is sent exactly once and in order to every compat
+ * client of its device, in batches of a fixed size cut by the shared StreamGroup
+ * (acquisition/stream-group.ts) and encoded once per batch for all clients (ws costs per
+ * message: docs/performance.md).
  *
  * Per-client bound: a client's backlog is the bytes ws could not yet hand to the kernel
  * (`ws.bufferedAmount`). Before each send, a client whose backlog exceeds `highWaterBytes` is
@@ -23,12 +27,11 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { SampleBatch } from '../../shared/acquisition.js';
-import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_LABELS, samplesPerBatch } from '../../shared/config.js';
+import { DEFAULT_ALLOWED_ORIGINS, samplesPerBatch } from '../../shared/config.js';
 import { NetworkError } from '../../shared/errors.js';
-import { Batcher } from '../acquisition/batcher.js';
+import type { HubSource } from '../acquisition/hub.js';
+import { StreamGroup, type GroupMember } from '../acquisition/stream-group.js';
 import { encodeCompat } from './compat-encoder.js';
-import type { Hub } from '../acquisition/hub.js';
 import { createLogger } from '../log.js';
 import { isOriginAllowed } from './origin.js';
 
@@ -51,13 +54,13 @@ export interface StreamServerOptions {
    * A function is read at every upgrade, so a config change applies to the next connection.
    */
   allowedOrigins?: readonly string[] | (() => readonly string[]);
+  /** Where the samples come from; column names come from each device's meta. */
+  hub: HubSource;
   /**
-   * The 11 column names (ServerBitConfig.labels: nSeq, I1, I2, O1, O2, A1…A6). Default
-   * `DEFAULT_LABELS`. A function is read for every batch, so a config change applies at once.
+   * The device ids, in config order: `/` streams the first, `/devices/<id>` any of them. Read at
+   * every connection. Default: the devices the hub has seen.
    */
-  labels?: readonly string[] | (() => readonly string[]);
-  /** Where the samples come from. */
-  hub: Hub;
+  devices?: () => readonly string[];
   /**
    * Samples per compat message (≥ 1), or a function of the device's rate in Hz (a `() => number`
    * works too), evaluated for every batch the hub publishes so a config change applies at once
@@ -114,6 +117,19 @@ interface Client {
   origin: string | undefined;
   /** Answered since the last ping. */
   alive: boolean;
+  /** Compat clients: their member of the compat group (one device). */
+  member?: GroupMember<Buffer>;
+}
+
+/** `/devices/<id>` → id; undefined for any other path. */
+function devicePath(pathname: string): string | undefined {
+  const m = /^\/devices\/([^/]+)\/?$/.exec(pathname);
+  if (!m) return undefined;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 type State = 'idle' | 'starting' | 'listening' | 'closed';
@@ -174,8 +190,8 @@ export class StreamServer {
   private readonly host: string;
   private readonly port: number;
   private readonly allowedOrigins: () => readonly string[];
-  private readonly labels: () => readonly string[];
-  private readonly hub: Hub;
+  private readonly hub: HubSource;
+  private readonly devices: () => readonly string[];
   private readonly batchSize: number | ((rate: number) => number);
   private readonly highWaterBytes: number;
   private readonly pingIntervalMs: number;
@@ -185,15 +201,12 @@ export class StreamServer {
   private readonly server: Server;
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
-  /** The subset of `clients` that receives the compat stream (a client closed for slowness leaves it at once). */
-  private readonly compat = new Set<Client>();
-  /** One per device; the size follows `batchSize`. */
-  private readonly batchers = new Map<string, Batcher>();
+  /** The compat stream: one batcher per device, one encoding per batch for all its clients. */
+  private readonly compat: StreamGroup<Buffer>;
   private readonly clientListeners = new Set<(e: ClientEvent) => void>();
   private state: State = 'idle';
   private closing: Promise<void> | undefined;
   private starting: Promise<{ host: string; port: number }> | undefined;
-  private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private nextId = 1;
 
@@ -203,9 +216,8 @@ export class StreamServer {
     this.port = o.port;
     const origins = o.allowedOrigins ?? DEFAULT_ALLOWED_ORIGINS;
     this.allowedOrigins = typeof origins === 'function' ? origins : () => origins;
-    const labels = o.labels ?? DEFAULT_LABELS;
-    this.labels = typeof labels === 'function' ? labels : () => labels;
     this.hub = o.hub;
+    this.devices = o.devices ?? (() => this.hub.devices());
     this.batchSize = o.batchSize ?? ((rate: number) => samplesPerBatch(rate, DEFAULT_BATCH_MS));
     this.highWaterBytes = o.highWaterBytes ?? 1024 * 1024;
     this.pingIntervalMs = o.pingIntervalMs ?? 10_000;
@@ -224,6 +236,15 @@ export class StreamServer {
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     // Our own registry tracks clients (clientTracking off); no compression (STACK.md: 88 % CPU for 10 clients).
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES, clientTracking: false });
+    this.compat = new StreamGroup<Buffer>({
+      hub: this.hub,
+      batchSize: (rate) => this.sizeFor(rate),
+      // Encoded once (string, then UTF-8 bytes) for every client of the device.
+      encode: (batch, meta) => {
+        this.stats.messages++;
+        return Buffer.from(encodeCompat(batch, meta), 'utf8');
+      },
+    });
   }
 
   /** Open connections on both endpoints (a client counts until its socket is closed). */
@@ -291,10 +312,8 @@ export class StreamServer {
   private async shutdown(): Promise<void> {
     this.state = 'closed';
     await this.starting?.catch(() => undefined);
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.flushAll();
+    this.compat.flush();
     const open = [...this.clients];
     const closed = open.map((c) => new Promise<void>((resolve) => c.ws.once('close', () => resolve())));
     for (const c of open) c.ws.close(1001, 'server shutting down');
@@ -311,15 +330,6 @@ export class StreamServer {
   }
 
   private startStreaming(): void {
-    this.unsubscribe = this.hub.subscribe({
-      batch: (b) => this.onBatch(b),
-      // Batches never straddle a gap; compat clients see the jump in nSeq, as with the original.
-      gap: (g) => this.batchers.get(g.device)?.flush(),
-      // Leaving "streaming" (stop, stall, reconnect, error): deliver what is pending now.
-      status: (s) => {
-        if (s.state !== 'streaming') this.flushAll();
-      },
-    });
     if (this.pingIntervalMs > 0) {
       this.heartbeat = setInterval(() => this.ping(), this.pingIntervalMs);
       this.heartbeat.unref();
@@ -331,49 +341,38 @@ export class StreamServer {
     return Number.isFinite(s) && s >= 1 ? Math.floor(s) : 1;
   }
 
-  private onBatch(batch: SampleBatch): void {
-    if (this.compat.size === 0) {
-      // Nobody to send to: hold nothing; the next client starts at the next published batch.
-      this.batchers.clear();
-      return;
-    }
-    const size = this.sizeFor(batch.rate);
-    let batcher = this.batchers.get(batch.device);
-    if (batcher && batcher.size !== size) {
-      batcher.flush();
-      batcher = undefined;
-    }
-    if (!batcher) {
-      batcher = new Batcher(size, (out) => this.broadcast(out));
-      this.batchers.set(batch.device, batcher);
-    }
-    batcher.push(batch);
+  /** A compat client's member: batches of its device go to its socket, unless it fell too far behind. */
+  private compatMember(c: Client, device: string): GroupMember<Buffer> {
+    return {
+      device,
+      data: (_batch, data) => {
+        if (c.ws.readyState !== WebSocket.OPEN) return;
+        if (c.ws.bufferedAmount > this.highWaterBytes) {
+          this.dropSlow(c);
+          return;
+        }
+        try {
+          c.ws.send(data, { binary: false });
+        } catch (err) {
+          log.debug('client %d: send failed: %s', c.id, (err as Error).message);
+        }
+      },
+      // Compat clients see a gap as the jump in nSeq, as with the original.
+      removed: () => {
+        this.leaveCompat(c);
+        c.ws.close(1001, `device ${device} was removed`);
+      },
+    };
   }
 
-  private flushAll(): void {
-    for (const b of this.batchers.values()) b.flush();
-  }
-
-  /** Encodes once (string and UTF-8 bytes) and queues the same buffer for every compat client. */
-  private broadcast(batch: SampleBatch): void {
-    const data = Buffer.from(encodeCompat(batch, this.labels()), 'utf8');
-    this.stats.messages++;
-    for (const c of this.compat) {
-      if (c.ws.readyState !== WebSocket.OPEN) continue;
-      if (c.ws.bufferedAmount > this.highWaterBytes) {
-        this.dropSlow(c);
-        continue;
-      }
-      try {
-        c.ws.send(data, { binary: false });
-      } catch (err) {
-        log.debug('client %d: send failed: %s', c.id, (err as Error).message);
-      }
-    }
+  private leaveCompat(c: Client): void {
+    if (!c.member) return;
+    this.compat.delete(c.member);
+    c.member = undefined;
   }
 
   private dropSlow(c: Client): void {
-    this.compat.delete(c);
+    this.leaveCompat(c);
     this.stats.slowClients++;
     const kib = Math.round(this.highWaterBytes / 1024);
     log.debug('client %d (%s): %d bytes behind, closing with 1013', c.id, c.remote, c.ws.bufferedAmount);
@@ -429,12 +428,27 @@ export class StreamServer {
       refuse(socket, 404, 'No /v2 endpoint on this server');
       return;
     }
+    let device: string | undefined;
+    if (!isV2) {
+      const ids = this.devices();
+      const named = devicePath(url.pathname);
+      if (url.pathname.startsWith('/devices/') && (named === undefined || !ids.includes(named))) {
+        const known = ids.map((id) => `/devices/${encodeURIComponent(id)}`).join(', ');
+        refuse(socket, 404, `No device ${JSON.stringify(named ?? url.pathname.slice('/devices/'.length))} here; devices: ${known || 'none'} ("/" is the first)`);
+        return;
+      }
+      device = named ?? ids[0];
+      if (device === undefined) {
+        refuse(socket, 503, 'No device is configured yet: add one, then connect again');
+        return;
+      }
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       if (this.state !== 'listening') {
         ws.terminate();
         return;
       }
-      this.track(ws, isV2 ? 'v2' : 'compat', req, origin);
+      this.track(ws, isV2 ? 'v2' : 'compat', req, origin, device);
       if (!isV2) return;
       try {
         this.v2Hook!(ws, req, url);
@@ -445,11 +459,14 @@ export class StreamServer {
     });
   }
 
-  private track(ws: WebSocket, endpoint: Endpoint, req: IncomingMessage, origin: string | undefined): void {
+  private track(ws: WebSocket, endpoint: Endpoint, req: IncomingMessage, origin: string | undefined, device: string | undefined): void {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const c: Client = { id: this.nextId++, ws, endpoint, remote, origin, alive: true };
     this.clients.add(c);
-    if (endpoint === 'compat') this.compat.add(c);
+    if (endpoint === 'compat' && device !== undefined) {
+      c.member = this.compatMember(c, device);
+      this.compat.add(c.member);
+    }
     ws.on('pong', () => (c.alive = true));
     // Bad frames, invalid UTF-8 or an oversize message: ws closes that client (1002/1007/1009); just log.
     ws.on('error', (err) => log.debug('client %d (%s): %s', c.id, remote, err.message));
@@ -459,8 +476,7 @@ export class StreamServer {
     }
     ws.once('close', (code: number, reason: Buffer) => {
       this.clients.delete(c);
-      this.compat.delete(c);
-      if (this.compat.size === 0) this.batchers.clear();
+      this.leaveCompat(c);
       log.debug('client %d (%s) closed: %d %s', c.id, remote, code, reason.toString());
       this.emitClient({ type: 'disconnect', id: c.id, endpoint, remote, origin, clients: this.clients.size, code, reason: reason.toString() });
     });

@@ -1,0 +1,60 @@
+/**
+ * What /v2 sessions share, whatever carries them (a WebSocket, the window's IPC): the device set
+ * (the one control path), the settings, the data groups, and the server's own state. Built once
+ * by the composition root (src/main/app.ts).
+ */
+import type { Acquisition } from '../acquisition/acquisition.js';
+import type { Settings } from '../config/settings.js';
+import type { PortInfo } from '../../shared/v2.js';
+
+/** A serial port as the OS lists it (devices/ports.ts makes these). */
+export type PortEntry = Omit<PortInfo, 'manufacturer'> & { manufacturer?: string | undefined };
+import type { ServerBitConfig } from '../../shared/config.js';
+import type { SetConfigResult, TestDeviceResult } from '../../shared/v2.js';
+import { V2Groups } from './stream-group.js';
+
+/** The server-level state a `server` message reports. */
+export interface ServerState {
+  clients(): number;
+  /** Called (coalesced) when the client count changes; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+export interface ApiContextOptions {
+  acquisition: Acquisition;
+  settings: Settings;
+  server?: ServerState;
+  /** ServerBIT's version (package.json), for hello. */
+  version: string;
+  /**
+   * Saves an edit of the file's settings and puts it in effect: the device set follows (devices
+   * added, removed, restarted) before it resolves. The composition root provides it.
+   */
+  configure: (edit: Partial<ServerBitConfig>) => Promise<SetConfigResult>;
+  /** The device picker's list: the OS's serial ports (the composition root passes devices/ports.ts). */
+  listPorts: () => Promise<PortEntry[]>;
+  /** The device picker's "Test" (the composition root passes devices/probe.ts). */
+  testDevice: (address: string) => Promise<TestDeviceResult>;
+}
+
+export class ApiContext {
+  readonly acquisition: Acquisition;
+  readonly settings: Settings;
+  readonly server: ServerState | undefined;
+  readonly version: string;
+  readonly groups: V2Groups;
+  readonly listPorts: () => Promise<PortEntry[]>;
+  readonly testDevice: (address: string) => Promise<TestDeviceResult>;
+  readonly configure: (edit: Partial<ServerBitConfig>) => Promise<SetConfigResult>;
+
+  constructor(o: ApiContextOptions) {
+    this.acquisition = o.acquisition;
+    this.settings = o.settings;
+    this.server = o.server;
+    this.version = o.version;
+    this.listPorts = o.listPorts;
+    this.testDevice = o.testDevice;
+    this.configure = o.configure;
+    this.groups = new V2Groups({ hub: o.acquisition.hub, batchMs: () => o.settings.config.batch_ms });
+  }
+}
