@@ -31,7 +31,7 @@ export interface ColumnMeta {
   kind: 'sequence' | 'digital' | 'analog';
   /** Analog columns: physical channel 1..6 (A1..A6). */
   channel?: number;
-  /** Analog columns: sensor on that channel of the standard board (PROTOCOL.md §9): EMG, ECG, EDA, EEG, ACC, LUX. */
+  /** Analog columns: sensor on that channel of the standard board (docs/bitalino-protocol.md §9): EMG, ECG, EDA, EEG, ACC, LUX. */
   sensor?: string;
   /** Bits per value: 4 for nSeq, 1 for digital, 10 or 6 for analog (6 for the 5th and 6th acquired channel). */
   resolution: number;

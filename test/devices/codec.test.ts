@@ -112,7 +112,7 @@ describe('version', () => {
       for (const chunk of randomChunks(hex(v.device_reply_hex), 3, 4)) text = r.push(chunk) ?? text;
       expect(text).toBe(v['version()_returns']);
       const info = parseVersion(text!);
-      // §4: our rule is major >= 5 (C++/Android), not Python's 4.2 threshold.
+      // §2: our rule is major >= 5 (C++/Android), not Python's 4.2 threshold.
       expect(info.board).toBe(Math.floor(info.version) >= 5 ? 'revolution' : 'legacy');
       expect(info.stateLength).toBe(info.version >= 5.2 ? 17 : info.board === 'revolution' ? 16 : 0);
     });

@@ -68,7 +68,7 @@ describe('FrameDecoder: vectors', () => {
     }
   });
 
-  it('a stale frame before the stream is skipped as a preamble, not an error (§8.2)', () => {
+  it('a stale frame before the stream is skipped as a preamble, not an error (§7.2)', () => {
     const s = F.live_1000Hz_A1_incl_stale;
     for (let seed = 1; seed <= 20; seed++) {
       const r = decodeChunked(1, hex(s.hex), seed, { firstSeq: 0 });

@@ -7,7 +7,7 @@
  *
  * Commands are serialised (one at a time) and bytes are spaced a few milliseconds apart: the
  * (r)evolution masks its UART interrupt while sampling and a burst can overrun its 2-byte FIFO
- * (PROTOCOL.md §3).
+ * (docs/bitalino-protocol.md §4).
  */
 import type { Board } from '../../shared/acquisition.js';
 import { DeviceError } from '../../shared/errors.js';
@@ -24,7 +24,7 @@ export type { AcquisitionListener, DriverState } from './driver.js';
 export interface BitalinoOptions {
   /** Id that tags every batch (default: the transport path). */
   id?: string;
-  /** How long to wait for the version reply at connect, ms. Default 3000 (a (r)evolution ignores input for ~1.5 s after power-up, §2). */
+  /** How long to wait for the version reply at connect, ms. Default 3000 (a (r)evolution ignores input for ~1.5 s after power-up, §3). */
   versionTimeoutMs?: number;
   /** How long to wait for a state reply, ms. Default 1000. */
   replyTimeoutMs?: number;
@@ -128,7 +128,7 @@ export class Bitalino implements DeviceDriver {
     });
   }
 
-  /** Sets the rate then starts (the order every official API uses, §3.1). */
+  /** Sets the rate then starts (the order every official API uses, §4.1). */
   start(rate: number, channels: readonly number[], options: { simulated?: boolean } = {}): Promise<void> {
     return this.serial(async () => {
       if (this._state !== 'idle') throw this.badState('start');
@@ -149,14 +149,14 @@ export class Bitalino implements DeviceDriver {
         this.acq = undefined;
         throw e;
       }
-      // The first frame comes one period after the start byte (§8.1): that is the device time of sample 0.
+      // The first frame comes one period after the start byte (§7.1): that is the device time of sample 0.
       this.acq.t0 = this.opts.now() + 1000 / rate;
     });
   }
 
   /**
    * Stops acquisition and flushes what the device may still send: frames in flight, and the odd
-   * frame a (r)evolution in CTS mode holds back at 1000 Hz until its next transmission (§8.2).
+   * frame a (r)evolution in CTS mode holds back at 1000 Hz until its next transmission (§7.2).
    * Asking for the version makes the device transmit; everything before the version line is dropped.
    */
   stop(): Promise<void> {

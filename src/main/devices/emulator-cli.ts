@@ -6,7 +6,7 @@
  *
  *   serverbit-emulator [--firmware 5.2|5.1|4.0] [--link PATH] [--seed N] [--cts]
  *
- * socat makes a pty pair; the emulator opens one end as a serial port (115200 8N1, PROTOCOL.md
+ * socat makes a pty pair; the emulator opens one end as a serial port (115200 8N1, docs/bitalino-protocol.md
  * §1) and the other end's path is printed, in exactly one line on stdout:
  *   BITalino emulator on <path> (BITalino_v5.2, live inputs: synthetic)
  * Ctrl-C / SIGTERM stop socat (which removes its links) and exit 0.
