@@ -2,8 +2,9 @@
  * BITalino driver over any Transport: lifecycle, commands and acquisition.
  *
  * Lifecycle (idempotent where it can be): closed → connect() → idle ⇄ start()/stop() → close().
- * A call in the wrong state rejects with DEVICE_BAD_STATE naming the state; a second close() or a
- * stop() while idle resolves without touching the device.
+ * A call in the wrong state rejects with DEVICE_BAD_STATE naming the state; a second close()
+ * resolves without touching the device, and so does a stop() while idle, except that a
+ * (r)evolution is sent "idle from any mode" (FF), as the official API does (§4.6).
  *
  * Commands are serialised (one at a time) and bytes are spaced a few milliseconds apart: the
  * (r)evolution masks its UART interrupt while sampling and a burst can overrun its 2-byte FIFO
@@ -12,7 +13,7 @@
 import type { Board } from '../../shared/acquisition.js';
 import { DeviceError } from '../../shared/errors.js';
 import {
-  CMD_STATE, CMD_STOP, CMD_VERSION, cmdBatteryThreshold, cmdOutputs, cmdPwm, cmdSamplingRate, cmdStart,
+  CMD_IDLE_REVOLUTION, CMD_STATE, CMD_STOP, CMD_VERSION, cmdBatteryThreshold, cmdOutputs, cmdPwm, cmdSamplingRate, cmdStart,
   normalizeChannels, parseState, parseVersion, crcMatches, type DeviceStatePacket, type VersionInfo, VersionReader,
 } from './codec.js';
 import { FrameDecoder, type DecoderStats } from './frame-decoder.js';
@@ -161,7 +162,13 @@ export class Bitalino implements DeviceDriver {
    */
   stop(): Promise<void> {
     return this.serial(async () => {
-      if (this._state === 'idle' || this._state === 'closed') return;
+      if (this._state === 'closed') return;
+      if (this._state === 'idle') {
+        // §4.6: FF stops a (r)evolution that acquires without our knowing and is ignored by an idle
+        // one (00 would set its battery threshold to 0). The legacy board has no such byte.
+        if (this._info?.board === 'revolution') await this.write([CMD_IDLE_REVOLUTION]);
+        return;
+      }
       if (this._state !== 'acquiring') throw this.badState('stop');
       this._state = 'idle';
       await this.write([CMD_STOP]);
