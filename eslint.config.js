@@ -1,5 +1,5 @@
 // Lint is deliberately small: its main job is to keep `electron` inside src/main/electron/
-// (ARCHITECTURE.md "Rules that keep the rooms clean").
+// (README "Development": only src/main/electron/ may import electron).
 import tseslint from 'typescript-eslint';
 
 const noElectron = {

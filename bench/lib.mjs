@@ -244,7 +244,7 @@ export function freePort() {
   });
 }
 
-/** A socat pty pair (STACK.md "serialport 13"): `a` for the service, `b` for the emulator. */
+/** A socat pty pair (`socat pty,raw,echo=0,link=… pty,raw,echo=0,link=…`): `a` for the service, `b` for the emulator. */
 export async function ptyPair() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'serverbit-bench-pty-'));
   const untrack = trackTempDir(dir);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs Electronegativity (Doyensec's Electron security linter) on the app's sources and on the
 // built app, and fails on any finding above LOW. Electronegativity itself always exits 0, even
-// with HIGH findings (STACK.md), so this script reads its results and decides.
+// with HIGH findings (version 1.10), so this script reads its results and decides.
 //
 //   node scripts/check-electronegativity.mjs [--report <file.json>] [--require]
 //

@@ -1,10 +1,11 @@
 /**
- * A tiny `debug`-style namespaced logger (STYLE.md §14) so the streaming code can log state
+ * A tiny `debug`-style namespaced logger (namespaces as in the `debug` package) so the streaming code can log state
  * changes without a dependency. Debug lines are printed only when the `DEBUG` environment
  * variable selects the namespace, with the `debug` package's syntax: comma- or space-separated
  * patterns, `*` as a wildcard, a leading `-` to exclude (`DEBUG=serverbit:*,-serverbit:hub`).
  * Warnings are always printed: they flag bugs (a subscriber that throws), not traffic.
- * Everything goes to stderr so stdout stays clean for the CLI's `LISTENING` line (ORIGINAL.md).
+ * Everything goes to stderr so stdout stays clean for the CLI's `LISTENING` line
+ * (docs/original-serverbit.md §2).
  */
 import { formatWithOptions } from 'node:util';
 

@@ -1,6 +1,7 @@
 /**
- * The live strip chart: chart.js 4 with its cost under control (STACK.md measured ~53 % of a
- * core for one channel at 1000 Hz with default settings):
+ * The live strip chart: chart.js 4 with its cost under control (with default settings it took
+ * ~53 % of a core for one channel at 1000 Hz, ~100 % for six, measured on the project's 2-core
+ * machine):
  * - samples land in fixed-size rings (ring-buffer.ts), one per analog column and format, so
  *   switching channel or units shows the history at once;
  * - the chart is redrawn at most `maxFps` times a second, in requestAnimationFrame, and only

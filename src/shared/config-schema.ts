@@ -1,6 +1,6 @@
 /**
  * The schema of the normalized ServerBitConfig, and the mapping between it and the two shapes of
- * `~/ServerBIT/config.json` written by the original ServerBIT (ORIGINAL.md "Keep compatible"):
+ * `~/ServerBIT/config.json` written by the original ServerBIT (docs/original-serverbit.md §1):
  *
  * - classic: `device` is a string, `labels` has 11 names, `port` defaults to 9001. This version
  *   writes its new keys (`host`, `batch_ms`, …) into classic files.
@@ -49,7 +49,7 @@ export const CONFIG_SCHEMA = {
     sampling_rate: { type: 'integer', enum: [...SAMPLING_RATES] },
     port: { type: 'integer', minimum: 1, maximum: 65535 },
     // Unique: two equal labels would make two columns share one JSON key, and one would vanish
-    // (the original's duplicate "A1" defect, ORIGINAL.md).
+    // (the original's duplicate "A1" defect, docs/original-serverbit.md §3).
     labels: { type: 'array', minItems: 11, maxItems: 11, uniqueItems: true, items: LABEL, allowed: LABELS_ALLOWED },
     // Non-empty: Node treats an empty host as "every interface", a silent opt-in to the network.
     host: {
@@ -182,7 +182,7 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
   const issues: ValidationIssue[] = [];
   const notices: string[] = [];
   const config = defaultConfig();
-  if (rev) config.port = 8000; // the (r)evolution's own default (ORIGINAL.md)
+  if (rev) config.port = 8000; // the (r)evolution's own default (docs/original-serverbit.md §1)
 
   const has = (key: string): boolean => Object.hasOwn(raw, key);
   /** Validates raw[key] (a key new in this version); true if present and valid. */

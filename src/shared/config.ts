@@ -2,7 +2,8 @@
  * The ServerBIT configuration as the service uses it, after reading `~/ServerBIT/config.json`.
  *
  * The file keeps the original ServerBIT keys (`device`, `channels`, `sampling_rate`, `port`,
- * `labels`, ORIGINAL.md) so files written by the original keep working; new keys have defaults.
+ * `labels`, docs/original-serverbit.md §1) so files written by the original keep working; new
+ * keys have defaults.
  * Keys this version does not know are preserved on write (see src/main/config/).
  */
 

@@ -1,6 +1,7 @@
 /**
  * A small JSON-Schema subset validator for everything that crosses a boundary: the config
- * file, IPC payloads and /v2 wire messages (ARCHITECTURE.md "Rules that keep the rooms clean").
+ * file, IPC payloads and /v2 wire messages, each validated where it enters, in time linear in
+ * its size.
  *
  * Why not ajv: ajv compiles schemas with `new Function`, which a renderer under a strict CSP
  * (no 'unsafe-eval') cannot run. This is an interpreter, so it runs anywhere; the schemas we

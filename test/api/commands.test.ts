@@ -45,7 +45,7 @@ describe('/v2 commands against the emulator', () => {
       const from = c.messages.length;
       expect(ok(await c.command('outputs', { outputs: [o1, o2] }))).toEqual({ device: '0', state: 'streaming', outputs: [o1, o2] });
       await c.until(() => emu().outputs.join() === `${o1},${o2}`, 2000, 'the outputs byte to reach the device');
-      // Frames already in flight keep the old state (PROTOCOL.md §8.4); from some sample on, all show the new one.
+      // Frames already in flight keep the old state (docs/bitalino-protocol.md §4.5); from some sample on, all show the new one.
       const hit = await c.next((m) => m.type === 'data' && m.raw!.O1.at(-1) === o1 && m.raw!.O2.at(-1) === o2, 2000, from, `O1=${o1} O2=${o2}`);
       await c.until(() => c.data.filter((d) => d.index > (hit as { index: number }).index).length >= 5);
       for (const d of c.data.filter((x) => x.index > (hit as { index: number }).index)) {

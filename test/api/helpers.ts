@@ -211,7 +211,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * checkContiguous, and any gap must be one the device side reported: on a stalled machine
  * (tests run in parallel on two cores) the real-time emulator skips frames it could not send in
- * time, as the firmware does (PROTOCOL.md §6.5), and that is reported as device_overflow.
+ * time, as the firmware does (docs/bitalino-protocol.md §6.4), and that is reported as device_overflow.
  * Anything else (client_too_slow, paused…) fails.
  */
 export function expectContiguous(messages: ServerMessage[], allowed: readonly string[] = ['device_overflow']): ReturnType<typeof checkContiguous> {

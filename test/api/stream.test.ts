@@ -30,7 +30,7 @@ describe('/v2 stream', () => {
       column: ['nSeq', 'I1', 'I2', 'O1', 'O2', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6'],
       label: ['A1', 'A2', 'A3', 'A4', 'A5', 'A6'],
       sensor: ['EMG', 'ECG', 'EDA', 'EEG', 'ACC', 'LUX'],
-      // 6 bits for the 5th and 6th acquired channel (PROTOCOL.md §6.2)
+      // 6 bits for the 5th and 6th acquired channel (docs/bitalino-protocol.md §6.2)
       resolution: [4, 1, 1, 1, 1, 10, 10, 10, 10, 6, 6],
       simulated: true,
     });

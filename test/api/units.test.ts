@@ -12,7 +12,7 @@ import { defaultConfig } from '../../src/shared/config.js';
 import { BOARD_SENSORS, SENSOR_UNITS, convert, sensorFor, slotResolution } from '../../src/shared/sensors.js';
 import { V2_MAX_MESSAGE_BYTES, parseClientMessage, validateServerMessage } from '../../src/shared/v2-schemas.js';
 
-describe('sensors (PROTOCOL.md §9)', () => {
+describe('sensors (docs/bitalino-protocol.md §9)', () => {
   it('maps physical channels to sensors per board, with units', () => {
     expect(BOARD_SENSORS.revolution).toEqual(['EMG', 'ECG', 'EDA', 'EEG', 'ACC', 'LUX']);
     expect(BOARD_SENSORS.legacy).toEqual(['EMG', 'EDA', 'ECG', 'ACC', 'LUX', 'BAT']);

@@ -1,4 +1,4 @@
-/** Config files as the original ServerBITs wrote them (ORIGINAL.md "Keep compatible"). */
+/** Config files as the original ServerBITs wrote them (docs/original-serverbit.md §1). */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

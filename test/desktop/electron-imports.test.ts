@@ -1,6 +1,6 @@
 /**
- * ARCHITECTURE.md: "Nothing outside src/main/electron/ imports electron". ESLint enforces it for
- * the files it lints; this scans every source file under src/ whatever its extension, including
+ * The rule (README "Development"): nothing outside src/main/electron/ imports electron. ESLint
+ * enforces it for the files it lints; this scans every source file under src/ whatever its extension, including
  * type-only imports, dynamic imports and require(), and electron-store (which imports electron).
  */
 import { readdirSync, readFileSync } from 'node:fs';

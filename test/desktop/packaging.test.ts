@@ -1,6 +1,6 @@
 /**
  * Packaging smoke test: electron-builder packs the built app for Linux (`--linux dir`) with the
- * real electron-builder.yml. The Electron binary cannot be downloaded here (STACK.md), so
+ * real electron-builder.yml. The Electron binary cannot be downloaded here (no access to GitHub), so
  * `electronDist` points at a stand-in folder: an executable named `electron` (electron-builder
  * renames it to the app's executable) that carries the fuse wire @electron/fuses looks for, so
  * the `electronFuses` settings are applied and checked too. What this proves: the config is

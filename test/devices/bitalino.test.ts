@@ -127,7 +127,7 @@ describe('Bitalino driver against the emulator (in-memory)', () => {
     expect(emu.state).toBe('idle');
   });
 
-  it('stop flushes the frame a CTS-mode (r)evolution holds back at 1000 Hz; the next start sees no error (§8.2)', async () => {
+  it('stop flushes the frame a CTS-mode (r)evolution holds back at 1000 Hz; the next start sees no error (§7.2)', async () => {
     const { driver, emu, samples, gaps } = rig('BITalino_v5.2', { ctsMode: true });
     await driver.connect();
     await driver.start(1000, [1, 2, 3, 4, 5, 6]);

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,8 @@ import { SerialTransport } from '../../src/main/devices/serial-transport.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist/main/devices/emulator-cli.js');
-const LINE = /^BITalino emulator on (.+) \((BITalino_v\d\.\d), live inputs: synthetic\)$/;
+/** 1: the pty's real path, 2: socat's symlink to it, 3: the firmware. */
+const LINE = /^BITalino emulator on (\/dev\/\S+), also at (.+) \((BITalino_v\d\.\d), live inputs: synthetic\)$/;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -100,9 +101,15 @@ describe('serverbit-emulator over a pty', () => {
     const run = await startCli(['--link', link, '--seed', '2']);
     const m = LINE.exec(run.line);
     expect(m, `first line: "${run.line}" stderr: ${run.stderr()}`).not.toBeNull();
-    expect(m![1]).toBe(link);
-    expect(m![2]).toBe('BITalino_v5.2');
+    expect(m![2]).toBe(link);
+    expect(m![3]).toBe('BITalino_v5.2');
+    // The first path is the pty itself, under /dev/ (the official Python API refuses any other
+    // serial path on Linux and macOS), and the symlink points at it.
+    expect(m![1]).toBe(await realpath(link));
+    expect(m![1]).not.toBe(link);
+    expect((await stat(m![1])).isCharacterDevice()).toBe(true);
 
+    // A client opens the real path (what the official API would do).
     const port = new SerialTransport(m![1], { baudRate: 115200 });
     await port.open();
     const rx = collector(port);
@@ -146,8 +153,8 @@ describe('serverbit-emulator over a pty', () => {
     const run = await startCli(['--firmware', '4.0', '--link', path.join(dir, 'legacy')]);
     const m = LINE.exec(run.line);
     expect(m, run.stderr()).not.toBeNull();
-    expect(m![2]).toBe('BITalino_v4.0');
-    const port = new SerialTransport(m![1]);
+    expect(m![3]).toBe('BITalino_v4.0');
+    const port = new SerialTransport(m![2]); // the symlink works too
     await port.open();
     const rx = collector(port);
     try {

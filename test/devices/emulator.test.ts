@@ -1,5 +1,6 @@
 /**
- * The emulator against PROTOCOL.md §3–§8 and the recorded firmware streams in ../shared/vectors.
+ * The emulator against docs/bitalino-protocol.md §2–§7 and the recorded firmware streams in
+ * test/fixtures/bitalino/.
  * Deterministic: the sample clock is driven with tick() (or a fake clock for run()), except one
  * loose real-time check.
  */
@@ -41,7 +42,7 @@ function frames(bytes: Uint8Array, nChannels: number) {
 
 const bits = (d: number) => [(d >> 3) & 1, (d >> 2) & 1, (d >> 1) & 1, d & 1];
 
-describe('(r)evolution: acquisition (§3.2, §6, §8.1)', () => {
+describe('(r)evolution: acquisition (§4.2, §6, §7.1)', () => {
   it('set rate then start: nothing until the first tick, then frames with seq 0, 1, 2, … wrapping after 15', () => {
     const { emu, send, take } = setup();
     send(0x83, 0x05);
@@ -167,7 +168,7 @@ describe('(r)evolution: acquisition (§3.2, §6, §8.1)', () => {
   });
 });
 
-describe('(r)evolution: idle commands (§3.2)', () => {
+describe('(r)evolution: idle commands (§4.2)', () => {
   it('A3 FD sets PWM 0xFD and does not start acquisition', () => {
     const { emu, send, take } = setup();
     send(0xa3, 0xfd);
@@ -389,7 +390,7 @@ describe('real firmware streams (firmware-simulated-mode.json)', () => {
   });
 });
 
-describe('legacy firmware (§3.3)', () => {
+describe('legacy firmware (§4.3)', () => {
   const legacy = (o: Partial<BitalinoEmulatorOptions> = {}) => setup({ firmware: 'BITalino_v4.0', ...o });
 
   it('0B, A3, FF, B3 (any xxxxxx11 but 07) in idle set the rate from bits 7-6', () => {

@@ -68,7 +68,7 @@ describe('FrameDecoder: vectors', () => {
     }
   });
 
-  it('a stale frame before the stream is skipped as a preamble, not an error (§8.2)', () => {
+  it('a stale frame before the stream is skipped as a preamble, not an error (§7.2)', () => {
     const s = F.live_1000Hz_A1_incl_stale;
     for (let seed = 1; seed <= 20; seed++) {
       const r = decodeChunked(1, hex(s.hex), seed, { firstSeq: 0 });
@@ -84,15 +84,32 @@ describe('FrameDecoder: vectors', () => {
     expect(rows(dec.push(hex('00 00 00'))).rows).toEqual([[0, 0, 0, 0, 0, 0]]);
   });
 
-  it('rejects the false CRC match the official reader accepts', () => {
+  it('rejects the false CRC match the official reader accepts, and delivers the frames that follow', () => {
     const c = V.corrupted_streams.find((x: any) => x.label.startsWith('false CRC'));
-    // Starting 25 bytes into the aligned stream, the official reader decodes garbage; we hunt.
-    const r = decodeChunked(2, hex(c.aligned_stream).subarray(25), 4);
-    for (const row of r.rows) {
-      const want = c.aligned_values.find((v: any) => v[0] === row[0]);
-      if (want) expect(row.slice(5)).toEqual(want[2]);
+    // The recorded stream (A1, A2; 4-byte frames) follows a pattern: frame k has A1 = 37k,
+    // A2 = 911 - 13k and the digital nibble 0010 (even k) or 1010 (odd k). Check that first, so
+    // the frames appended below continue the recording rather than our own idea of it.
+    const pattern = (k: number) => ({ seq: k & 15, digital: k % 2 ? [1, 0, 1, 0] : [0, 0, 1, 0], analog: [37 * k, 911 - 13 * k] });
+    expect(c.aligned_values).toEqual(c.aligned_values.map((v: any) => [pattern(v[0]).seq, pattern(v[0]).digital, pattern(v[0]).analog]));
+    const aligned = hex(c.aligned_stream); // frames 0..7, then the first byte of frame 8
+    expect(aligned.length).toBe(8 * 4 + 1);
+    const frame = (k: number) => {
+      const p = pattern(k);
+      return encodeFrame(p.seq, p.digital[0] * 8 + p.digital[1] * 4 + p.digital[2] * 2 + p.digital[3], p.analog);
+    };
+    expect(frame(8)[0]).toBe(aligned[32]);
+    // Starting 25 bytes in (one byte into frame 6), the official reader takes the window
+    // "7B 23 67 34" for a frame (seq 3: 456, 891). We must hunt past it and deliver frames 7..11.
+    const input = Buffer.concat([aligned.subarray(25), frame(8).subarray(1), frame(9), frame(10), frame(11)]);
+    expect(hex(c.stream)).toEqual(aligned.subarray(25, 29));
+    const want = [7, 8, 9, 10, 11].map((k) => [pattern(k).seq, ...pattern(k).digital, ...pattern(k).analog]);
+    for (let seed = 1; seed <= 10; seed++) {
+      const r = decodeChunked(2, input, seed);
+      expect(r.rows).toEqual(want);
+      expect(r.gaps).toEqual([]);
+      expect(r.dec.stats.skippedBytes).toBe(3); // the rest of frame 6
     }
-    expect(r.rows.some((row) => row[5] === 456 && row[6] === 891)).toBe(false);
+    expect(c.official_result).toEqual([[3, 0, 1, 1, 0, 456, 891]]); // what we did not output
   });
 });
 

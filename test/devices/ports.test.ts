@@ -19,7 +19,7 @@ import { DeviceError } from '../../src/shared/errors.js';
 
 const MAC = '20:16:07:18:15:26';
 
-// Recorded shapes of serialport's list() on each OS (STACK.md "Bluetooth serial ports").
+// Recorded shapes of serialport's list() on each OS (docs/bitalino-protocol.md §1.2).
 const windowsListing: PortListing[] = [
   {
     path: 'COM4',

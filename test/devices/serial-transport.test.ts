@@ -58,7 +58,7 @@ describe('SerialTransport over a real pty pair', () => {
     expect(a.isOpen && b.isOpen).toBe(true);
     expect(a.path).toBe(pty.a);
 
-    // a → b: many single-byte writes (commands are single bytes, PROTOCOL.md §3)
+    // a → b: many single-byte writes (commands are single bytes, docs/bitalino-protocol.md §4)
     const small = pattern(200, 1);
     const gotSmall = receive(b, small.length);
     for (const byte of small) await a.write(Uint8Array.of(byte));

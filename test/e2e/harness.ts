@@ -1,7 +1,8 @@
 /**
  * What the renderer's end-to-end tests and the plot benchmark share: the real service started
  * in-process (createServerBit + a ConfigStore on a temp dir, serving dist/renderer), and Debian's
- * Chromium driven by playwright-core (STACK.md "Chromium, Playwright, chart.js").
+ * Chromium driven by playwright-core (Playwright refuses --user-data-dir in launch(), hence
+ * launchPersistentContext on a fresh temp dir).
  *
  * Everything returned has an idempotent close(); call it in afterEach/afterAll.
  */
@@ -26,7 +27,7 @@ export const RENDERER_DIR = path.join(ROOT, 'dist/renderer');
 export const SCREENSHOTS = path.join(ROOT, process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test-results/screenshots');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** The flags from DEVELOPERS.md: no sandbox (containers), no GPU, nothing phoning home. */
+/** Chromium flags for CI: no sandbox (containers), no GPU, nothing phoning home. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Bundles src/renderer into dist/renderer (esbuild: well under a second). */

@@ -1,6 +1,6 @@
 /**
- * How the live plot keeps its cost under control at 1000 Hz (STACK.md: chart.js with default
- * settings cost ~53 % of a core for one channel and ~100 % for six): redraws are capped, points
+ * How the live plot keeps its cost under control at 1000 Hz (chart.js with default settings
+ * cost ~53 % of a core for one channel and ~100 % for six): redraws are capped, points
  * are decimated to the pixel columns, and nothing is drawn while the plot is not on screen.
  * These are behaviours, not timings: the frame rate, long tasks and CPU are measured by
  * `npm run bench` (docs/performance.md) and only printed here.

@@ -1,5 +1,5 @@
 /**
- * A real pseudo-terminal pair made by socat (STACK.md "serialport 13"): bytes written to one
+ * A real pseudo-terminal pair made by socat (Debian package `socat`): bytes written to one
  * path come out of the other, and serialport opens both like serial ports. Killing socat drops
  * the link the way an unplugged adapter or an out-of-range BITalino does.
  *

@@ -1,10 +1,10 @@
-/** Loads the shared protocol test vectors (../shared/vectors beside the repository). */
+/** Loads the recorded BITalino protocol vectors in test/fixtures/bitalino/ (see its README). */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const VECTORS_DIR = path.resolve(here, '../../../shared/vectors');
+export const VECTORS_DIR = path.resolve(here, '../fixtures/bitalino');
 
 export function loadVectors(name: 'vectors.json' | 'firmware-simulated-mode.json'): any {
   return JSON.parse(readFileSync(path.join(VECTORS_DIR, name), 'utf8'));

@@ -222,7 +222,7 @@ export class EmulatedBitalino {
   /**
    * Drops the link: socat dies (SIGKILL by default: abrupt, like a pulled cable), the host side of
    * the pty hangs up, and the device, which loses its Bluetooth connection, stops acquiring
-   * (BT-status mode; a CTS-mode (r)evolution keeps going, PROTOCOL.md §8.2). The links stay as
+   * (BT-status mode; a CTS-mode (r)evolution keeps going, docs/bitalino-protocol.md §7.2). The links stay as
    * dangling symlinks, so opening the port fails as for a missing device.
    */
   async unplug(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

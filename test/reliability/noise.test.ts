@@ -9,7 +9,7 @@
  * - every index is either delivered or inside an announced gap (nothing lost silently);
  * - the losses are counted (status counters crcErrors and gaps, gap events with crc_error).
  *
- * CRC-4 cannot catch every multi-bit error (PROTOCOL.md §7: a random window passes 1 time in 16);
+ * CRC-4 cannot catch every multi-bit error (docs/bitalino-protocol.md §8: a random window passes 1 time in 16);
  * the decoder's sequence checks make a false accept rare, not impossible. The reference decode
  * below checks that this noise pattern holds none, so any corrupted sample that reaches a client
  * here is a regression, not bad luck.

@@ -2,7 +2,7 @@
  * Device faults, part 2: a device that goes silent, and one that never answers.
  *
  * The original ServerBIT read the port with no timeout: a silent BITalino froze every client and
- * every new handshake (ORIGINAL.md). Here the stall watchdog (config `stall_timeout_s`) marks the
+ * every new handshake (docs/original-serverbit.md §3). Here the stall watchdog (config `stall_timeout_s`) marks the
  * device stalled and reconnects, the version request at connect times out, and the server keeps
  * accepting and serving clients throughout.
  */

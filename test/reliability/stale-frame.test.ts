@@ -1,5 +1,5 @@
 /**
- * Device faults, part 4: the stale frame after stop (PROTOCOL.md §8.2).
+ * Device faults, part 4: the stale frame after stop (docs/bitalino-protocol.md §7.2).
  *
  * A (r)evolution in CTS mode at 1000 Hz holds each odd frame back until the next even one; a
  * frame held when acquisition stops goes out in front of the next transmission: the next
@@ -71,7 +71,7 @@ describe('the stale frame after stop (CTS mode, 1000 Hz)', () => {
     checkSegments(hub);
 
     // 2. A config change that restarts acquisition with fewer channels: the held 8-byte frame
-    //    must not be read as 3-byte frames (§8.4).
+    //    must not be read as 3-byte frames (§4.5).
     let heldBefore = false;
     for (let tries = 0; tries < 20 && !heldBefore; tries++) {
       hub.stop();

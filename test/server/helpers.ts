@@ -97,7 +97,7 @@ export function refusedStatus(url: string, origin?: string): Promise<number> {
   });
 }
 
-/** The example of ORIGINAL.md "Data stream": channels [1,2,6], 3 samples, I2 high. */
+/** The example of docs/original-serverbit.md §2: channels [1,2,6], 3 samples, I2 high. */
 export const ORIGINAL_EXAMPLE =
   '{"nSeq":[4,5,6],"I1":[0,0,0],"I2":[1,1,1],"O1":[0,0,0],"O2":[0,0,0],"A1":[20,21,22],"A2":[562,565,567],"A6":[600,600,600]}';
 

@@ -1,7 +1,7 @@
 /**
  * Re-chunks one device's irregular batches (whatever the serial port delivered) into batches of
  * exactly `size` samples, so that each WebSocket message carries a steady, configured amount of
- * data. ws costs per message, not per byte (STACK.md "ws 8"): one Batcher per (device, size) is
+ * data. ws costs per message, not per byte (docs/performance.md): one Batcher per (device, size) is
  * shared by every client wanting that size, and each output batch is encoded once for all.
  *
  * Guarantees:

@@ -5,7 +5,7 @@
  * The one rule: a file we could not read, parse or validate is the user's, not ours. We read it
  * ourselves before `conf` ever sees it, and on any problem throw a ConfigError that names the key,
  * the value and what is allowed — without writing, truncating, renaming or deleting anything
- * (the original deleted the whole folder over a missing key, ORIGINAL.md). Writes go through
+ * (the original deleted the whole folder over a missing key, docs/original-serverbit.md §3). Writes go through
  * `conf`, which writes a temp file in the same folder and renames it, so a crash mid-write leaves
  * either the old file or the new one.
  */

@@ -88,7 +88,8 @@ export function reloadDesktopConfig(source: ConfigSource, running: ServerBitConf
  * through: ConfigStore does all reads that matter and all writes. So:
  * - no `defaults` and no `schema`: conf writes at construction only to merge defaults, so with
  *   none it never touches the file;
- * - no `clearInvalidConfig` (false): a broken file is the user's (STACK.md);
+ * - no `clearInvalidConfig` (false): a broken file is the user's, and with it conf would
+ *   overwrite the file with an empty one;
  * - a `deserialize` that never throws: conf parses the file at construction and on every read,
  *   and a broken file must not stop the app or its watcher (which then picks up the fix);
  *   ConfigStore reports what is wrong with it;

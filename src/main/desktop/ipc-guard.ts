@@ -1,6 +1,6 @@
 /**
- * The checks at the IPC boundary (STYLE.md §10: everything from outside is `unknown` until
- * validated). The main process listens on one channel, IPC_SEND; before a message reaches the
+ * The checks at the IPC boundary: like a WebSocket message, an IPC payload is untrusted and
+ * `unknown` until validated. The main process listens on one channel, IPC_SEND; before a message reaches the
  * /v2 session it must come from the top frame of the app's own window showing a page from
  * dist/renderer, and be a small plain object with a string `type`. The session then validates
  * the message against the /v2 schema like any WebSocket message.

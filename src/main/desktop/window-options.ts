@@ -1,6 +1,6 @@
 /**
- * The window's security settings in one place (ARCHITECTURE.md "Security"; Electron's security
- * checklist): an isolated, sandboxed renderer without Node, a strict Content Security Policy,
+ * The window's security settings in one place (docs/desktop.md "Security settings"; Electron's
+ * security checklist): an isolated, sandboxed renderer without Node, a strict Content Security Policy,
  * and requests limited to the app's own files. src/main/electron/window.ts applies them; the
  * test checks every flag here, since no Electron runs in our tests.
  */

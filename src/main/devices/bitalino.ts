@@ -2,17 +2,18 @@
  * BITalino driver over any Transport: lifecycle, commands and acquisition.
  *
  * Lifecycle (idempotent where it can be): closed → connect() → idle ⇄ start()/stop() → close().
- * A call in the wrong state rejects with DEVICE_BAD_STATE naming the state; a second close() or a
- * stop() while idle resolves without touching the device.
+ * A call in the wrong state rejects with DEVICE_BAD_STATE naming the state; a second close()
+ * resolves without touching the device, and so does a stop() while idle, except that a
+ * (r)evolution is sent "idle from any mode" (FF), as the official API does (§4.6).
  *
  * Commands are serialised (one at a time) and bytes are spaced a few milliseconds apart: the
  * (r)evolution masks its UART interrupt while sampling and a burst can overrun its 2-byte FIFO
- * (PROTOCOL.md §3).
+ * (docs/bitalino-protocol.md §4).
  */
 import type { Board } from '../../shared/acquisition.js';
 import { DeviceError } from '../../shared/errors.js';
 import {
-  CMD_STATE, CMD_STOP, CMD_VERSION, cmdBatteryThreshold, cmdOutputs, cmdPwm, cmdSamplingRate, cmdStart,
+  CMD_IDLE_REVOLUTION, CMD_STATE, CMD_STOP, CMD_VERSION, cmdBatteryThreshold, cmdOutputs, cmdPwm, cmdSamplingRate, cmdStart,
   normalizeChannels, parseState, parseVersion, crcMatches, type DeviceStatePacket, type VersionInfo, VersionReader,
 } from './codec.js';
 import { FrameDecoder, type DecoderStats } from './frame-decoder.js';
@@ -24,7 +25,7 @@ export type { AcquisitionListener, DriverState } from './driver.js';
 export interface BitalinoOptions {
   /** Id that tags every batch (default: the transport path). */
   id?: string;
-  /** How long to wait for the version reply at connect, ms. Default 3000 (a (r)evolution ignores input for ~1.5 s after power-up, §2). */
+  /** How long to wait for the version reply at connect, ms. Default 3000 (a (r)evolution ignores input for ~1.5 s after power-up, §3). */
   versionTimeoutMs?: number;
   /** How long to wait for a state reply, ms. Default 1000. */
   replyTimeoutMs?: number;
@@ -40,6 +41,12 @@ interface PendingReply {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * More bytes than this in the 20 ms before the version request means frames are flowing (at
+ * 100 Hz and up); an idle device sends at most its 4-byte "AT" probe at power-up.
+ */
+const STREAMING_BYTES = 16;
 
 /**
  * True when a CRC-valid 16/17-byte window can be a state packet (§5): the seven 10-bit values
@@ -63,6 +70,10 @@ export class Bitalino implements DeviceDriver {
   private decoder: FrameDecoder | undefined;
   private acq: { rate: number; channels: number[]; t0: number; next: number } | undefined;
   private closing = false;
+  /** Bytes seen while connecting before the version request (see connect()). */
+  private preConnectBytes = 0;
+  /** connect() found the device acquiring (left so by another program or a lost stop byte). */
+  private foundAcquiring = false;
 
   constructor(transport: Transport, options: BitalinoOptions = {}) {
     this.transport = transport;
@@ -116,8 +127,25 @@ export class Bitalino implements DeviceDriver {
         this.transport.onData((chunk) => this.onData(chunk));
         this.transport.onClose((err) => this.onTransportClose(err));
         await this.transport.open();
-        await sleep(20); // let stale bytes from an earlier session arrive, then ignore them
+        // Let stale bytes from an earlier session arrive, then ignore them. A stream of them means
+        // the device is still acquiring (another program, or a stop byte that never arrived): stop
+        // it BEFORE the version request, because an acquiring (r)evolution takes 07 as "set O1"
+        // (docs/bitalino-protocol.md §4.2) and would keep that output on into our acquisition.
+        this.preConnectBytes = 0;
+        this.foundAcquiring = false;
+        await sleep(20);
+        if (this.preConnectBytes >= STREAMING_BYTES) {
+          this.foundAcquiring = true;
+          await this.write([CMD_STOP]);
+          await sleep(20);
+        }
         this._info = await this.requestVersion(this.opts.versionTimeoutMs, true);
+        // Found acquiring (its frames came late, under load, so our 07 reached it first): the
+        // 07 set O1. Clear the outputs so this session starts from a known state.
+        if (this.foundAcquiring && this._info.board === 'revolution') {
+          await sleep(this.opts.byteGapMs);
+          await this.write([cmdOutputs('revolution', [0, 0])]);
+        }
         this._state = 'idle';
         return this._info;
       } catch (e) {
@@ -128,7 +156,7 @@ export class Bitalino implements DeviceDriver {
     });
   }
 
-  /** Sets the rate then starts (the order every official API uses, §3.1). */
+  /** Sets the rate then starts (the order every official API uses, §4.1). */
   start(rate: number, channels: readonly number[], options: { simulated?: boolean } = {}): Promise<void> {
     return this.serial(async () => {
       if (this._state !== 'idle') throw this.badState('start');
@@ -149,19 +177,25 @@ export class Bitalino implements DeviceDriver {
         this.acq = undefined;
         throw e;
       }
-      // The first frame comes one period after the start byte (§8.1): that is the device time of sample 0.
+      // The first frame comes one period after the start byte (§7.1): that is the device time of sample 0.
       this.acq.t0 = this.opts.now() + 1000 / rate;
     });
   }
 
   /**
    * Stops acquisition and flushes what the device may still send: frames in flight, and the odd
-   * frame a (r)evolution in CTS mode holds back at 1000 Hz until its next transmission (§8.2).
+   * frame a (r)evolution in CTS mode holds back at 1000 Hz until its next transmission (§7.2).
    * Asking for the version makes the device transmit; everything before the version line is dropped.
    */
   stop(): Promise<void> {
     return this.serial(async () => {
-      if (this._state === 'idle' || this._state === 'closed') return;
+      if (this._state === 'closed') return;
+      if (this._state === 'idle') {
+        // §4.6: FF stops a (r)evolution that acquires without our knowing and is ignored by an idle
+        // one (00 would set its battery threshold to 0). The legacy board has no such byte.
+        if (this._info?.board === 'revolution') await this.write([CMD_IDLE_REVOLUTION]);
+        return;
+      }
       if (this._state !== 'acquiring') throw this.badState('stop');
       this._state = 'idle';
       await this.write([CMD_STOP]);
@@ -235,7 +269,9 @@ export class Bitalino implements DeviceDriver {
       if (this._state === 'acquiring' && this.transport.isOpen) {
         this._state = 'idle';
         await this.write([CMD_STOP]).catch(() => undefined);
-        await sleep(this.opts.byteGapMs);
+        // Give the stop byte time to cross the link before the port closes: closing can discard
+        // what is still in the output queue, and a CTS-mode (r)evolution keeps acquiring then.
+        await sleep(Math.max(this.opts.byteGapMs, 20));
       }
       this._state = 'closed';
       await this.transport.close().catch(() => undefined);
@@ -288,6 +324,7 @@ export class Bitalino implements DeviceDriver {
     } catch (e) {
       if (!atConnect || !(e instanceof DeviceError) || e.code !== 'DEVICE_NO_ANSWER') throw e;
       if (sawBytes) {
+        this.foundAcquiring = true;
         await this.write([CMD_STOP]);
         await sleep(20);
       }
@@ -324,6 +361,7 @@ export class Bitalino implements DeviceDriver {
 
   private onData(chunk: Uint8Array): void {
     this.listener.activity?.();
+    if (this._state === 'connecting') this.preConnectBytes += chunk.length;
     if (this.pending) {
       this.pending.feed(chunk);
       return;

@@ -1,6 +1,7 @@
 /**
- * BITalino wire codec: pure functions, no I/O. Every byte-level fact here is from PROTOCOL.md
- * (section numbers in the comments) and is checked against ../shared/vectors in the tests.
+ * BITalino wire codec: pure functions, no I/O. Every byte-level fact here is from
+ * docs/bitalino-protocol.md (section numbers in the comments) and is checked against the recorded
+ * vectors in test/fixtures/bitalino/ by the tests.
  *
  * Channels are 1-based throughout ServerBIT (1..6 = A1..A6, as in config.json); the device mask
  * uses bit (channel - 1).
@@ -15,7 +16,7 @@ function badArg(message: string): DeviceError {
   return new DeviceError('DEVICE_BAD_ARGUMENT', message);
 }
 
-/** Checks channels are 1..6 without duplicates and returns them ascending (the frame order, §3.1). */
+/** Checks channels are 1..6 without duplicates and returns them ascending (the frame order, §4.1). */
 export function normalizeChannels(channels: readonly number[]): number[] {
   const seen = new Set<number>();
   for (const c of channels) {
@@ -33,13 +34,13 @@ export function channelMask(channels: readonly number[]): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Commands (§3.1)
+// Commands (§4.1)
 
 export const CMD_VERSION = 0x07;
 export const CMD_STATE = 0x0b;
 /** Stop while acquiring (both boards). */
 export const CMD_STOP = 0x00;
-/** "Idle from any mode" ((r)evolution only): unlike 0x00 it does not set the battery threshold in idle (§3.2). */
+/** "Idle from any mode" ((r)evolution only): unlike 0x00 it does not set the battery threshold in idle (§4.2). */
 export const CMD_IDLE_REVOLUTION = 0xff;
 
 export function cmdSamplingRate(rate: number): number {
@@ -68,14 +69,14 @@ export function cmdOutputs(board: Board, outputs: readonly (0 | 1 | boolean)[]):
   return (board === 'revolution' ? 0xb3 : 0x03) | bits;
 }
 
-/** PWM duty 0..255 ((r)evolution): two bytes, A3 then the duty (§3.2 step 1). */
+/** PWM duty 0..255 ((r)evolution): two bytes, A3 then the duty (§4.2 step 1). */
 export function cmdPwm(duty: number): [number, number] {
   if (!Number.isInteger(duty) || duty < 0 || duty > 255) throw badArg(`PWM duty ${duty} is out of range: use 0..255`);
   return [0xa3, duty];
 }
 
 // ---------------------------------------------------------------------------------------------
-// CRC-4 (§6.4): polynomial x^4+x+1, over the frame in wire order with the CRC nibble as zero.
+// CRC-4 (§6.3): polynomial x^4+x+1, over the frame in wire order with the CRC nibble as zero.
 
 const NIBBLE = [0, 3, 6, 5, 12, 15, 10, 9, 11, 8, 13, 14, 7, 4, 1, 2];
 /** BYTE_STEP[crc << 8 | b] = CRC register after shifting in byte b (both nibbles). */
@@ -104,7 +105,7 @@ export function crcMatches(buf: Uint8Array, offset: number, length: number): boo
 
 const LENGTHS = [2, 3, 4, 6, 7, 8, 8];
 
-/** Frame length in bytes for n acquired channels (0..6; 0 is the firmware's 2-byte frame, §3.2). */
+/** Frame length in bytes for n acquired channels (0..6; 0 is the firmware's 2-byte frame, §4.2). */
 export function frameLength(nChannels: number): number {
   const l = LENGTHS[nChannels];
   if (l === undefined) throw badArg(`cannot acquire ${nChannels} channels: use 1..6`);
@@ -174,7 +175,7 @@ export function encodeFrame(seq: number, digital: number, analog: readonly numbe
 }
 
 // ---------------------------------------------------------------------------------------------
-// Version (§4)
+// Version (§2)
 
 export interface VersionInfo {
   /** The text from "BITalino" up to (not including) the newline. */
@@ -185,7 +186,7 @@ export interface VersionInfo {
   stateLength: 0 | 16 | 17;
 }
 
-/** Interprets a version string (§4: major >= 5 is (r)evolution; >= 5.2 has the 17-byte state). */
+/** Interprets a version string (§2: major >= 5 is (r)evolution; >= 5.2 has the 17-byte state). */
 export function parseVersion(firmware: string): VersionInfo {
   const m = /_v(\d+(?:\.\d+)?)/.exec(firmware) ?? /V(\d+(?:\.\d+)?)/.exec(firmware);
   if (!m) throw new DeviceError('DEVICE_BAD_REPLY', `the device answered "${firmware}", which is not a BITalino version string`, 'Check that the address belongs to a BITalino.');
@@ -199,8 +200,8 @@ const HEADER = [0x42, 0x49, 0x54, 0x61, 0x6c, 0x69, 0x6e, 0x6f]; // "BITalino"
 const MAX_VERSION_LINE = 64;
 
 /**
- * Incremental version-reply reader: skips anything before "BITalino" (stale frames, §8.2; the
- * `AT` probe at power-up, §2) and completes at the newline. Bounded: it keeps at most
+ * Incremental version-reply reader: skips anything before "BITalino" (stale frames, §7.2; the
+ * `AT` probe at power-up, §3) and completes at the newline. Bounded: it keeps at most
  * MAX_VERSION_LINE bytes.
  */
 export class VersionReader {

@@ -6,13 +6,16 @@
  *
  *   serverbit-emulator [--firmware 5.2|5.1|4.0] [--link PATH] [--seed N] [--cts]
  *
- * socat makes a pty pair; the emulator opens one end as a serial port (115200 8N1, PROTOCOL.md
- * §1) and the other end's path is printed, in exactly one line on stdout:
- *   BITalino emulator on <path> (BITalino_v5.2, live inputs: synthetic)
+ * socat makes a pty pair; the emulator opens one end as a serial port (115200 8N1,
+ * docs/bitalino-protocol.md §1) and the other end is printed, in exactly one line on stdout, as
+ * the pty's real path and the symlink socat made to it:
+ *   BITalino emulator on /dev/pts/7, also at /tmp/serverbit-emulator-…/bitalino (BITalino_v5.2, live inputs: synthetic)
+ * Both work for ServerBIT; the official Python API accepts only paths under /dev/ on Linux and
+ * macOS (docs/bitalino-protocol.md §1.1), hence the real path first.
  * Ctrl-C / SIGTERM stop socat (which removes its links) and exit 0.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { lstat, mkdtemp, rm, unlink } from 'node:fs/promises';
+import { lstat, mkdtemp, realpath, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,6 +66,11 @@ function parseCli(argv: string[]): CliOptions {
   if (!Number.isInteger(seed)) fail(`--seed must be an integer, got "${values.seed}"`);
   if (values.cts && firmware === FIRMWARES['4.0']) fail('--cts applies to the BITalino (r)evolution (firmware 5.x) only');
   return { firmware, link: values.link === undefined ? undefined : path.resolve(values.link), seed, cts: values.cts };
+}
+
+/** The one stdout line: the pty's real path (what every BITalino client accepts), then the symlink. */
+function emulatorLine(device: string, link: string, firmware: string): string {
+  return `BITalino emulator on ${device}, also at ${link} (${firmware}, live inputs: synthetic)`;
 }
 
 function hasSocat(): boolean {
@@ -168,7 +176,14 @@ async function main(): Promise<void> {
   });
   emu.run();
 
-  process.stdout.write(`BITalino emulator on ${clientLink} (${opts.firmware}, live inputs: synthetic)\n`);
+  // socat's link points at the pty it opened (/dev/pts/N on Linux, /dev/ttysNNN on macOS).
+  let device: string;
+  try {
+    device = await realpath(clientLink);
+  } catch (err) {
+    return shutdown(1, `cannot resolve the pty behind ${clientLink}: ${(err as Error).message}`);
+  }
+  process.stdout.write(`${emulatorLine(device, clientLink, opts.firmware)}\n`);
 }
 
 void main();

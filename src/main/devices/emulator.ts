@@ -1,7 +1,7 @@
 /**
  * A byte-exact model of the BITalino firmware: host→device bytes go through the firmware's own
- * command decoder (PROTOCOL.md §3.2 (r)evolution, §3.3 legacy) and device→host bytes are the
- * frames and replies the firmware would send (§4, §5, §6), including its odd corners (§11).
+ * command decoder (docs/bitalino-protocol.md §4.2 (r)evolution, §4.3 legacy) and device→host bytes are the
+ * frames and replies the firmware would send (§2, §5, §6), including its odd corners (§10).
  *
  * Two ways to drive the sample clock:
  * - `tick(n)`: emit n sample periods now. Deterministic; what unit tests use.
@@ -10,9 +10,9 @@
  * Don't mix the two during one acquisition: `run()` counts frames already emitted by `tick()` as
  * on time.
  *
- * Not modelled: the (r)evolution power-up `AT` probe and boot delay (§2), the 1500-byte TX ring
- * buffer and its frame skipping under /CTS back-pressure (§8.2; `silence()` stands in for a
- * device whose frames never arrive), RX overruns while sampling (§3).
+ * Not modelled: the (r)evolution power-up `AT` probe and boot delay (§3), the 1500-byte TX ring
+ * buffer and its frame skipping under /CTS back-pressure (§7.2; `silence()` stands in for a
+ * device whose frames never arrive), RX overruns while sampling (§4.4).
  */
 import type { Board } from '../../shared/acquisition.js';
 import { RATES, encodeFrame, encodeState, parseVersion, type Rate } from './codec.js';
@@ -31,7 +31,7 @@ export interface EmulatorClock {
 export interface BitalinoEmulatorOptions {
   /**
    * The version string the device reports, without the newline. Major version >= 5 selects the
-   * (r)evolution board, else legacy; >= 5.2 sends the 17-byte state packet (§4, §5).
+   * (r)evolution board, else legacy; >= 5.2 sends the 17-byte state packet (§2, §5).
    */
   firmware: 'BITalino_v5.2' | 'BITalino_v5.1' | 'BITalino_v4.0' | (string & {});
   /**
@@ -50,7 +50,7 @@ export interface BitalinoEmulatorOptions {
   /** Battery ADC (ABAT, 10-bit) for the state reply; V ≈ 2 × 3.3 V × ABAT / 1024 (§5). Default 574 (≈ 3.7 V). */
   battery?: number;
   /**
-   * (r)evolution CTS mode (§8.2): at 1000 Hz each odd-sequence frame is held back and sent with
+   * (r)evolution CTS mode (§7.2): at 1000 Hz each odd-sequence frame is held back and sent with
    * the next even frame; a frame held when acquisition stops goes out in front of the next
    * transmission (the next acquisition's first frame, or a version/state reply). Default false
    * (BT-status mode: everything is sent at once, and a lost link stops acquisition).
@@ -63,9 +63,9 @@ export interface BitalinoEmulatorOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Simulated-mode tables (§6.6), indexed by a 100-step counter reset at start.
+// Simulated-mode tables (§6.5), indexed by a 100-step counter reset at start.
 // Indices 0..19 of every table are the values the real v5.2 firmware sent
-// (../shared/vectors/firmware-simulated-mode.json: the 19 frames of sim_1000Hz_all6 plus the
+// (test/fixtures/bitalino/firmware-simulated-mode.json: the 19 frames of sim_1000Hz_all6 plus the
 // stale frame of live_1000Hz_A1_incl_stale, which is counter 19). Where a table is longer, the
 // rest is ours, as marked.
 
@@ -98,7 +98,7 @@ const DEFAULT_BATTERY = 574;
 const MIN_BATCH_MS = 4;
 /** Real-time scheduler: at most this many seconds of frames are caught up after a stall (event
  *  loop blocked, machine asleep); older ones are skipped with the sequence number still counting,
- *  as the firmware skips frames it cannot buffer (§6.5). */
+ *  as the firmware skips frames it cannot buffer (§6.4). */
 const MAX_CATCH_UP_S = 1;
 
 /** attach(): transmitted bytes not yet accepted by the transport, at most (≈ 8 s at 1000 Hz × 8 bytes). */
@@ -126,19 +126,19 @@ export class BitalinoEmulator {
   private readonly listeners = new Set<(bytes: Uint8Array) => void>();
 
   private mode: EmulatorState = 'idle';
-  private samplingRate: Rate = 1000; // power-up default (§2)
+  private samplingRate: Rate = 1000; // power-up default (§3)
   private channelMask = 0;
   private channels: number[] = [];
   /** Output bits as the command carries them in bits 2..: bit 0 = O1, bit 1 = O2 (legacy up to O4). */
   private outputBits = 0;
   private pwmDuty = 0;
   private threshold = 0;
-  /** (r)evolution: the previous byte was A3, so this one is the PWM duty (§3.2 step 1). */
+  /** (r)evolution: the previous byte was A3, so this one is the PWM duty (§4.2 step 1). */
   private pwmPending = false;
   private sequence = 0;
   private simCounter = 0;
   private tickIndex = 0;
-  /** CTS mode: an odd frame waiting for the next transmission (§8.2). */
+  /** CTS mode: an odd frame waiting for the next transmission (§7.2). */
   private held: Uint8Array | undefined;
   private silent = false;
 
@@ -195,7 +195,7 @@ export class BitalinoEmulator {
   get seq(): number {
     return this.sequence;
   }
-  /** True while a CTS-mode frame is held back (§8.2). */
+  /** True while a CTS-mode frame is held back (§7.2). */
   get holding(): boolean {
     return this.held !== undefined;
   }
@@ -209,7 +209,7 @@ export class BitalinoEmulator {
     return () => this.listeners.delete(cb);
   }
 
-  /** Host→device bytes, decoded one at a time as the firmware's RX interrupt does (§3). */
+  /** Host→device bytes, decoded one at a time as the firmware's RX interrupt does (§4). */
   receive(bytes: Uint8Array): void {
     for (const b of bytes) {
       if (this.board === 'revolution') this.decodeRevolution(b);
@@ -246,7 +246,7 @@ export class BitalinoEmulator {
 
   /**
    * The Bluetooth module reports the link down: legacy always returns to idle; (r)evolution
-   * does in BT-status mode but keeps acquiring in CTS mode (§2, §8.2, §8.3).
+   * does in BT-status mode but keeps acquiring in CTS mode (§3, §7.2, §7.3).
    */
   linkLost(): void {
     if (this.mode !== 'idle' && !this.ctsMode) this.stop();
@@ -272,7 +272,7 @@ export class BitalinoEmulator {
     let hold: Uint8Array | undefined;
     for (let i = 0; i < n; i++) {
       const frame = this.nextFrame();
-      // §8.2: at 1000 Hz in CTS mode an odd frame waits for the next even one.
+      // §7.2: at 1000 Hz in CTS mode an odd frame waits for the next even one.
       if (this.ctsMode && this.samplingRate === 1000 && (this.sequence & 1) === 1) {
         hold = frame;
       } else {
@@ -313,7 +313,7 @@ export class BitalinoEmulator {
     }, wait);
   }
 
-  /** Emits every frame due by now in one write; frame k is due (k + 1) periods after start (§8.1). */
+  /** Emits every frame due by now in one write; frame k is due (k + 1) periods after start (§7.1). */
   private pump(): void {
     if (this.mode === 'idle') return;
     const due = Math.floor(((this.clock.now() - this.startedAt) * this.samplingRate) / 1000) - this.tickIndex;
@@ -330,7 +330,7 @@ export class BitalinoEmulator {
   // -------------------------------------------------------------------------------------------
   // Command decoders
 
-  /** §3.2, in the firmware's order. */
+  /** §4.2, in the firmware's order. */
   private decodeRevolution(b: number): void {
     if (this.pwmPending) {
       this.pwmPending = false;
@@ -345,12 +345,12 @@ export class BitalinoEmulator {
     }
     if (this.mode !== 'idle') {
       if (b === 0x00 || b === 0xff) this.stop();
-      else if ((b & 3) === 3) this.outputBits = (b >> 2) & 0x3; // even 07, 0B, 43 (§11.4)
-      return; // nothing else, and never a reply, while acquiring (§8.4)
+      else if ((b & 3) === 3) this.outputBits = (b >> 2) & 0x3; // even 07, 0B, 43 (§4.2)
+      return; // nothing else, and never a reply, while acquiring (§4.5)
     }
     switch (b & 3) {
       case 0:
-        this.threshold = b >> 2; // including 00 → threshold 0 (§3.2)
+        this.threshold = b >> 2; // including 00 → threshold 0 (§4.2)
         return;
       case 1:
       case 2:
@@ -364,7 +364,7 @@ export class BitalinoEmulator {
     }
   }
 
-  /** §3.3. */
+  /** §4.3. */
   private decodeLegacy(b: number): void {
     if (this.mode !== 'idle') {
       if (b === 0x00) this.stop();
@@ -391,7 +391,7 @@ export class BitalinoEmulator {
     this.channelMask = b >> 2;
     this.channels = [];
     for (let c = 1; c <= 6; c++) if (this.channelMask & (1 << (c - 1))) this.channels.push(c);
-    // Timer1 restarts: seq and the simulation counter reset, first frame one period later (§8.1).
+    // Timer1 restarts: seq and the simulation counter reset, first frame one period later (§7.1).
     this.sequence = 0;
     this.simCounter = 0;
     this.tickIndex = 0;
@@ -402,7 +402,7 @@ export class BitalinoEmulator {
   private stop(): void {
     this.mode = 'idle';
     this.cancelTimer();
-    // A CTS-held frame stays in the buffer (§8.2).
+    // A CTS-held frame stays in the buffer (§7.2).
   }
 
   // -------------------------------------------------------------------------------------------
@@ -422,7 +422,7 @@ export class BitalinoEmulator {
         analog.push(s >= 4 ? v >> 4 : v); // 6-bit slots carry the top 6 bits (§6.2)
       }
     }
-    const digital = simulated ? this.sequence : this.digitalNibble(k); // §6.6: nibble = seq
+    const digital = simulated ? this.sequence : this.digitalNibble(k); // §6.5: nibble = seq
     const frame = encodeFrame(this.sequence, digital, analog);
     return this.corrupt ? this.corrupt(frame, this.sequence) : frame;
   }
@@ -464,7 +464,7 @@ export class BitalinoEmulator {
     );
   }
 
-  /** Queues bytes on the device's TX path: a CTS-held frame goes first (§8.2). */
+  /** Queues bytes on the device's TX path: a CTS-held frame goes first (§7.2). */
   private transmit(bytes: Uint8Array): void {
     if (this.silent) return;
     if (this.held) {

@@ -2,13 +2,13 @@
  * Incremental BITalino frame decoder: bytes in (chunk boundaries anywhere), columns of samples
  * and gap notices out. Pure: no I/O, no timers.
  *
- * Synchronisation (PROTOCOL.md §7): CRC-4 passes about 1 random window in 16, so one passing
+ * Synchronisation (docs/bitalino-protocol.md §8): CRC-4 passes about 1 random window in 16, so one passing
  * frame proves little. While locked, a frame is accepted when its CRC passes and its sequence
  * number is the expected one. Anything else loses the lock, and the decoder slides byte by byte
  * until two consecutive windows pass CRC with consecutive sequence numbers (≈ 1 false lock in
  * 16 × 16 × 16 windows instead of 1 in 16). A CRC-valid frame whose sequence jumps is accepted
  * only when the frame after it confirms it: that is how the (r)evolution reports frames it
- * dropped on a full TX buffer (§6.5, §8.2).
+ * dropped on a full TX buffer (§6.4, §7.2).
  *
  * A re-lock after a loss is only trusted once CONFIRM_FRAMES frames in a row pass: until then
  * its frames are held back, and if the lock breaks first they are dropped (counted in the gap)
@@ -57,7 +57,7 @@ export interface DecoderStats {
 export interface FrameDecoderOptions {
   /**
    * The sequence number of the first frame, when the stream is known to start on a frame
-   * boundary (right after a start command the firmware resets the sequence to 0, §6.5).
+   * boundary (right after a start command the firmware resets the sequence to 0, §6.4).
    * Omit to hunt for the boundary first.
    */
   firstSeq?: number;
@@ -84,7 +84,7 @@ export class FrameDecoder {
   /** Expected sequence number when the lock was lost (for estimating the gap). */
   private expectedAtLoss = -1;
   private skippedSinceLoss = 0;
-  /** False until the first frame: bytes before it are a preamble (e.g. a stale frame, §8.2), not an error. */
+  /** False until the first frame: bytes before it are a preamble (e.g. a stale frame, §7.2), not an error. */
   private started = false;
   /** During a re-lock: frames decoded but not yet delivered, and the gap that goes before them. */
   private held: HeldFrame[] | undefined;
@@ -177,7 +177,7 @@ export class FrameDecoder {
           this.expectedAtLoss = this.expected;
         } else if (this.expected >= 0) {
           // Told the first sequence number (firstSeq): bytes that cost no frame are a preamble
-          // (a stale frame, §8.2), but a damaged first frame is a loss like any other. Ignoring
+          // (a stale frame, §7.2), but a damaged first frame is a loss like any other. Ignoring
           // it put every index of the acquisition one sample early.
           this.expectedAtLoss = this.expected;
         }

@@ -1,7 +1,8 @@
 /**
  * An in-memory duplex link: two Transport ends wired back to back. The simulator puts the
  * byte-level emulator on one end and the ordinary BITalino driver on the other, so the driver
- * is exercised exactly as over a serial port (STYLE.md 2 and 3); unit tests use it the same way.
+ * is exercised exactly as over a serial port, with no test-only path through it; unit tests use
+ * it the same way.
  *
  * Behaviour modelled on a pty pair:
  * - Bytes written on one end arrive at the other asynchronously (setImmediate, so timers and I/O

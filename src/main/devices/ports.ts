@@ -1,10 +1,10 @@
 /**
  * Port discovery and address resolution: turns the `device` config value (a MAC, a serial path,
- * `host:port`, or "simulator"; PROTOCOL.md §1.1) into something a Transport can open, and lists
- * candidate ports for the device picker.
+ * `host:port`, or "simulator"; docs/bitalino-protocol.md §1.1) into something a Transport can
+ * open, and lists candidate ports for the device picker.
  *
  * ServerBIT never opens RFCOMM sockets itself: a MAC is mapped to the serial port the OS made when
- * the BITalino was paired (STACK.md "Bluetooth serial ports as the OS presents them"). The
+ * the BITalino was paired (docs/bitalino-protocol.md §1.2, per OS). The
  * mapping is pure (`resolveMac`, `describePorts`) and fed from the live system by `resolveDevice`
  * and `listPorts`, so it is tested with recorded listings from each OS.
  */

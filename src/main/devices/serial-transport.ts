@@ -1,12 +1,12 @@
 /**
  * Transport over a serial port (Bluetooth SPP port, USB/FTDI bridge, or a pty in tests) using
  * serialport 13. Opened 115200 8N1 without flow control, as both official host APIs do
- * (PROTOCOL.md §1).
+ * (docs/bitalino-protocol.md §1).
  *
  * Each open() makes a fresh SerialPort, so a transport can be reopened after a link loss and
  * every session reports its end through onClose exactly once.
  *
- * Keep writes small (BITalino commands are single bytes, PROTOCOL.md §3): in serialport 13 a
+ * Keep writes small (BITalino commands are single bytes, docs/bitalino-protocol.md §4): in serialport 13 a
  * write that fills the OS buffer waits for "writable", and that wait is lost if the same port
  * then waits for "readable" (bindings-cpp's Poller arms only the newest event); it resumes only
  * when bytes arrive.
@@ -20,7 +20,7 @@ import type { Transport } from './transport.js';
 export type SerialBinding = typeof SerialPort.binding | typeof SerialPortMock.binding;
 
 export interface SerialTransportOptions {
-  /** Bit/s. Default 115200 (PROTOCOL.md §1); virtual over Bluetooth, real on a wired UART. */
+  /** Bit/s. Default 115200 (docs/bitalino-protocol.md §1); virtual over Bluetooth, real on a wired UART. */
   baudRate?: number;
   /** serialport binding. Default: the native binding for this OS. */
   binding?: SerialBinding;

@@ -1,6 +1,6 @@
 /**
  * Deterministic synthetic physiological signals, as 10-bit ADC values, for the simulator's live
- * inputs. Channel roles follow the (r)evolution board (PROTOCOL.md §9): A1 EMG, A2 ECG, A3 EDA,
+ * inputs. Channel roles follow the (r)evolution board (docs/bitalino-protocol.md §9): A1 EMG, A2 ECG, A3 EDA,
  * A4 EEG, A5 ACC, A6 LUX.
  *
  * Pure: a value depends only on (seed, rate, channel, index), never on call order, so any sample

@@ -1,12 +1,12 @@
 /**
  * The simulator: the byte-exact emulator with synthetic physiological signals (signals.ts) on
  * its live inputs, behind an in-memory transport and running in real time. The ordinary BITalino
- * driver connects to `transport` exactly as to a real device (ARCHITECTURE.md "The device layer"),
- * so everything above the transport is exercised for real.
+ * driver connects to `transport` exactly as to a real device, so everything above the transport
+ * (driver, decoder, runner, hub, server) is exercised for real.
  *
  * The in-memory link is one-shot: once the driver closes `transport`, the emulator sees the link
- * go down (it returns to idle, as the firmware does on a Bluetooth disconnect, PROTOCOL.md §2)
- * and a reconnect needs a new simulator.
+ * go down (it returns to idle, as the firmware does on a Bluetooth disconnect,
+ * docs/bitalino-protocol.md §3) and a reconnect needs a new simulator.
  */
 import { BitalinoEmulator } from './emulator.js';
 import { createMemoryPair } from './memory-transport.js';

@@ -1,6 +1,6 @@
 /**
  * Transport over TCP for `host:port` addresses: the official Python API accepts them and carries
- * the same byte protocol over the socket (PROTOCOL.md §1), e.g. a BITalino behind a Wi-Fi/UART
+ * the same byte protocol over the socket (docs/bitalino-protocol.md §1), e.g. a BITalino behind a Wi-Fi/UART
  * bridge at 192.168.4.1:8001. Also handy for the emulator over loopback.
  */
 import net from 'node:net';
@@ -107,7 +107,7 @@ export class TcpTransport implements Transport {
       socket.once('connect', () => {
         connected = true;
         clearTimeout(timer);
-        // Commands are single bytes (PROTOCOL.md §3): send them at once, do not batch them.
+        // Commands are single bytes (docs/bitalino-protocol.md §4): send them at once, do not batch them.
         socket.setNoDelay(true);
         const session: Session = { socket, done: false, requested: false };
         socket.on('data', (chunk: Buffer) => {

@@ -1,5 +1,5 @@
 /**
- * Origin check for WebSocket upgrades (ARCHITECTURE.md "Security").
+ * Origin check for WebSocket upgrades (docs/protocol.md §8 "Access and threat model").
  *
  * Browsers do not apply the same-origin policy to WebSockets: any web page the user visits may
  * try `new WebSocket('ws://127.0.0.1:9001/')`. What protects the stream is that browsers always
