@@ -2,11 +2,19 @@
  * Sensors and transfer functions (docs/sensors.md). Every expected value is worked by hand from
  * the datasheet formula, with the arithmetic beside it; VCC = 3.3 V and n = bits throughout.
  */
+import fs from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Board } from '../../src/shared/acquisition.js';
 import {
+  ACC_DEFAULT_CALIBRATION,
   BOARD_SENSORS,
+  ECG_GAIN,
+  EDA_REV_DIVISOR,
+  EEG_GAIN,
+  EGG_GAIN,
+  EMG_GAIN,
+  EOG_GAIN,
   SENSOR_NAMES,
   SENSOR_UNITS,
   SENSORS,
@@ -268,5 +276,25 @@ describe('OpenSignals header codes', () => {
         return s === undefined || SENSOR_NAMES.includes(s);
       }),
     );
+  });
+});
+
+describe('docs/sensors.md', () => {
+  const doc = fs.readFileSync(new URL('../../docs/sensors.md', import.meta.url), 'utf8');
+
+  it('gives every sensor a row and the constants the code uses', () => {
+    for (const s of SENSOR_NAMES) expect(doc, s).toContain(`| \`${s}\` |`);
+    for (const g of [EMG_GAIN, ECG_GAIN, EEG_GAIN, EOG_GAIN, EGG_GAIN]) expect(doc).toContain(`VCC / ${g} ·`);
+    expect(doc).toContain(`VCC / ${EDA_REV_DIVISOR}`);
+    const { revolution: r, legacy: l } = ACC_DEFAULT_CALIBRATION;
+    expect(doc).toContain(`**${r.min} / ${r.max}** on the (r)evolution`);
+    expect(doc).toContain(`**${l.min} / ${l.max}** on the legacy board`);
+  });
+
+  it('lists the header codes the code writes', () => {
+    for (const s of SENSOR_NAMES) {
+      const row = `| ${s} | \`${openSignalsSensorCode(s, 'revolution')}\` | \`${openSignalsSensorCode(s, 'legacy')}\` |`;
+      expect(doc, s).toContain(row);
+    }
   });
 });
