@@ -1,6 +1,6 @@
 /**
- * Pure parts of /v2: sensors and transfer functions, the message schemas and client-message
- * parsing, meta/status building and data encoding.
+ * Pure parts of /v2: the message schemas and client-message parsing, meta/status building and
+ * data encoding (sensors and transfer functions: test/shared/sensors.test.ts).
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -9,37 +9,8 @@ import { streamColumns } from '../../src/main/acquisition/stream-meta.js';
 import type { DeviceStatus, SampleBatch } from '../../src/shared/acquisition.js';
 import { T0, streamMeta } from '../server/helpers.js';
 import { defaultConfig } from '../../src/shared/config.js';
-import { BOARD_SENSORS, SENSOR_UNITS, convert, sensorFor, slotResolution } from '../../src/shared/sensors.js';
+import { convert } from '../../src/shared/sensors.js';
 import { V2_MAX_MESSAGE_BYTES, parseClientMessage, validateServerMessage } from '../../src/shared/v2-schemas.js';
-
-describe('sensors (docs/bitalino-protocol.md §9)', () => {
-  it('maps physical channels to sensors per board, with units', () => {
-    expect(BOARD_SENSORS.revolution).toEqual(['EMG', 'ECG', 'EDA', 'EEG', 'ACC', 'LUX']);
-    expect(BOARD_SENSORS.legacy).toEqual(['EMG', 'EDA', 'ECG', 'ACC', 'LUX', 'BAT']);
-    expect(sensorFor('legacy', 6)).toBe('BAT');
-    expect(() => sensorFor('revolution', 7)).toThrow(RangeError);
-    expect(SENSOR_UNITS).toEqual({ EMG: 'mV', ECG: 'mV', EEG: 'µV', EDA: 'µS', ACC: 'g', LUX: '%', BAT: 'V' });
-    expect([1, 2, 3, 4, 5, 6].map(slotResolution)).toEqual([10, 10, 10, 10, 6, 6]);
-  });
-
-  it('converts with the documented transfer functions, for 10- and 6-bit values', () => {
-    expect(convert('ECG', 512, 10)).toBe(0);
-    expect(convert('ECG', 1024, 10)).toBeCloseTo(1.5, 3); // ±1.5 mV
-    expect(convert('EMG', 0, 10)).toBeCloseTo(-1.635, 3); // ±1.64 mV
-    expect(convert('EEG', 1024, 10)).toBeCloseTo(39.49, 2); // G = 41782: ±39.49 µV
-    expect(convert('EDA', 1024, 10)).toBeCloseTo(25, 6); // 0–25 µS
-    expect(convert('EDA', 512, 10, { board: 'legacy' })).toBeCloseTo(2, 6); // 1 / (1 − ½)
-    expect(Number.isFinite(convert('EDA', 1023, 10, { board: 'legacy' }))).toBe(true);
-    expect(convert('LUX', 32, 6)).toBe(50);
-    expect(convert('LUX', 512, 10)).toBe(50);
-    expect(convert('BAT', 574, 10)).toBeCloseTo(3.7, 2); // the emulator's default ABAT
-    expect(convert('ACC', 208, 10, { board: 'legacy' })).toBe(-1);
-    expect(convert('ACC', 312, 10, { board: 'legacy' })).toBe(1);
-    expect(convert('ACC', 13, 6, { board: 'legacy' })).toBe(-1); // 13 << 4 = 208
-    expect(convert('ACC', 512, 10)).toBeCloseTo(0, 6);
-    expect(convert('ACC', 300, 10, { acc: { min: 200, max: 400 } })).toBe(0);
-  });
-});
 
 describe('columns and meta', () => {
   const cols = (board: 'revolution' | 'legacy', labels: readonly string[], channels: number[]) => streamColumns({ board, labels, channels });
