@@ -14,6 +14,7 @@
  */
 import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
 import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
+import { SENSOR_NAMES, parseSensorName } from './sensors.js';
 
 export type ConfigFileShape = 'classic' | 'revolution';
 
@@ -125,6 +126,15 @@ export function validateConfig(value: unknown): ValidationIssue[] {
       }
     };
     ascending(value.channels as number[], 'channels');
+    // Sensor names: the canonical ones or OpenSignals' codes (docs/sensors.md).
+    const sensorsOk = (list: unknown, path: string): void => {
+      if (!Array.isArray(list)) return;
+      list.forEach((n, i) => {
+        if (parseSensorName(n) === undefined) issues.push({ path: `${path}[${i}]`, message: `${path}[${i}] is ${preview(n)}; allowed: ${SENSOR_NAMES.join(', ')} (or an OpenSignals code such as "ECGBIT")` });
+      });
+    };
+    sensorsOk(value.sensors, 'sensors');
+    (value.devices as DeviceEntry[] | undefined)?.forEach((e, i) => sensorsOk(e.sensors, `devices[${i}].sensors`));
     const entries = value.devices as DeviceEntry[] | undefined;
     if (entries) {
       entries.forEach((e, i) => e.channels && ascending(e.channels, `devices[${i}].channels`));

@@ -33,6 +33,9 @@ describe('columns and meta', () => {
   it('follows the sensors wired to each channel, with their units; RAW has none', () => {
     const c = streamColumns({ board: 'revolution', labels: defaultConfig().labels, channels: [1, 2, 3], sensors: ['ECG', 'RAW', 'EDA', 'EEG', 'ACC', 'LUX'] }).slice(5);
     expect(c.map((x) => [x.sensor, x.unit])).toEqual([['ECG', 'mV'], ['RAW', undefined], ['EDA', 'µS']]);
+    // OpenSignals' codes and other spellings become the canonical name; an unknown one is RAW.
+    const d = streamColumns({ board: 'revolution', labels: defaultConfig().labels, channels: [1, 2], sensors: ['EMGBITREV', 'resp', 'EDA', 'EEG', 'ACC', 'LUX'] }).slice(5);
+    expect(d.map((x) => [x.sensor, x.unit])).toEqual([['EMG', 'mV'], ['PZT', '%']]);
   });
 
   it('writes OpenSignals-style date and time', () => {

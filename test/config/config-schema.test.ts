@@ -296,3 +296,15 @@ describe('several devices', () => {
     expect(ok(normalizeConfigFile(out2)).config.devices).toEqual(own.devices);
   });
 });
+
+describe('sensors per channel', () => {
+  it('takes the canonical names and OpenSignals codes, and names a wrong one with the list of allowed names', () => {
+    const base = JSON.parse(CLASSIC_EDITED) as Record<string, unknown>;
+    expect(ok(normalizeConfigFile({ ...base, sensors: ['ECG', 'EMGBITREV', 'raw', 'EEG', 'ACC', 'PZT'] })).config.sensors).toEqual(['ECG', 'EMGBITREV', 'raw', 'EEG', 'ACC', 'PZT']);
+    expect(issuesOf({ ...base, sensors: ['ECG', 'EMG', 'EDA', 'EEG', 'ACC', 'FOO'] })).toEqual([
+      'sensors[5]: sensors[5] is "FOO"; allowed: RAW, EMG, ECG, EDA, EEG, EOG, EGG, ACC, LUX, PZT, BAT (or an OpenSignals code such as "ECGBIT")',
+    ]);
+    expect(issuesOf({ ...base, devices: [{ address: 'simulator', sensors: ['ECG', 'X', 'EDA', 'EEG', 'ACC', 'LUX'] }] })[0]).toMatch(/^devices\[0\]\.sensors\[1\]: devices\[0\]\.sensors\[1\] is "X"/);
+    expect(issuesOf({ ...base, sensors: ['ECG'] })[0]).toMatch(/^sensors: sensors has 1 item; allowed: 6 sensor names/);
+  });
+});

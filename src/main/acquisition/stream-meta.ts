@@ -12,7 +12,7 @@
  */
 import type { Board, StreamColumn, StreamMeta } from '../../shared/acquisition.js';
 import { DEFAULT_LABELS } from '../../shared/config.js';
-import { BOARD_SENSORS, SENSOR_UNITS, slotResolution } from '../../shared/sensors.js';
+import { BOARD_SENSORS, parseSensorName, sensorUnit, slotResolution } from '../../shared/sensors.js';
 import type { SourceDescription } from '../devices/driver.js';
 
 /** Digital nibble bit 3 … bit 0, per board. */
@@ -46,9 +46,6 @@ function uniquer(): (name: string) => string {
   };
 }
 
-function unitOf(sensor: string): string | undefined {
-  return Object.hasOwn(SENSOR_UNITS, sensor) ? (SENSOR_UNITS as Record<string, string>)[sensor] : undefined;
-}
 
 /** Every column of a stream, in order. */
 export function streamColumns(input: ColumnInputs): StreamColumn[] {
@@ -69,8 +66,10 @@ export function streamColumns(input: ColumnInputs): StreamColumn[] {
     const base = typeof given === 'string' && given !== '' ? given : `A${channel}`;
     const name = uniqueName(base);
     const label = uniqueLabel(name);
-    const sensor = source?.sensors?.[k] ?? input.sensors?.[channel - 1] ?? (board ? BOARD_SENSORS[board][channel - 1] : undefined) ?? RAW_SENSOR;
-    const unit = unitOf(sensor);
+    // A name the config or a file spells its own way ("ECGBIT", "ecg") becomes the canonical one; an unknown one is RAW.
+    const given2 = source?.sensors?.[k] ?? input.sensors?.[channel - 1] ?? (board ? BOARD_SENSORS[board][channel - 1] : undefined);
+    const sensor = parseSensorName(given2) ?? RAW_SENSOR;
+    const unit = sensor === RAW_SENSOR ? undefined : sensorUnit(sensor);
     columns.push({
       name,
       label,
