@@ -69,7 +69,7 @@ export const CONFIG_SCHEMA = {
     allowed_hosts: {
       type: 'array',
       maxItems: 32,
-      items: { type: 'string', minLength: 1, maxLength: 260, pattern: '^(\\*|[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$' },
+      items: { type: 'string', minLength: 1, maxLength: 260, pattern: '^(\\*|[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$', allowed: 'a host name or address, optionally with ":port", such as "mybox.local" or "192.168.1.20:9001", or "*"' },
       allowed: 'a list of up to 32 host names or addresses, each optionally with ":port", such as "mybox.local" or "192.168.1.20:9001" ("*" accepts any)',
     },
     max_clients: { type: 'integer', minimum: 1, maximum: 100000 },

@@ -139,15 +139,15 @@ function checkArray(schema: JsonSchema, value: readonly unknown[], path: string,
   if ((schema.minItems !== undefined && n < schema.minItems) || (schema.maxItems !== undefined && n > schema.maxItems)) {
     say(`${name} has ${plural(n, 'item')}; allowed: ${describeSchema(schema)}`);
   }
-  const before = ctx.issues.length;
-  if (schema.items) {
-    for (let i = 0; i < n && !full(ctx); i++) check(schema.items, value[i], `${path}[${i}]`, ctx);
-  }
-  // Only once the items are known to be valid (usually scalars): the list is already refused
-  // otherwise, and a hostile list of composites costs nothing more than the item walk.
-  if (schema.uniqueItems && ctx.issues.length === before) {
+  // Only when every item has an allowed type (usually a scalar): a list of the wrong things is
+  // refused by the item checks anyway, and the check stays linear whatever the items hold.
+  const items = schema.items;
+  if (schema.uniqueItems && (items?.type === undefined || value.every((v) => typesOf(items).some((t) => hasType(v, t))))) {
     const dup = firstDuplicate(value);
     if (dup !== undefined) say(`${name} has ${preview(value[dup])} more than once; allowed: ${describeSchema(schema)}`);
+  }
+  if (items) {
+    for (let i = 0; i < n && !full(ctx); i++) check(items, value[i], `${path}[${i}]`, ctx);
   }
 }
 

@@ -104,11 +104,11 @@ export class ConfigStore {
   #load(): LoadResult {
     const text = this.#read();
     if (text === undefined) return this.#create();
-    const permissions = this.#tightenPermissions();
     const raw = this.#parse(text);
     const result = normalizeConfigFile(raw);
     if (!result.ok) throw this.#invalid(result.issues, `Invalid setting in ${this.#path}`, this.#fixHint());
-    const notices = [...permissions, ...result.notices];
+    // Only a file we can use: one we cannot is left exactly as it is, mode included.
+    const notices = [...this.#tightenPermissions(), ...result.notices];
     let { config } = result;
     if (config.token === '') {
       config = { ...config, token: generateToken() };
