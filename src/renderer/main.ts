@@ -22,15 +22,23 @@ import { WebSocketChannel, takePageToken, v2UrlFor, type TokenStorage } from './
 /** The control token from this page's address or this tab's storage (browser only; the window uses IPC). */
 let pageToken: string | undefined;
 
+function tabStorage(): TokenStorage | undefined {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 function openChannel(): ServerBitChannel {
   if (window.serverbit) return electronChannel(window.serverbit);
-  let storage: TokenStorage | undefined;
-  try {
-    storage = window.sessionStorage;
-  } catch {
-    storage = undefined;
-  }
-  pageToken = takePageToken(location, history, storage);
+  pageToken = takePageToken(location, history, tabStorage());
+  // A token pasted into the address of the open page: keep it and connect again with it.
+  window.addEventListener('hashchange', () => {
+    if (!/(^#|&)token=/.test(location.hash)) return;
+    takePageToken(location, history, tabStorage());
+    location.reload();
+  });
   return new WebSocketChannel({ url: v2UrlFor(location, 'format=both', pageToken) });
 }
 
