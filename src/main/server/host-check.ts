@@ -129,8 +129,9 @@ function shown(value: string): string {
 
 /** Returns the check for one server; call it with the raw Host header of each request. */
 export function createHostCheck(options: HostCheckOptions): (hostHeader: string | undefined) => HostVerdict {
-  const configured = parseHost(options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host)?.name;
   const wildcard = isWildcardHost(options.host);
+  // "0.0.0.0" is not a name of this server: browsers that send it reach loopback listeners ("0.0.0.0 day").
+  const configured = wildcard ? undefined : parseHost(options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host)?.name;
   const ownNames = options.ownNames ?? machineNames;
   const allowedHosts = options.allowedHosts ?? (() => []);
 
