@@ -49,7 +49,7 @@ function kindOf(v: unknown): string {
   if (typeof v === 'number') return String(v);
   if (typeof v !== 'object' || v === null) return `a ${typeof v}`;
   const name = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
-  return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object with a prototype';
+  return typeof name === 'string' && name !== '' ? `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}` : 'an object with a prototype';
 }
 
 /**

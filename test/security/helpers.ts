@@ -7,7 +7,7 @@
  * Everything started here is registered with a Cleanup and stopped by the test's afterEach.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
@@ -43,8 +43,10 @@ export interface CliOptions {
   config?: Record<string, unknown> | null;
   /** Extra arguments (after --port). */
   args?: string[];
-  /** The file's mode, when a test needs one (e.g. world-readable). */
+  /** The file's mode, when a test needs one (e.g. world-readable); set with chmod, past the umask. */
   mode?: number;
+  /** Other files to put in HOME/ServerBIT before start: name → content. */
+  files?: Record<string, string>;
 }
 
 /** Starts `serverbit --port <free>` with a fresh HOME; resolves once it printed LISTENING and its status-page line. */
@@ -54,8 +56,10 @@ export async function startCli(cleanup: Cleanup, options: CliOptions = {}): Prom
   const configPath = path.join(home, 'ServerBIT', 'config.json');
   if (options.config !== null) {
     mkdirSync(path.dirname(configPath), { recursive: true });
-    writeFileSync(configPath, JSON.stringify({ device: 'simulator', token: TOKEN, ...options.config }, null, 2), { mode: options.mode ?? 0o600 });
+    writeFileSync(configPath, JSON.stringify({ device: 'simulator', token: TOKEN, ...options.config }, null, 2), { mode: 0o600 });
+    if (options.mode !== undefined) chmodSync(configPath, options.mode);
   }
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(path.join(home, 'ServerBIT', name), content);
   const port = await freePort();
   const child = spawn(process.execPath, [CLI, '--port', String(port), ...(options.args ?? [])], {
     env: { ...process.env, HOME: home, USERPROFILE: home, DEBUG: '' },
