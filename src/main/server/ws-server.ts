@@ -103,10 +103,7 @@ export interface StreamServerOptions {
   pingIntervalMs?: number;
   /** Optional handler for plain HTTP requests (to serve the UI); return true when it answered. Otherwise: 426. */
   http?: (req: IncomingMessage, res: ServerResponse) => boolean;
-  /**
-   * Called with `clientCount` when it changed, at most once per `clientCountIntervalMs` (for the
-   * status counters, which every /v2 client receives). `onClientChange()` hears every event at once.
-   */
+  /** Called with `clientCount` after every connect and disconnect (for the status counters). See also `onClientChange()`. */
   onClientCount?: (count: number) => void;
   /** Handler for accepted upgrades on path `/v2` (origin already checked). Without it, `/v2` gets 404. */
   v2?: (ws: WebSocket, req: IncomingMessage, url: URL) => void;
