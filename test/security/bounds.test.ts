@@ -77,13 +77,13 @@ describe('no exception from a client escapes a handler', () => {
     cleanup.add(() => app.close());
     await app.start();
     const sent: ServerMessage[] = [];
-    const session = createV2Session({ app, trusted: true, send: (m) => void sent.push(m) });
+    const session = createV2Session({ context: app.api, trusted: true, send: (m) => void sent.push(m) });
     cleanup.add(() => session.close());
     // Not a structured clone, but the worst an in-process caller can hand over: every trap throws.
     const hostile = new Proxy({}, { ownKeys: () => { throw new Error('trap'); }, get: () => { throw new Error('trap'); }, getPrototypeOf: () => { throw new Error('trap'); } });
     expect(() => session.receive(hostile)).not.toThrow();
     expect(sent.filter((m) => m.type === 'reply')).toEqual([
-      { type: 'reply', id: null, ok: false, error: { code: 'INTERNAL', message: expect.stringMatching(/failed while handling this message/), hint: expect.stringMatching(/bug/) } },
+      { type: 'reply', id: null, ok: false, error: { code: 'INTERNAL', message: expect.stringMatching(/internal error while handling this message/), hint: expect.stringMatching(/bug/) } },
     ]);
     session.receive({ type: 'command', id: 'after', command: 'get_config' });
     await waitFor(() => sent.some((m) => m.type === 'reply' && m.id === 'after'), 5000, 'the next reply');
@@ -94,6 +94,7 @@ describe('no exception from a client escapes a handler', () => {
     const server = new StreamServer({
       port: 0,
       hub: new Hub(),
+      devices: () => ['sim'],
       pingIntervalMs: 0,
       http: (req) => {
         if (req.url === '/boom') throw new Error('handler bug');

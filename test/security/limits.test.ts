@@ -108,29 +108,31 @@ describe('limits', () => {
     expect(all[426].headers.upgrade).toBe('websocket');
   });
 
-  it('a burst of connects and disconnects sends each /v2 client a few coalesced status messages, not one per client', { timeout: 60_000 }, async () => {
+  it('a burst of connects and disconnects sends each /v2 client a few coalesced client counts, not one per client', { timeout: 60_000 }, async () => {
     const app = createServerBit({ config: testConfig({ token: TOKEN }) });
     cleanup.add(() => app.close());
     await app.start();
     const port = app.server.address!.port;
     const observer = await openClient(cleanup, `ws://127.0.0.1:${port}/v2?format=raw&columns=nSeq`);
-    await observer.next((m) => m.type === 'status');
+    await observer.next((m) => m.type === 'server');
     await sleep(600); // past the interval: the burst starts fresh
     const from = observer.messages.length;
     const t = performance.now();
+    // The count reaches the /v2 clients in `server` messages (and no longer in a status per change).
+    const counts = () => observer.messages.slice(from).filter((m) => m.type === 'server').map((m) => m.clients as number);
+    const statuses = () => observer.messages.slice(from).filter((m) => m.type === 'status').length;
     const burst = await Promise.all(Array.from({ length: 60 }, () => openClient(cleanup, `ws://127.0.0.1:${port}/`)));
+    await waitFor(() => counts().at(-1) === 61, 5000, 'a server message with all 61 clients');
     for (const c of burst) c.ws.close();
     await Promise.all(burst.map((c) => c.closed));
-    const burstMs = performance.now() - t;
-    const counts = () => observer.messages.slice(from).filter((m) => m.type === 'status').map((m) => (m.counters as { clients: number }).clients);
     // It ends on the true count: the observer alone.
-    await waitFor(() => counts().at(-1) === 1, 5000, 'a status with the final count');
+    await waitFor(() => counts().at(-1) === 1, 5000, 'a server message with the final count');
+    const burstMs = performance.now() - t;
     await sleep(600);
-    const statuses = counts();
-    // At most one per 250 ms interval, plus the first at once and the last at the end.
-    expect(statuses.length).toBeLessThanOrEqual(Math.ceil(burstMs / 250) + 2);
-    expect(statuses.length).toBeLessThan(120);
-    expect(statuses.at(-1)).toBe(1);
-    recordFigure('status-debounce', { clientsConnectedAndClosed: 60, burstMs: Math.round(burstMs), statusMessages: statuses.length, before: 120 });
+    // At most one per 250 ms interval, plus the last at the end.
+    expect(counts().length).toBeLessThanOrEqual(Math.ceil(burstMs / 250) + 2);
+    expect(counts().at(-1)).toBe(1);
+    expect(statuses()).toBeLessThan(10);
+    recordFigure('client-count-coalescing', { clientsConnectedThenClosed: 60, burstMs: Math.round(burstMs), serverMessages: counts().length, statusMessages: statuses(), before: '120 status messages' });
   });
 });

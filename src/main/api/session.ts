@@ -27,6 +27,8 @@ import { MessageRateLimit, idOf, parseIncoming } from './incoming.js';
 import type { V2Member } from './stream-group.js';
 import { defaultSubscription, describeSubscription, resolveSubscription, subscriptionKey, type ResolvedSubscription, type SubscriptionContext } from './subscription.js';
 
+const log = createLogger('serverbit:v2');
+
 export interface V2SessionOptions {
   context: ApiContext;
   /** Delivers a message to the client. Returning false means it was not delivered (e.g. the socket is closing). */
@@ -61,15 +63,6 @@ export interface V2Session {
   /** Whether commands are accepted without a per-command token right now. */
   readonly control: boolean;
 }
-
-const log = createLogger('serverbit:v2');
-
-/** What a client hears when handling its message threw: no detail (it was logged). */
-const INTERNAL_REPLY: ReplyError = {
-  code: 'INTERNAL',
-  message: 'ServerBIT failed while handling this message; it was not processed, and the connection and the stream go on',
-  hint: 'This is a ServerBIT bug; please report it with the message that caused it.',
-};
 
 const DEFAULT_SETTLE_MS = 250;
 const DEFAULT_MAX_RATE = 200;
@@ -272,19 +265,7 @@ export function createV2Session(options: V2SessionOptions): V2Session {
   else stream.settleWithin(options.settleMs ?? DEFAULT_SETTLE_MS);
 
   return {
-    receive(raw: unknown) {
-      // No exception from a client message may escape into the transport's event handler (issue 9).
-      try {
-        receive(raw);
-      } catch (err) {
-        log.warn('a /v2 client message made the session throw: %O', err);
-        try {
-          replyError(null, INTERNAL_REPLY);
-        } catch {
-          /* the transport is gone; nothing left to tell */
-        }
-      }
-    },
+    receive,
     close() {
       if (closed) return;
       closed = true;
