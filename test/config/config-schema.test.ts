@@ -49,7 +49,8 @@ describe('validateConfig', () => {
       const issues = validateConfig({ ...valid(), ...patch });
       expect(issues.map((i) => i.message).join(' | '), JSON.stringify(patch).slice(0, 80)).toContain(expected);
     }
-    expect(validateConfig(null)[0].message).toMatch(/^config is null; allowed: an object with keys device, channels, .* and devices$/);
+    // 14 keys: more than describeSchema lists, so the message stays short.
+    expect(validateConfig(null)[0].message).toBe('config is null; allowed: an object');
     const { token: _t, ...noToken } = valid();
     expect(validateConfig(noToken)).toEqual([{ path: 'token', message: 'token is missing; allowed: "" (ServerBIT then generates one) or a secret of 16 to 256 characters' }]);
     expect(validateConfig({ ...valid(), token: 'short-secret' }).map((i) => i.message).join()).not.toContain('short-secret');
