@@ -24,6 +24,8 @@ if (existsSync('src/renderer/main.ts')) {
     ['src/renderer/index.html', 'index.html'],
     ['src/renderer/style.css', 'style.css'],
     ['assets/icons/256x256.png', 'icon.png'],
+    // The example client, served at /ClientBIT.html and copied next to config.json (config-store.ts).
+    ['examples/ClientBIT.html', 'ClientBIT.html'],
   ];
   for (const [from, to] of files) if (existsSync(from)) cpSync(from, `${out}/${to}`);
 }

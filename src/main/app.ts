@@ -113,23 +113,20 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     testDevice: (address) => testDevice(address, { streaming: (a) => streamingAt(acquisition, a) }),
     ...(options.api ?? {}),
   });
-  // The UI this server serves is trusted by /v2 (no token): only these exact origins, known once listening.
-  const ownOrigins = (): string[] => {
-    const port = server?.address?.port;
-    return port === undefined ? [] : [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
-  };
   server = new StreamServer({
     host: settings.config.host,
     port: settings.config.port,
     // Read live, so a saved change applies to the next connection (host and port need a restart).
     allowedOrigins: () => settings.config.allowed_origins,
+    allowedHosts: () => settings.config.allowed_hosts,
+    maxClients: () => settings.config.max_clients,
     hub: acquisition.hub,
     devices: () => acquisition.ids(),
     batchSize: (rate: number) => samplesPerBatch(rate, settings.config.batch_ms),
     onClientCount: () => clients.changed(),
     // The status page at http://<host>:<port>/ is the same UI as the desktop window.
     http: options.http ?? createStaticHandler(RENDERER_DIR),
-    v2: options.v2 ?? createV2Handler(api, { ownOrigins, ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}) }),
+    v2: options.v2 ?? createV2Handler(api, options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
   });
 
   let closed: Promise<void> | undefined;

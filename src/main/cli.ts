@@ -11,6 +11,7 @@ import { createServerBit, packageVersion, type ServerBit } from './app.js';
 import { CLI_USAGE, parseCliArgs, type CliArgs } from './config/cli-args.js';
 import { ConfigStore } from './config/config-store.js';
 import { Settings } from './config/settings.js';
+import { statusPageUrl } from './server/host-check.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
 const err = (line: string) => process.stderr.write(line + '\n');
@@ -127,7 +128,9 @@ async function main(argv: string[]): Promise<number> {
     out(`ServerBIT LISTENING on ${app.url} — ${statuses.length} devices`);
     for (const s of statuses) out(`  device ${s.device}: ${describeDevice(s)}, ${describeChannels(s.channels)} @ ${s.rate} Hz — ${app.url}devices/${encodeURIComponent(s.device)}`);
   }
-  err(`Status page: ${app.url.replace(/^ws/, 'http')} · versioned stream: ${app.url}v2 · control token: serverbit --show-token`);
+  // The token rides in the fragment, which browsers never send (docs/protocol.md "The token").
+  const { host, token } = app.settings.config;
+  err(`Status page${token ? ' (with control: keep this address to yourself)' : ''}: ${statusPageUrl(host, app.server.address!.port, token)} · versioned stream: ${app.url}v2`);
   announced = true;
   for (const s of statuses) {
     lastState.set(s.device, s.state);

@@ -65,7 +65,7 @@ const DEVICE_LINK_CODES = new Set(['DEVICE_NO_ANSWER', 'DEVICE_OPEN_FAILED', 'DE
 const EXTRA_STEPS: Record<string, readonly string[]> = {
   PORT_IN_USE: ['Stop the other program using the port (maybe another ServerBIT), or choose another port in Settings.'],
   LISTEN_FAILED: ['Check the network setting: leave “Allow other computers on the network” off unless you need it.'],
-  UNAUTHORIZED: ['Open this page from the ServerBIT window or from http://127.0.0.1:<port>/ on the same computer.'],
+  UNAUTHORIZED: ['Use the ServerBIT window, or open this page with the address serverbit printed when it started (…/#token=…); "serverbit --show-token" prints the token.'],
   TIMEOUT: ['Check that ServerBIT is still running, then try again.'],
   DISCONNECTED: ['Check that ServerBIT is still running; this page reconnects by itself.'],
 };

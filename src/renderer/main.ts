@@ -17,11 +17,29 @@ import { RateMeter } from './rate-meter.js';
 import { mountStatusView } from './status-view.js';
 import { Store } from './store.js';
 import { mountTabs } from './tabs.js';
-import { WebSocketChannel, v2UrlFor } from './ws-channel.js';
+import { WebSocketChannel, takePageToken, v2UrlFor, type TokenStorage } from './ws-channel.js';
+
+/** The control token from this page's address or this tab's storage (browser only; the window uses IPC). */
+let pageToken: string | undefined;
+
+function tabStorage(): TokenStorage | undefined {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return undefined;
+  }
+}
 
 function openChannel(): ServerBitChannel {
   if (window.serverbit) return electronChannel(window.serverbit);
-  return new WebSocketChannel({ url: v2UrlFor(location, 'format=both') });
+  pageToken = takePageToken(location, history, tabStorage());
+  // A token pasted into the address of the open page: keep it and connect again with it.
+  window.addEventListener('hashchange', () => {
+    if (!/(^#|&)token=/.test(location.hash)) return;
+    takePageToken(location, history, tabStorage());
+    location.reload();
+  });
+  return new WebSocketChannel({ url: v2UrlFor(location, 'format=both', pageToken) });
 }
 
 const channel = openChannel();
@@ -43,6 +61,7 @@ const onCommandError = (action: string, e: unknown) => store.set({ commandError:
 commands.onOrphanError = (e) => store.set({ commandError: describeError(e) });
 
 mountBanner(byId('banner'), store);
+mountViewOnlyNote();
 mountStatusView(byId('status'), { store, commands, onCommandError });
 const plotView = mountPlotView(byId('panel-live'));
 const configView = mountConfigView(byId('panel-settings'), { store, commands });
@@ -126,6 +145,25 @@ window.addEventListener('pagehide', () => {
   plotView.plot.destroy();
   if (channel instanceof WebSocketChannel) channel.close();
 });
+
+/** In a browser without control: says so, and how to get it (docs/protocol.md "Access and threat model"). */
+function mountViewOnlyNote(): void {
+  if (channel.host !== 'browser') return;
+  const note = document.createElement('p');
+  note.className = 'note view-only';
+  note.dataset.testid = 'view-only';
+  note.setAttribute('role', 'status');
+  note.hidden = true;
+  document.querySelector('.layout')?.before(note);
+  store.subscribe((s) => {
+    note.hidden = s.hello === undefined || s.hello.control;
+    if (note.hidden) return;
+    const address = `${location.protocol}//${location.host}/#token=…`;
+    note.textContent = pageToken
+      ? `View only: the token this page was opened with is not ServerBIT's current one. Open the address serverbit printed when it started (${address}), or add #token=<token> to this address; "serverbit --show-token" prints the token.`
+      : `View only: this page may watch but not control ServerBIT. For control, open the address serverbit printed when it started (${address}), or add #token=<token> to this address; "serverbit --show-token" prints the token.`;
+  });
+}
 
 /** Read-only numbers for tests and benchmarks (test/e2e/plot-perf.ts). */
 (window as unknown as { __serverbitDebug: unknown }).__serverbitDebug = {

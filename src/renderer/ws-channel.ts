@@ -1,6 +1,7 @@
 /**
  * ServerBitChannel in a plain browser: a WebSocket to /v2 on the page's own origin (the service
- * serves this page, so the connection is same-origin and trusted as the app's own UI).
+ * serves this page). Control needs the token, which the page takes from its address (the CLI
+ * prints http://127.0.0.1:<port>/#token=…): see takePageToken. Without it the page is view-only.
  *
  * Reconnects by itself after a close, waiting `initialMs` × 2ⁿ up to `maxMs` (reset once a
  * connection opens); `close()` stops it for good. Messages sent while not open are dropped (the
@@ -150,8 +151,57 @@ export class WebSocketChannel implements ServerBitChannel {
   }
 }
 
-/** The /v2 URL for a page served at `location` (http → ws, https → wss). */
-export function v2UrlFor(location: { protocol: string; host: string }, query = 'format=both'): string {
+/**
+ * The /v2 URL for a page served at `location` (http → ws, https → wss), with the control token
+ * in its query when there is one (the server reads `token` there: docs/protocol.md §1).
+ */
+export function v2UrlFor(location: { protocol: string; host: string }, query = 'format=both', token?: string): string {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${location.host}/v2${query ? `?${query}` : ''}`;
+  const q = [query, token ? `token=${encodeURIComponent(token)}` : ''].filter((p) => p !== '').join('&');
+  return `${scheme}://${location.host}/v2${q ? `?${q}` : ''}`;
+}
+
+/** Where the page keeps the token: sessionStorage, so it lasts for this tab (reloads too) and no longer. */
+export const TOKEN_STORAGE_KEY = 'serverbit.token';
+
+export interface TokenStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/**
+ * The control token for this page. From the address's fragment (`#token=…`, never sent to any
+ * server) it is kept in `storage` and removed from the address bar with `history.replaceState`,
+ * so it stays out of the history, bookmarks and screenshots; without one in the address, the
+ * token kept earlier in this tab, if any. Storage that throws (disabled, sandboxed) is skipped.
+ */
+export function takePageToken(
+  location: { hash: string; pathname: string; search: string },
+  history: { replaceState(data: unknown, unused: string, url?: string): void } | undefined,
+  storage: TokenStorage | undefined,
+): string | undefined {
+  const params = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const fromAddress = params.get('token');
+  if (fromAddress !== null) {
+    params.delete('token');
+    const rest = params.toString();
+    try {
+      history?.replaceState(null, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`);
+    } catch {
+      /* cannot rewrite the address: the token stays visible, nothing else changes */
+    }
+    if (fromAddress !== '') {
+      try {
+        storage?.setItem(TOKEN_STORAGE_KEY, fromAddress);
+      } catch {
+        /* kept for this page load only */
+      }
+      return fromAddress;
+    }
+  }
+  try {
+    return storage?.getItem(TOKEN_STORAGE_KEY) || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -12,7 +12,7 @@
  * Pure and shared: the store (src/main/config), the Electron window's config editor and the CLI
  * use these functions; nothing here touches the file system.
  */
-import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
+import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, TOKEN_MIN_LENGTH, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
 import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
 import { SENSOR_NAMES, parseSensorName } from './sensors.js';
 
@@ -31,7 +31,7 @@ const LABELS_ALLOWED = '11 different names: the columns nSeq, I1, I2, O1, O2 the
 export const CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: ['device', 'channels', 'sampling_rate', 'port', 'labels', 'host', 'batch_ms', 'allowed_origins', 'token', 'stall_timeout_s'],
+  required: ['device', 'channels', 'sampling_rate', 'port', 'labels', 'host', 'batch_ms', 'allowed_origins', 'allowed_hosts', 'max_clients', 'token', 'stall_timeout_s'],
   properties: {
     device: {
       type: 'string',
@@ -65,9 +65,17 @@ export const CONFIG_SCHEMA = {
       type: 'array',
       maxItems: 32,
       items: { type: 'string', minLength: 1, maxLength: 256 },
-      allowed: 'a list of up to 32 origins such as "http://localhost:*", "https://example.org", "file://" or "null"',
+      allowed: 'a list of up to 32 origins such as "http://localhost:*", "https://example.org", or "null" for pages opened from disk',
     },
-    token: { type: 'string', maxLength: 256 },
+    allowed_hosts: {
+      type: 'array',
+      maxItems: 32,
+      items: { type: 'string', minLength: 1, maxLength: 260, pattern: '^(\\*|[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$', allowed: 'a host name or address, optionally with ":port", such as "mybox.local" or "192.168.1.20:9001", or "*"' },
+      allowed: 'a list of up to 32 host names or addresses, each optionally with ":port", such as "mybox.local" or "192.168.1.20:9001" ("*" accepts any)',
+    },
+    max_clients: { type: 'integer', minimum: 1, maximum: 100000 },
+    // Its minimum length is checked in validateConfig, so the message never shows the secret.
+    token: { type: 'string', maxLength: 256, allowed: `"" (ServerBIT then generates one) or a secret of ${TOKEN_MIN_LENGTH} to 256 characters` },
     stall_timeout_s: { type: 'number', minimum: 0.5, maximum: 600 },
     sensors: {
       type: 'array',
@@ -148,6 +156,14 @@ export function validateConfig(value: unknown): ValidationIssue[] {
       if (value.device !== entries[0].address) {
         issues.push({ path: 'device', message: `device is ${preview(value.device)}, but the first of "devices" is ${preview(entries[0].address)}; allowed: the first device's address` });
       }
+    }
+    // A short token can be guessed; the message says how long it is, never what it is.
+    const token = value.token as string;
+    if (token !== '' && token.length < TOKEN_MIN_LENGTH) {
+      issues.push({
+        path: 'token',
+        message: `token has ${token.length} characters; allowed: at least ${TOKEN_MIN_LENGTH} (a secret nobody can guess), or remove "token" and ServerBIT generates one`,
+      });
     }
   }
   return issues;
@@ -245,6 +261,8 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
   }
 
   if (read('allowed_origins', PROPS.allowed_origins)) config.allowed_origins = [...(raw.allowed_origins as string[])];
+  if (read('allowed_hosts', PROPS.allowed_hosts)) config.allowed_hosts = [...(raw.allowed_hosts as string[])];
+  if (read('max_clients', PROPS.max_clients)) config.max_clients = raw.max_clients as number;
   if (read('token', PROPS.token)) config.token = raw.token as string;
   if (read('stall_timeout_s', PROPS.stall_timeout_s)) config.stall_timeout_s = raw.stall_timeout_s as number;
   if (read('sensors', PROPS.sensors)) config.sensors = [...(raw.sensors as string[])];
@@ -409,6 +427,8 @@ export function denormalizeConfig(raw: Record<string, unknown>, config: ServerBi
     if (!keeps) out.buffer_size = samplesPerBatch(config.sampling_rate, config.batch_ms);
   }
   put('allowed_origins', 'allowed_origins', [...config.allowed_origins]);
+  put('allowed_hosts', 'allowed_hosts', [...config.allowed_hosts]);
+  put('max_clients', 'max_clients', config.max_clients);
   put('token', 'token', config.token);
   put('stall_timeout_s', 'stall_timeout_s', config.stall_timeout_s);
   if (config.sensors) put('sensors', 'sensors', [...config.sensors]);

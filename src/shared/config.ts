@@ -33,9 +33,19 @@ export interface ServerBitConfig {
   host: string;
   /** Target batch period in milliseconds of device time; samples per message = max(1, floor(rate × batch_ms / 1000)). */
   batch_ms: number;
-  /** Origins allowed to open a WebSocket: exact origins, `scheme://host:*` wildcards, `file://` or `null` for pages opened from disk. */
+  /**
+   * Origins allowed to open a WebSocket: exact origins, `scheme://host:*` wildcards; `null` (or
+   * `file://`) admits pages opened from disk, and with them sandboxed frames of any web site.
+   */
   allowed_origins: string[];
-  /** Secret that /v2 control commands must present (generated on first launch). */
+  /**
+   * Host names (optionally `name:port`) the HTTP `Host` header may carry besides this computer's
+   * loopback names and the configured `host`; `"*"` accepts any (no DNS-rebinding check).
+   */
+  allowed_hosts: string[];
+  /** Most WebSocket clients at once (both endpoints); past it a new client gets HTTP 503. */
+  max_clients: number;
+  /** Secret that /v2 control commands must present (generated on first launch): "" or at least TOKEN_MIN_LENGTH characters. */
   token: string;
   /** Seconds without a byte from a streaming device before it is declared stalled and reconnected. */
   stall_timeout_s: number;
@@ -101,7 +111,23 @@ export interface DeviceConfig {
   sensors?: string[];
 }
 
-export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['http://localhost:*', 'http://127.0.0.1:*', 'file://', 'null'];
+/**
+ * Pages served from this computer. Not `null`/`file://`: a sandboxed frame on any web site sends
+ * `Origin: null` too (docs/protocol.md "Access and threat model"); users opt in to pages opened
+ * from disk by adding "null".
+ */
+export const DEFAULT_ALLOWED_ORIGINS: readonly string[] = ['http://localhost:*', 'http://127.0.0.1:*'];
+
+/**
+ * Default `max_clients`: above the 2000 clients the fan-out benchmark serves on 2 cores with
+ * every sample delivered (docs/performance.md), so no lab setup meets it, while a runaway script
+ * opening sockets in a loop is refused with a reason long before the process runs out of file
+ * descriptors or memory (each client may hold 1 MiB unsent).
+ */
+export const DEFAULT_MAX_CLIENTS = 2500;
+
+/** Shortest `token` accepted (characters); a generated one has 32. */
+export const TOKEN_MIN_LENGTH = 16;
 
 /** Defaults for a new file. `token` is filled in by the store at creation time. */
 export function defaultConfig(): ServerBitConfig {
@@ -114,6 +140,8 @@ export function defaultConfig(): ServerBitConfig {
     host: '127.0.0.1',
     batch_ms: 40,
     allowed_origins: [...DEFAULT_ALLOWED_ORIGINS],
+    allowed_hosts: [],
+    max_clients: DEFAULT_MAX_CLIENTS,
     token: '',
     stall_timeout_s: 5,
   };

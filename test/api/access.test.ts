@@ -22,7 +22,7 @@ describe('/v2 access', () => {
 
   it('lets allowed origins and programs read, but commands need the token', async () => {
     const { v2 } = await startServerBit(cleanups);
-    for (const origin of ['http://localhost:5173', 'null', undefined]) {
+    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:5173', undefined]) {
       const c = await V2Client.open(v2, origin === undefined ? {} : { origin });
       await c.until(() => c.data.length > 0);
       expect(hello(c).control).toBe(false);
@@ -31,7 +31,8 @@ describe('/v2 access', () => {
       const err = (r as Extract<ReplyMessage, { ok: false }>).error;
       expect(err.message).toMatch(/presented none/);
       expect(err.hint).toMatch(/serverbit --show-token/);
-      expect(err.hint).toMatch(/config\.json/);
+      // An untrusted client learns no path on this computer (the home folder names the user).
+      expect(err.hint).not.toMatch(/config\.json|\/home|\/root|\/tmp|Users/);
       // get_config holds the token itself: no control, no config.
       expect(await c.command('get_config')).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
       expect(await c.command('stop', undefined, { token: 'wrong' })).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED', message: expect.stringMatching(/not the right one/) } });
@@ -56,18 +57,18 @@ describe('/v2 access', () => {
     expect(await bySubscribe.command('list_ports')).toMatchObject({ ok: true });
   });
 
-  it('trusts the UI it serves (its own origin, from this computer) without a token', async () => {
+  it('gives no control for claiming the UI’s own origin: any program can send that header', async () => {
     const { v2, port } = await startServerBit(cleanups);
     for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
       const c = await V2Client.open(v2, { origin });
       await c.until(() => c.messages.length >= 3);
-      expect(hello(c).control).toBe(true);
-      expect(await c.command('list_ports')).toMatchObject({ ok: true });
+      expect(hello(c).control).toBe(false);
+      expect(await c.command('get_config')).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
     }
-    // Same host on another port is another site's page: it reads, it does not control.
-    const other = await V2Client.open(v2, { origin: `http://127.0.0.1:${port + 1}` });
-    await other.until(() => other.messages.length >= 3);
-    expect(hello(other).control).toBe(false);
+    // With the token, the page it serves has control (it gets it from the address the CLI prints).
+    const page = await V2Client.open(`${v2}?token=${TOKEN}`, { origin: `http://127.0.0.1:${port}` });
+    await page.until(() => page.messages.length >= 3);
+    expect(hello(page).control).toBe(true);
   });
 
   it('never matches an empty configured token', async () => {

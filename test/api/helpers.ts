@@ -14,7 +14,7 @@ import type { ValidationIssue } from '../../src/shared/schema.js';
 import { validateServerMessage } from '../../src/shared/v2-schemas.js';
 import type { DataMessage, GapMessage, MetaMessage, ReplyMessage, ServerMessage } from '../../src/shared/v2.js';
 
-export const TOKEN = 't0k';
+export const TOKEN = 't0k-0123456789abcdef';
 
 export type Cleanup = () => unknown;
 

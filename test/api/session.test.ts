@@ -93,7 +93,7 @@ describe('/v2 session', () => {
     s.receive(Buffer.from('{"type":"command","id":"b","command":"get_config"}'));
     s.receive({ type: 'command', id: 'c', command: 'get_config', args: { x: 1 } });
     await until(() => replies().length >= 3);
-    expect(replies().find((r) => r.id === 'a')).toMatchObject({ ok: true, result: { config: { token: 't0k' } } });
+    expect(replies().find((r) => r.id === 'a')).toMatchObject({ ok: true, result: { config: { token: 't0k-0123456789abcdef' } } });
     expect(replies().find((r) => r.id === null)).toMatchObject({ ok: false, error: { code: 'BAD_MESSAGE', message: expect.stringMatching(/binary/) } });
     expect(replies().find((r) => r.id === 'c')).toMatchObject({ ok: false, error: { code: 'BAD_ARGUMENTS' } });
     const subscribers = app.acquisition.hub.subscriberCount;

@@ -94,7 +94,7 @@ describe('parseCliArgs', () => {
 });
 
 describe('applyCliOverrides', () => {
-  const loaded = { ...defaultConfig(), token: 'tok', channels: [1, 2] };
+  const loaded = { ...defaultConfig(), token: 'tok-0123456789abcdef', channels: [1, 2] };
 
   it('overrides only what was given and keeps the rest', () => {
     const merged = applyCliOverrides(loaded, parseCliArgs(['--port', '9100', '--channels', '3,1']).overrides);

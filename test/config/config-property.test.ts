@@ -5,7 +5,7 @@ import { denormalizeConfig, normalizeConfigFile, validateConfig } from '../../sr
 import { validate } from '../../src/shared/schema.js';
 import { CLASSIC_EDITED, REVOLUTION_ORIGINAL } from './fixtures.js';
 
-const KEYS = ['device', 'channels', 'sampling_rate', 'port', 'labels', 'host', 'batch_ms', 'allowed_origins', 'token', 'stall_timeout_s', 'buffer_size', 'ip_address', 'protocol'];
+const KEYS = ['device', 'channels', 'sampling_rate', 'port', 'labels', 'host', 'batch_ms', 'allowed_origins', 'allowed_hosts', 'max_clients', 'token', 'stall_timeout_s', 'buffer_size', 'ip_address', 'protocol'];
 
 /** Objects that look like config files, with each key present, missing, or any JSON value. */
 const configLike = fc.record(
@@ -64,7 +64,9 @@ describe('properties', () => {
       host: fc.constantFrom('127.0.0.1', '0.0.0.0', '::1', 'my-pc.local'),
       batch_ms: fc.integer({ min: 1, max: 1000 }),
       allowed_origins: fc.array(fc.webUrl().map((u) => new URL(u).origin), { maxLength: 4 }),
-      token: fc.string({ maxLength: 40 }),
+      allowed_hosts: fc.array(fc.domain({ size: 'small' }), { maxLength: 3 }),
+      max_clients: fc.integer({ min: 1, max: 100000 }),
+      token: fc.oneof(fc.constant(''), fc.string({ minLength: 16, maxLength: 40 })),
       stall_timeout_s: fc.double({ min: 0.5, max: 600, noNaN: true }),
     });
     fc.assert(

@@ -12,7 +12,7 @@ function issuesOf(raw: unknown): string[] {
   if (r.ok) throw new Error('expected issues');
   return r.issues.map((i) => `${i.path}: ${i.message}`);
 }
-const valid = (): ServerBitConfig => ({ ...defaultConfig(), token: 't0ken' });
+const valid = (): ServerBitConfig => ({ ...defaultConfig(), token: 't0ken-0123456789abcdef' });
 
 describe('validateConfig', () => {
   it('accepts the defaults and rejects each key out of range with the allowed values', () => {
@@ -36,7 +36,12 @@ describe('validateConfig', () => {
       [{ host: 'a b' }, 'host is "a b"'],
       [{ batch_ms: 0 }, 'batch_ms is 0; allowed: an integer from 1 to 1000'],
       [{ allowed_origins: Array.from({ length: 33 }, () => 'null') }, 'allowed_origins has 33 items; allowed: a list of up to 32 origins'],
-      [{ token: 5 as never }, 'token is 5; allowed: a string'],
+      [{ token: 5 as never }, 'token is 5; allowed: "" (ServerBIT then generates one) or a secret of 16 to 256 characters'],
+      // A short token is refused by length, and the message never shows it.
+      [{ token: 'short-secret' }, 'token has 12 characters; allowed: at least 16 (a secret nobody can guess), or remove "token" and ServerBIT generates one'],
+      [{ allowed_hosts: ['evil.example/x'] }, 'allowed_hosts[0] is "evil.example/x"; allowed: a host name or address, optionally with ":port"'],
+      [{ allowed_hosts: 'lab.example' }, 'allowed_hosts is "lab.example"; allowed: a list of up to 32 host names or addresses'],
+      [{ max_clients: 0 }, 'max_clients is 0; allowed: an integer from 1 to 100000'],
       [{ stall_timeout_s: 0.1 }, 'stall_timeout_s is 0.1; allowed: a number from 0.5 to 600'],
       [{ extra: 1 }, 'extra is not a known key'],
     ];
@@ -44,9 +49,12 @@ describe('validateConfig', () => {
       const issues = validateConfig({ ...valid(), ...patch });
       expect(issues.map((i) => i.message).join(' | '), JSON.stringify(patch).slice(0, 80)).toContain(expected);
     }
-    expect(validateConfig(null)[0].message).toMatch(/^config is null; allowed: an object with keys device, channels, .* and devices$/);
+    // 14 keys: more than describeSchema lists, so the message stays short.
+    expect(validateConfig(null)[0].message).toBe('config is null; allowed: an object');
     const { token: _t, ...noToken } = valid();
-    expect(validateConfig(noToken)).toEqual([{ path: 'token', message: 'token is missing; allowed: a string of at most 256 characters' }]);
+    expect(validateConfig(noToken)).toEqual([{ path: 'token', message: 'token is missing; allowed: "" (ServerBIT then generates one) or a secret of 16 to 256 characters' }]);
+    expect(validateConfig({ ...valid(), token: 'short-secret' }).map((i) => i.message).join()).not.toContain('short-secret');
+    expect(validateConfig({ ...valid(), token: '' })).toEqual([]); // "" = generate one / no token control
   });
 });
 
@@ -171,7 +179,7 @@ describe('denormalizeConfig', () => {
   it('writes a full classic file from nothing', () => {
     const c = valid();
     const raw = denormalizeConfig({}, c, 'classic');
-    expect(Object.keys(raw)).toEqual(['device', 'channels', 'sampling_rate', 'port', 'labels', 'host', 'batch_ms', 'allowed_origins', 'token', 'stall_timeout_s']);
+    expect(Object.keys(raw)).toEqual(['device', 'channels', 'sampling_rate', 'port', 'labels', 'host', 'batch_ms', 'allowed_origins', 'allowed_hosts', 'max_clients', 'token', 'stall_timeout_s']);
     expect(ok(normalizeConfigFile(raw)).config).toEqual(c);
   });
 

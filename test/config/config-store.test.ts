@@ -65,11 +65,15 @@ describe('first launch', () => {
         host: '127.0.0.1',
         batch_ms: 40,
         allowed_origins: defaultConfig().allowed_origins,
+        allowed_hosts: [],
+        max_clients: defaultConfig().max_clients,
         token: first.config.token,
         stall_timeout_s: 5,
       });
       expect(fs.statSync(store.path).mode & 0o777).toBe(0o600); // it holds the token
-      expect(fs.readdirSync(path.join(home, 'ServerBIT'))).toEqual(['config.json']);
+      // The example client goes next to it, as with the original ServerBIT.
+      expect(fs.readdirSync(path.join(home, 'ServerBIT')).sort()).toEqual(['ClientBIT.html', 'config.json']);
+      expect(fs.readFileSync(path.join(home, 'ServerBIT', 'ClientBIT.html'), 'utf8')).toBe(fs.readFileSync(path.resolve('examples/ClientBIT.html'), 'utf8'));
 
       // The second launch reads the same file and changes nothing.
       const before = snapshot(dir);
@@ -142,12 +146,14 @@ describe('original files', () => {
   });
 
   it('loads a file missing original keys with notices, without touching it', () => {
-    const { store } = writeConfig(JSON.stringify({ device: 'COM3', token: 'abc' }));
+    const { store } = writeConfig(JSON.stringify({ device: 'COM3', token: 'abc-0123456789abcdef' }));
     const before = snapshot(dir);
     const { config, notices } = store.load();
-    expect(config).toEqual({ ...defaultConfig(), device: 'COM3', token: 'abc' });
+    expect(config).toEqual({ ...defaultConfig(), device: 'COM3', token: 'abc-0123456789abcdef' });
     expect(notices).toEqual(expect.arrayContaining(['"port" is missing; using 9001.', '"channels" is missing; using [1,2,3,4,5,6].']));
-    expect(snapshot(dir)).toEqual(before);
+    // Not a byte changes; it holds the token, so it is made readable by its owner only.
+    const was = before[path.join('ServerBIT', 'config.json')] as { mode: number };
+    expect(snapshot(dir)).toEqual({ ...before, [path.join('ServerBIT', 'config.json')]: { ...was, mode: was.mode & ~0o077 } });
   });
 });
 
@@ -193,7 +199,7 @@ describe('invalid files are reported and never touched', () => {
 
       // Saving over a file that cannot be parsed would clobber it: refused, nothing written.
       if (c.code !== 'CONFIG_INVALID_VALUE' || c.name === 'not an object') {
-        expect(() => store.save({ ...defaultConfig(), token: 'x' })).toThrow(ConfigError);
+        expect(() => store.save({ ...defaultConfig(), token: 'x-0123456789abcdef' })).toThrow(ConfigError);
         expect(snapshot(dir)).toEqual(before);
       }
     });
@@ -210,7 +216,7 @@ describe('invalid files are reported and never touched', () => {
     expect(error.message).toContain(file);
     expect(error.message).toMatch(/folder/);
     expect(error.hint).toMatch(/Move .* out of the way|--config/);
-    expect(() => store.save({ ...defaultConfig(), token: 'x' })).toThrow(ConfigError);
+    expect(() => store.save({ ...defaultConfig(), token: 'x-0123456789abcdef' })).toThrow(ConfigError);
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -238,7 +244,7 @@ describe('failures of the file system', () => {
     expect(error.code).toBe('CONFIG_UNREADABLE');
     expect(error.message).toBe(`Cannot read ${file}: permission denied (EACCES).`);
     expect(error.hint).toMatch(/may read .* \(owner and permissions\)/);
-    expect(() => store.save({ ...defaultConfig(), token: 'x' })).toThrow(/permission denied/);
+    expect(() => store.save({ ...defaultConfig(), token: 'x-0123456789abcdef' })).toThrow(/permission denied/);
     vi.restoreAllMocks();
     expect(snapshot(dir)).toEqual(before);
   });
@@ -264,7 +270,9 @@ describe('failures of the file system', () => {
     expect(config.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(notices.join('\n')).toMatch(/Could not save a generated token .*read-only.*Add "token"/);
     vi.restoreAllMocks();
-    expect(snapshot(dir)).toEqual(before);
+    // The bytes are untouched; the file was only made readable by its owner (test/security/config-file.test.ts).
+    const was = before[path.join('ServerBIT', 'config.json')] as { mode: number };
+    expect(snapshot(dir)).toEqual({ ...before, [path.join('ServerBIT', 'config.json')]: { ...was, mode: was.mode & ~0o077 } });
   });
 });
 
@@ -302,8 +310,8 @@ describe('save', () => {
   it('creates the file when it is missing', () => {
     const file = path.join(dir, 'new', 'config.json');
     const store = ConfigStore.open({ path: file });
-    store.save({ ...defaultConfig(), token: 'tok', port: 9100 });
-    expect(store.load().config).toEqual({ ...defaultConfig(), token: 'tok', port: 9100 });
+    store.save({ ...defaultConfig(), token: 'tok-0123456789abcdef', port: 9100 });
+    expect(store.load().config).toEqual({ ...defaultConfig(), token: 'tok-0123456789abcdef', port: 9100 });
   });
 
   it('writes through a symlinked config file and keeps the link', () => {

@@ -31,7 +31,7 @@ describe('loadDesktopConfig', () => {
   });
 
   it('a valid file is used as is', () => {
-    write(JSON.stringify({ device: '20:16:07:18:15:26', channels: [1, 2], sampling_rate: 100, port: 9002, labels: ['nSeq', 'I1', 'I2', 'O1', 'O2', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6'], token: 't' }));
+    write(JSON.stringify({ device: '20:16:07:18:15:26', channels: [1, 2], sampling_rate: 100, port: 9002, labels: ['nSeq', 'I1', 'I2', 'O1', 'O2', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6'], token: 't-0123456789abcdef' }));
     const r = loadDesktopConfig(ConfigStore.open({ path: file }));
     expect(r.problem).toBeUndefined();
     expect(r.config).toMatchObject({ device: '20:16:07:18:15:26', channels: [1, 2], sampling_rate: 100, port: 9002 });

@@ -45,10 +45,15 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** The control token of every service startService starts (at least 16 characters, as the config requires). */
+export const E2E_TOKEN = 'e2e-token-0123456789abcdef';
+
 export interface Service {
   app: ServerBit;
-  /** http://127.0.0.1:<port>/ */
+  /** http://127.0.0.1:<port>/ — the page without the token: view only. */
   url: string;
+  /** The address the CLI prints, with the token in the fragment: the page with control. */
+  controlUrl: string;
   configPath: string;
   close(): Promise<void>;
 }
@@ -58,7 +63,7 @@ export async function startService(over: Partial<ServerBitConfig> = {}): Promise
   const dir = await mkdtemp(path.join(tmpdir(), 'serverbit-e2e-'));
   const configPath = path.join(dir, 'config.json');
   const store = ConfigStore.open({ path: configPath });
-  const config: ServerBitConfig = { ...defaultConfig(), port: await freePort(), device: 'simulator', token: 'x', ...over };
+  const config: ServerBitConfig = { ...defaultConfig(), port: await freePort(), device: 'simulator', token: E2E_TOKEN, ...over };
   store.save(config);
   const app = createServerBit({ config, configStore: store, http: createStaticHandler(RENDERER_DIR) });
   let closed: Promise<void> | undefined;
@@ -73,7 +78,8 @@ export async function startService(over: Partial<ServerBitConfig> = {}): Promise
     await close();
     throw e;
   }
-  return { app, url: `http://127.0.0.1:${app.server.address!.port}/`, configPath, close };
+  const url = `http://127.0.0.1:${app.server.address!.port}/`;
+  return { app, url, controlUrl: `${url}#token=${encodeURIComponent(config.token)}`, configPath, close };
 }
 
 export interface Browser {

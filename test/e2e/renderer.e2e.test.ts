@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BitalinoEmulator } from '../../src/main/devices/emulator.js';
 import { SerialTransport } from '../../src/main/devices/serial-transport.js';
 import { ptyPair } from '../helpers/pty.js';
-import { SCREENSHOTS, buildRenderer, launchBrowser, plotStats, startService, tracePixels, type Browser, type Service } from './harness.js';
+import { E2E_TOKEN, SCREENSHOTS, buildRenderer, launchBrowser, plotStats, startService, tracePixels, type Browser, type Service } from './harness.js';
 
 const tid = (id: string) => `[data-testid="${id}"]`;
 
@@ -25,7 +25,8 @@ let browser: Browser;
 async function open(service: Service): Promise<{ page: Page; consoleErrors: string[] }> {
   const p = await browser.newPage();
   cleanups.push(() => p.page.close());
-  await p.page.goto(service.url);
+  // As a user opens it: with the address serverbit prints (the token in the fragment).
+  await p.page.goto(service.controlUrl);
   return p;
 }
 
@@ -141,7 +142,7 @@ describe('renderer in Chromium against the real service', { timeout: 60_000 }, (
     await expect.poll(() => page.locator(tid('cfg-result')).textContent(), { timeout: 15_000 }).toContain('Saved.');
 
     const onDisk = JSON.parse(readFileSync(s.configPath, 'utf8')) as Record<string, unknown>;
-    expect(onDisk).toMatchObject({ device: 'simulator', channels: [1, 2], sampling_rate: 100, token: 'x' });
+    expect(onDisk).toMatchObject({ device: 'simulator', channels: [1, 2], sampling_rate: 100, token: E2E_TOKEN });
     expect((onDisk.labels as string[])[6]).toBe('ECG-chest');
 
     await expect.poll(() => page.locator(tid('rate')).textContent(), { timeout: 10_000 }).toBe('100 Hz');

@@ -61,7 +61,7 @@ interface Case {
   says: RegExp[];
 }
 
-const CLASSIC = { device: 'simulator', channels: [1, 2, 3, 4, 5, 6], sampling_rate: 1000, port: 9001, labels: ['nSeq', 'I1', 'I2', 'O1', 'O2', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6'], token: 't' };
+const CLASSIC = { device: 'simulator', channels: [1, 2, 3, 4, 5, 6], sampling_rate: 1000, port: 9001, labels: ['nSeq', 'I1', 'I2', 'O1', 'O2', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6'], token: 't-0123456789abcdef' };
 /** A config.json in dir with `content` (a function makes something else there). */
 const file = (content: string | ((f: string) => void)) => (dir: string) => {
   const f = path.join(dir, 'config.json');
@@ -150,7 +150,7 @@ describe('broken config files: the CLI says what is wrong, runs on the simulator
     const dir = await tempDir('serverbit-cfg-');
     cleanup.add(() => fs.rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'config.json');
-    const original = { device: 'simulator', token: 'kept', mine: { anything: [1, 2] } };
+    const original = { device: 'simulator', token: 'kept-0123456789abcdef', mine: { anything: [1, 2] } };
     fs.writeFileSync(file, JSON.stringify(original));
     const port = await freePort();
     const child = spawn(process.execPath, [CLI, '--config', file, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -193,7 +193,7 @@ describe('atomic writes', () => {
   function intact(text: string): boolean {
     try {
       const r = normalizeConfigFile(JSON.parse(text));
-      return r.ok && validateConfig(r.config).length === 0 && ['small', 'big'].includes(r.config.token);
+      return r.ok && validateConfig(r.config).length === 0 && ['small-0123456789abcdef', 'big-0123456789abcdef'].includes(r.config.token);
     } catch {
       return false;
     }

@@ -68,7 +68,7 @@ export async function freePort(): Promise<number> {
 
 /** A config for tests: port 0 (the OS picks), the given device, everything else default. */
 export function testConfig(over: Partial<ServerBitConfig> = {}): ServerBitConfig {
-  return { ...defaultConfig(), port: 0, token: 'test-token', ...over };
+  return { ...defaultConfig(), port: 0, token: 'test-token-0123456789', ...over };
 }
 
 // ---------------------------------------------------------------------------------------------

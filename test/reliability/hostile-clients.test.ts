@@ -75,7 +75,7 @@ describe('hostile clients against the whole app', () => {
     // Not WebSocket at all.
     const noise = raw(port, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) & 255)));
     const hugeHeader = raw(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
-    const badUpgrade = raw(port, `GET /v2 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 99\r\n\r\n`);
+    const badUpgrade = raw(port, `GET /v2 HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 99\r\n\r\n`);
 
     expect((await oversize.closed).code).toBe(1009);
     expect((await v2oversize.closed).code).toBe(1009);

@@ -145,7 +145,9 @@ describe('clients that stop reading', () => {
   it(
     'are bounded, told or closed with a reason; the normal clients get every sample; memory stays flat (60 s at 1000 Hz)',
     async () => {
-      const app = createServerBit({ config: testConfig({ sampling_rate: 1000, channels: [1, 2, 3, 4, 5, 6], batch_ms: 1, labels: LABELS }) });
+      // The sixth client comes through a TCP proxy on another port: its Host names the proxy, as
+      // through a tunnel (ssh -L 8000:127.0.0.1:9001), so that address is in allowed_hosts.
+      const app = createServerBit({ config: testConfig({ sampling_rate: 1000, channels: [1, 2, 3, 4, 5, 6], batch_ms: 1, labels: LABELS, allowed_hosts: ['127.0.0.1'] }) });
       cleanup.add(() => app.close());
       await app.start();
       await firstDevice(app).stop(); // every client connects first, so each sees the session from index 0

@@ -13,7 +13,7 @@ import {
   resultNotes,
 } from '../../src/renderer/config-form.js';
 
-const base = (over: Partial<ServerBitConfig> = {}): ServerBitConfig => ({ ...defaultConfig(), token: 'secret', ...over });
+const base = (over: Partial<ServerBitConfig> = {}): ServerBitConfig => ({ ...defaultConfig(), token: 'secret-0123456789abcdef', ...over });
 
 describe('config form ↔ config', () => {
   it('round-trips a config through the form unchanged', () => {
@@ -34,7 +34,7 @@ describe('config form ↔ config', () => {
     const form = { ...configToForm(c), channels: [true, true, false, false, false, false], samplingRate: '100' };
     const check = checkForm(form, c);
     expect(Object.keys(check.patch).sort()).toEqual(['channels', 'device', 'host', 'labels', 'port', 'sampling_rate']);
-    expect(check.config).toMatchObject({ channels: [1, 2], sampling_rate: 100, batch_ms: 20, token: 'secret', stall_timeout_s: 9 });
+    expect(check.config).toMatchObject({ channels: [1, 2], sampling_rate: 100, batch_ms: 20, token: 'secret-0123456789abcdef', stall_timeout_s: 9 });
     expect(isDirty(form, c)).toBe(true);
   });
 

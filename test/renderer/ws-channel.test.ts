@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WebSocketChannel, v2UrlFor, type WebSocketLike } from '../../src/renderer/ws-channel.js';
+import { TOKEN_STORAGE_KEY, WebSocketChannel, takePageToken, v2UrlFor, type WebSocketLike } from '../../src/renderer/ws-channel.js';
 import type { ServerMessage } from '../../src/shared/v2.js';
 
 class FakeSocket implements WebSocketLike {
@@ -110,5 +110,55 @@ describe('WebSocketChannel', () => {
   it('builds the /v2 URL from the page location', () => {
     expect(v2UrlFor({ protocol: 'http:', host: '127.0.0.1:9001' })).toBe('ws://127.0.0.1:9001/v2?format=both');
     expect(v2UrlFor({ protocol: 'https:', host: 'x:1' }, '')).toBe('wss://x:1/v2');
+    expect(v2UrlFor({ protocol: 'http:', host: '127.0.0.1:9001' }, 'format=both', 'a+b/c=')).toBe('ws://127.0.0.1:9001/v2?format=both&token=a%2Bb%2Fc%3D');
+    expect(v2UrlFor({ protocol: 'http:', host: 'x:1' }, '', 'tok')).toBe('ws://x:1/v2?token=tok');
+  });
+});
+
+describe('takePageToken', () => {
+  const storage = () => {
+    const items = new Map<string, string>();
+    return { items, getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v) };
+  };
+  const history = () => {
+    const urls: string[] = [];
+    return { urls, replaceState: (_d: unknown, _u: string, url?: string) => void urls.push(url ?? '') };
+  };
+
+  it('takes the token from the fragment, keeps it for the tab and removes it from the address (other fragment keys stay)', () => {
+    const s = storage();
+    const h = history();
+    expect(takePageToken({ hash: '#token=abc-0123456789abcdef', pathname: '/', search: '' }, h, s)).toBe('abc-0123456789abcdef');
+    expect(s.items.get(TOKEN_STORAGE_KEY)).toBe('abc-0123456789abcdef');
+    expect(h.urls).toEqual(['/']);
+    expect(takePageToken({ hash: '#tab=live&token=t2', pathname: '/x', search: '?a=1' }, h, s)).toBe('t2');
+    expect(h.urls.at(-1)).toBe('/x?a=1#tab=live');
+  });
+
+  it('without one in the address, uses the one kept earlier in this tab; none at all: undefined', () => {
+    const s = storage();
+    const h = history();
+    expect(takePageToken({ hash: '', pathname: '/', search: '' }, h, s)).toBeUndefined();
+    s.setItem(TOKEN_STORAGE_KEY, 'kept');
+    expect(takePageToken({ hash: '#other=1', pathname: '/', search: '' }, h, s)).toBe('kept');
+    expect(h.urls).toEqual([]); // nothing to remove from the address
+  });
+
+  it('survives storage and history that throw (disabled, sandboxed): the token still works for this page load', () => {
+    const throwing = {
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => {
+        throw new Error('SecurityError');
+      },
+    };
+    const h = {
+      replaceState: () => {
+        throw new Error('SecurityError');
+      },
+    };
+    expect(takePageToken({ hash: '#token=x', pathname: '/', search: '' }, h, throwing)).toBe('x');
+    expect(takePageToken({ hash: '', pathname: '/', search: '' }, h, throwing)).toBeUndefined();
   });
 });

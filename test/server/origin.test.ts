@@ -11,10 +11,18 @@ describe('isOriginAllowed', () => {
     ['http://localhost', 'localhost, no port'],
     ['HTTP://LocalHost:8080', 'case-insensitive scheme and host'],
     ['http://127.0.0.1:9001', '127.0.0.1, any port'],
-    ['null', 'a page opened from disk'],
-    ['file://', 'file pages, as some embedded browsers send them'],
   ] as [string | undefined, string][])('allows %s (%s) with the defaults', (origin, _why) => {
     expect(isOriginAllowed(origin, D)).toBe(true);
+  });
+
+  // Any web site can make a sandboxed frame, which sends "null": opt-in only (issue 9).
+  it.each([
+    ['null', 'a page opened from disk, or a sandboxed frame'],
+    ['file://', 'file pages, as some embedded browsers send them'],
+  ])('refuses %s (%s) with the defaults, allows it once "null" or "file://" is listed', (origin) => {
+    expect(isOriginAllowed(origin, D)).toBe(false);
+    expect(isOriginAllowed(origin, [...D, 'null'])).toBe(origin === 'null');
+    expect(isOriginAllowed(origin, [...D, 'file://'])).toBe(true);
   });
 
   it.each([

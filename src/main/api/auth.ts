@@ -1,6 +1,7 @@
 /**
- * The /v2 control token (docs/protocol.md "Threat model"): commands need it unless the session is
- * trusted, presented at connect, in a subscribe message or in the command itself.
+ * The /v2 control token (docs/protocol.md "Access and threat model"): commands need it unless the
+ * session is trusted (only the desktop window, over IPC), presented at connect, in a subscribe
+ * message or in the command itself.
  */
 import crypto from 'node:crypto';
 
@@ -12,13 +13,17 @@ export function tokenMatches(presented: string | undefined, configured: string):
   return crypto.timingSafeEqual(SHA(presented), SHA(configured));
 }
 
-/** The UNAUTHORIZED error for `command` ("subscribe" for a token in a subscribe message), saying where to find the token. */
-export function unauthorized(command: string, presented: string | undefined, configPath?: string): { code: string; message: string; hint: string } {
+/**
+ * The UNAUTHORIZED error for `command` ("subscribe" for a token in a subscribe message). The
+ * client is not trusted, so the hint is generic: it names no path on this computer (a config
+ * path shows the home folder and so the user name).
+ */
+export function unauthorized(command: string, presented: string | undefined): { code: string; message: string; hint: string } {
   return {
     code: 'UNAUTHORIZED',
     message: `"${command}" needs the control token, and this ${presented === undefined ? 'connection presented none' : 'token is not the right one'}`,
     hint:
       'Send the token at connect (ws://127.0.0.1:9001/v2?token=…), in a subscribe message or as "token" in the command. ' +
-      `Run "serverbit --show-token" to print it, or read "token" in ${configPath ?? '~/ServerBIT/config.json'}.`,
+      'Whoever runs ServerBIT can print it with "serverbit --show-token"; a browser page gets control when opened with the address serverbit prints at start (…/#token=…).',
   };
 }

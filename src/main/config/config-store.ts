@@ -13,6 +13,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Conf from 'conf';
 import { defaultConfig, type ServerBitConfig } from '../../shared/config.js';
 import { denormalizeConfig, detectShape, normalizeConfigFile, validateConfig, type ConfigFileShape } from '../../shared/config-schema.js';
@@ -22,6 +23,12 @@ import { isPlainObject, preview, type ValidationIssue } from '../../shared/schem
 export interface ConfigStoreOptions {
   /** Full path of the config file. Default: `~/ServerBIT/config.json` (os.homedir()). */
   path?: string;
+  /**
+   * The example client copied next to the config file by `load()` when no file of that name is
+   * there (as the original ServerBIT did; a user's own file is never replaced), or false for none.
+   * Default: the bundled ClientBIT.html when the config is at the default path, else false.
+   */
+  clientPage?: string | false;
 }
 
 export interface LoadResult {
@@ -44,6 +51,15 @@ const MAX_FILE_BYTES = 1024 * 1024;
 const STALE_TEMP_MS = 60_000;
 const TEMP_SUFFIX = /^\.tmp-\d{10}[0-9a-f]{6}$/;
 
+/** The example client's file name, next to config.json and on the status page's server. */
+export const CLIENT_PAGE_NAME = 'ClientBIT.html';
+
+/** ClientBIT.html as shipped: in dist/renderer (built, packaged), else examples/ (running from sources). */
+export function bundledClientPage(): string | undefined {
+  const candidates = [new URL('../../renderer/ClientBIT.html', import.meta.url), new URL('../../../examples/ClientBIT.html', import.meta.url)];
+  return candidates.map((u) => fileURLToPath(u)).find((f) => fs.existsSync(f));
+}
+
 export function defaultConfigPath(): string {
   return path.join(os.homedir(), 'ServerBIT', 'config.json');
 }
@@ -55,14 +71,18 @@ export function generateToken(): string {
 
 export class ConfigStore {
   readonly #path: string;
+  readonly #clientPage: string | false | undefined;
 
-  private constructor(file: string) {
+  private constructor(file: string, clientPage: string | false | undefined) {
     this.#path = path.resolve(file);
+    this.#clientPage = clientPage;
   }
 
   /** Does no I/O; `load()` reads (and on first launch creates) the file. */
   static open(opts: ConfigStoreOptions = {}): ConfigStore {
-    return new ConfigStore(opts.path ?? defaultConfigPath());
+    const file = opts.path ?? defaultConfigPath();
+    const atDefault = path.resolve(file) === path.resolve(defaultConfigPath());
+    return new ConfigStore(file, opts.clientPage ?? (atDefault ? undefined : false));
   }
 
   get path(): string {
@@ -76,12 +96,19 @@ export class ConfigStore {
    * missing token to an otherwise valid file.
    */
   load(): LoadResult {
+    const result = this.#load();
+    result.notices.push(...this.#installClientPage(result.config.port));
+    return result;
+  }
+
+  #load(): LoadResult {
     const text = this.#read();
     if (text === undefined) return this.#create();
     const raw = this.#parse(text);
     const result = normalizeConfigFile(raw);
     if (!result.ok) throw this.#invalid(result.issues, `Invalid setting in ${this.#path}`, this.#fixHint());
-    const notices = [...result.notices];
+    // Only a file we can use: one we cannot is left exactly as it is, mode included.
+    const notices = [...this.#tightenPermissions(), ...result.notices];
     let { config } = result;
     if (config.token === '') {
       config = { ...config, token: generateToken() };
@@ -129,6 +156,46 @@ export class ConfigStore {
       shape: 'classic',
       created: true,
     };
+  }
+
+  /**
+   * The file holds the control token: one that other users may read (left so by an editor, a
+   * copy or the original ServerBIT) is made owner-only. Bits are only ever removed, never
+   * added; on Windows the mode does not describe access (ACLs do), so nothing is done there.
+   */
+  #tightenPermissions(): string[] {
+    if (process.platform === 'win32') return [];
+    let mode: number;
+    try {
+      mode = fs.statSync(this.#path).mode & 0o777;
+    } catch {
+      return [];
+    }
+    if ((mode & 0o077) === 0) return [];
+    const was = mode.toString(8).padStart(4, '0');
+    try {
+      fs.chmodSync(this.#path, mode & 0o700);
+      return [`${this.#path} was readable by other users (mode ${was}) and holds the control token: made it readable by you only (mode ${(mode & 0o700).toString(8).padStart(4, '0')}).`];
+    } catch (error) {
+      return [`${this.#path} is readable by other users (mode ${was}) and holds the control token, and ServerBIT could not change that (${reason(error)}): run "chmod 600 ${this.#path}" as its owner.`];
+    }
+  }
+
+  /** Copies the example client next to the config if no file of its name is there; notices say what happened. */
+  #installClientPage(port: number): string[] {
+    const source = this.#clientPage === undefined ? bundledClientPage() : this.#clientPage;
+    if (source === false || source === undefined) return [];
+    const target = path.join(path.dirname(this.#path), CLIENT_PAGE_NAME);
+    if (path.resolve(source) === target || fs.existsSync(target)) return [];
+    try {
+      const page = fs.readFileSync(source);
+      // 'wx': created only if absent, even if one appeared since the check; a user's file is never replaced.
+      fs.writeFileSync(target, page, { flag: 'wx', mode: 0o644 });
+    } catch (error) {
+      if (errno(error) === 'EEXIST') return [];
+      return [`Could not put the example client ${CLIENT_PAGE_NAME} in ${path.dirname(this.#path)} (${reason(error)}); ServerBIT serves it at http://127.0.0.1:${port}/${CLIENT_PAGE_NAME}.`];
+    }
+    return [`Put the example client ${CLIENT_PAGE_NAME} in ${path.dirname(this.#path)}. Open it from ServerBIT at http://127.0.0.1:${port}/${CLIENT_PAGE_NAME}; opened from disk it needs "null" in "allowed_origins".`];
   }
 
   /** The file's text, or undefined if it does not exist. */

@@ -16,6 +16,9 @@
  * - `file://`               pages opened from disk: browsers send `null` for them (Chromium,
  *                           Firefox); some embedded browsers send `file://`;
  * - `null`                  the literal `null` origin (file pages, sandboxed frames, data: URLs).
+ * Neither `null` nor `file://` is in the default list: any web site can make a sandboxed frame,
+ * which sends `Origin: null`, so allowing it lets every site read the signals. When such a page is
+ * refused, `nullOriginGuidance` says how to open it instead and what allowing it would permit.
  * Malformed entries match nothing. Scheme and host compare case-insensitively (the URL parser
  * normalises both); the Origin header must be a bare origin, so `http://localhost.evil.com`
  * and `http://localhost:9001@evil.com` never match `http://localhost:*`.
@@ -78,4 +81,23 @@ export function isOriginAllowed(origin: string | undefined, allowList: readonly 
   if (o === '') return false;
   const parsed = o === 'null' || o === 'file://' ? undefined : parseOriginHeader(o);
   return allowList.some((entry) => typeof entry === 'string' && matches(o, parsed, entry));
+}
+
+/** Whether this Origin is what pages opened from disk (and sandboxed frames, data: URLs) send. */
+export function isOpaqueOrigin(origin: string | undefined): boolean {
+  const o = origin?.trim().toLowerCase();
+  return o === 'null' || o === 'file://';
+}
+
+/**
+ * What to tell the user when a page opened from disk (Origin `null`) was refused: where to open
+ * it instead, how to allow it, and what that permits. Shown on stderr, in the refusal's body and,
+ * through StreamServer's `onOriginRefused`, in the tray and the window.
+ */
+export function nullOriginGuidance(port: number): string {
+  return (
+    `A page opened from disk (Origin "null") was refused. Open it from ServerBIT instead: http://127.0.0.1:${port}/ClientBIT.html ` +
+    `(or serve your page from http://localhost). To allow pages opened from disk, add "null" to "allowed_origins" in ~/ServerBIT/config.json; ` +
+    'note that then any web site can read the signals too, through a sandboxed frame (which also sends "null"), though never control ServerBIT without the token.'
+  );
 }

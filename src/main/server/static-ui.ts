@@ -6,9 +6,15 @@
  * Plug it into StreamServer's `http` hook (app.ts `configureServer`). It answers GET and HEAD
  * only (other methods fall through: the server answers 426), and only files directly in `dir`
  * or below with a known extension: no directory listings, no dotfiles, no `..` (checked after
- * decoding, and again on the resolved path). Every answer carries the UI's Content Security
- * Policy and `X-Content-Type-Options: nosniff`.
+ * decoding, and again on the resolved path), and no way out through a symbolic link (the file's
+ * real path must lie under the folder's real path). Every answer carries the UI's Content
+ * Security Policy and `X-Content-Type-Options: nosniff`.
+ *
+ * An HTML page with inline `<script>`/`<style>` (ClientBIT.html, one file that also works opened
+ * from disk) gets those exact blocks allowed by their SHA-256 in its policy; nothing else inline
+ * runs.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -32,10 +38,12 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 
 /** Longest request path considered, characters; longer ones get 404 without touching the disk. */
 const MAX_PATH = 512;
+/** HTML files are read whole to hash their inline blocks; larger ones are not pages of ours. */
+const MAX_HTML_BYTES = 1024 * 1024;
 
-function securityHeaders(): Record<string, string> {
+function securityHeaders(csp = UI_CONTENT_SECURITY_POLICY): Record<string, string> {
   return {
-    'Content-Security-Policy': UI_CONTENT_SECURITY_POLICY,
+    'Content-Security-Policy': csp,
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
     'Referrer-Policy': 'no-referrer',
@@ -74,8 +82,34 @@ export function resolveUiPath(root: string, urlPath: string): string | undefined
   return file;
 }
 
+/**
+ * The page's policy with its inline `<script>` (those without `src`) and `<style>` blocks allowed
+ * by hash. Pure; exported for tests.
+ */
+export function pageContentSecurityPolicy(html: string): string {
+  const hash = (text: string) => `'sha256-${crypto.createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+  const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script\s*>/gi)].filter((m) => !/\bsrc\s*=/i.test(m[1])).map((m) => hash(m[2]));
+  const styles = [...html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi)].map((m) => hash(m[1]));
+  let csp = UI_CONTENT_SECURITY_POLICY;
+  if (scripts.length > 0) csp = csp.replace("script-src 'self'", `script-src 'self' ${scripts.join(' ')}`);
+  if (styles.length > 0) csp = csp.replace("style-src 'self'", `style-src 'self' ${styles.join(' ')}`);
+  return csp;
+}
+
+/** The real path of `file` if it lies under the real path of `root`, else undefined. */
+function realFileUnder(root: string, file: string): string | undefined {
+  try {
+    const realRoot = fs.realpathSync(root);
+    const real = fs.realpathSync(file);
+    return real.startsWith(realRoot + path.sep) ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createStaticHandler(dir: string): (req: IncomingMessage, res: ServerResponse) => boolean {
   const root = path.resolve(dir);
+  const pages = new Map<string, { key: string; body: Buffer; csp: string }>();
   return (req, res) => {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') return false;
@@ -89,7 +123,8 @@ export function createStaticHandler(dir: string): (req: IncomingMessage, res: Se
       answer(res, 400, 'Bad request', head);
       return true;
     }
-    const file = resolveUiPath(root, pathname);
+    const named = resolveUiPath(root, pathname);
+    const file = named === undefined ? undefined : realFileUnder(root, named);
     let stat: fs.Stats | undefined;
     try {
       stat = file ? fs.statSync(file) : undefined;
@@ -100,7 +135,26 @@ export function createStaticHandler(dir: string): (req: IncomingMessage, res: Se
       answer(res, 404, 'Not found', head);
       return true;
     }
-    res.writeHead(200, { ...securityHeaders(), 'Content-Type': CONTENT_TYPES[path.extname(file).toLowerCase()], 'Content-Length': stat.size });
+    const type = CONTENT_TYPES[path.extname(named!).toLowerCase()];
+    if (type.startsWith('text/html') && stat.size <= MAX_HTML_BYTES) {
+      const key = `${stat.mtimeMs}:${stat.size}`;
+      let page = pages.get(file);
+      if (page?.key !== key) {
+        let body: Buffer;
+        try {
+          body = fs.readFileSync(file);
+        } catch {
+          answer(res, 404, 'Not found', head);
+          return true;
+        }
+        page = { key, body, csp: pageContentSecurityPolicy(body.toString('utf8')) };
+        pages.set(file, page);
+      }
+      res.writeHead(200, { ...securityHeaders(page.csp), 'Content-Type': type, 'Content-Length': page.body.length });
+      res.end(head ? undefined : page.body);
+      return true;
+    }
+    res.writeHead(200, { ...securityHeaders(), 'Content-Type': type, 'Content-Length': stat.size });
     if (head) {
       res.end();
       return true;

@@ -1,19 +1,19 @@
 /**
- * Wires a WebSocket accepted on `/v2` (StreamServer's `v2` hook; the Origin allow-list has
- * already been applied) to a /v2 session (api/session.ts).
+ * Wires a WebSocket accepted on `/v2` (StreamServer's `v2` hook; Host, client cap and Origin
+ * have already been checked) to a /v2 session (api/session.ts).
  *
  * Query string: `?batch=10&columns=nSeq,A1,A2&format=raw|converted|both&token=…`.
  *
- * Trust (commands without a token) is given only to the UI this server serves itself: a
- * handshake whose Origin is exactly one of `ownOrigins()` (http://127.0.0.1:<port>,
- * http://localhost:<port>) AND that comes from this computer. Browsers cannot forge Origin, so
- * no other web page gets it; the loopback check stops a non-browser client on the network from
- * claiming our origin when the user has opened `host` to the network. Everyone else needs the
- * token (docs/protocol.md "Threat model").
+ * Trust: none. A WebSocket client controls ServerBIT only with the token (at connect, in a
+ * subscribe message or per command), whatever it claims: an `Origin` header proves nothing to
+ * a program (any local program can send `Origin: http://127.0.0.1:9001`), and a same-host reverse
+ * proxy would make a loopback peer address true for every network client. The status page gets
+ * the token from the address the CLI prints (…/#token=…); the desktop window is trusted over IPC
+ * (docs/protocol.md "Access and threat model").
  *
  * Bounds: a client over `HIGH_WATER_BYTES` unsent has its data dropped and reported as a gap
  * (the session does that); one over `HARD_LIMIT_BYTES` (it stopped reading while still sending
- * commands) is closed with 1013.
+ * commands) is closed with 1013. No exception from a client message escapes the socket's handlers.
  */
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
@@ -30,14 +30,8 @@ export const HIGH_WATER_BYTES = 1024 * 1024;
 export const HARD_LIMIT_BYTES = 16 * 1024 * 1024;
 
 export interface V2HandlerOptions {
-  /** The origins of the UI this server serves (http://127.0.0.1:<port>, http://localhost:<port>). */
-  ownOrigins: () => string[];
   /** How long data waits for a first subscribe message, ms (tests shorten it). Default: the session's. */
   settleMs?: number;
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {
@@ -59,11 +53,9 @@ export function subscriptionFromQuery(q: URLSearchParams): Partial<SubscribeMess
   return out as Partial<SubscribeMessage>;
 }
 
-export function createV2Handler(context: ApiContext, opts: V2HandlerOptions): (ws: WebSocket, req: IncomingMessage, url: URL) => void {
+export function createV2Handler(context: ApiContext, opts: V2HandlerOptions = {}): (ws: WebSocket, req: IncomingMessage, url: URL) => void {
   return (ws, req, url) => {
     const origin = headerValue(req.headers.origin ?? req.headers['sec-websocket-origin']);
-    const own = opts.ownOrigins().map((o) => o.toLowerCase());
-    const trusted = origin !== undefined && own.includes(origin.trim().toLowerCase()) && isLoopback(req.socket.remoteAddress);
 
     const deliver = (text: string): boolean => {
       if (ws.readyState !== WebSocket.OPEN) return false;
@@ -79,7 +71,7 @@ export function createV2Handler(context: ApiContext, opts: V2HandlerOptions): (w
     const token = url.searchParams.get('token') ?? undefined;
     const session = createV2Session({
       context,
-      trusted,
+      trusted: false,
       ...(token !== undefined ? { token } : {}),
       subscription: subscriptionFromQuery(url.searchParams),
       ...(opts.settleMs !== undefined ? { settleMs: opts.settleMs } : {}),
@@ -87,12 +79,31 @@ export function createV2Handler(context: ApiContext, opts: V2HandlerOptions): (w
       sendText: deliver,
       isBackedUp: () => ws.bufferedAmount > HIGH_WATER_BYTES,
     });
-    log.debug('v2 client %s (origin %s): %s', req.socket.remoteAddress, origin, trusted ? 'trusted' : 'token needed for commands');
+    log.debug('v2 client %s (origin %s): %s', req.socket.remoteAddress, origin, session.control ? 'control by token' : 'token needed for commands');
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      // Text frames arrive as UTF-8 bytes (ws has checked the encoding); binary frames are refused by the session.
-      session.receive(isBinary ? data : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+      try {
+        // Text frames arrive as UTF-8 bytes (ws has checked the encoding); binary frames are refused by the session.
+        session.receive(isBinary ? data : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+      } catch (err) {
+        // The session catches its own errors; this is the last line, so the process never sees one.
+        log.warn('v2 message handler threw: %O', err);
+        deliver(INTERNAL_REPLY);
+      }
     });
-    ws.once('close', () => session.close());
+    ws.once('close', () => {
+      try {
+        session.close();
+      } catch (err) {
+        log.warn('v2 session close threw: %O', err);
+      }
+    });
   };
 }
+
+const INTERNAL_REPLY = JSON.stringify({
+  type: 'reply',
+  id: null,
+  ok: false,
+  error: { code: 'INTERNAL', message: 'ServerBIT failed while handling this message; it was not processed', hint: 'This is a ServerBIT bug; please report it with the message that caused it.' },
+});

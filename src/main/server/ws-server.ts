@@ -22,18 +22,26 @@
  * Dead peers: every `pingIntervalMs` each client is pinged; one that has not answered the
  * previous ping is terminated (this also reaps a closed-for-slowness client that never reads its
  * close frame, after at most two intervals).
+ *
+ * Who may connect (docs/protocol.md "Access and threat model"), checked in this order for every
+ * request and upgrade, each refusal an HTTP status with a body that names the problem and the
+ * fix, and the same security headers as the UI: the `Host` header (host-check.ts: 400/421), the
+ * client cap `maxClients` (503), the `Origin` (origin.ts: 403). Slow or stuck handshakes are cut by
+ * `headersTimeoutMs` / `requestTimeoutMs` (Node answers 408). No exception from a request,
+ * upgrade or client message escapes its handler.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { DEFAULT_ALLOWED_ORIGINS, samplesPerBatch } from '../../shared/config.js';
+import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_MAX_CLIENTS, samplesPerBatch } from '../../shared/config.js';
 import { NetworkError } from '../../shared/errors.js';
 import type { HubSource } from '../acquisition/hub.js';
 import { StreamGroup, type GroupMember } from '../acquisition/stream-group.js';
 import { encodeCompat } from './compat-encoder.js';
 import { createLogger } from '../log.js';
-import { isOriginAllowed } from './origin.js';
+import { createHostCheck, exposureWarning } from './host-check.js';
+import { isOpaqueOrigin, isOriginAllowed, nullOriginGuidance } from './origin.js';
 
 const log = createLogger('serverbit:ws');
 
@@ -43,6 +51,28 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 const DEFAULT_BATCH_MS = 40;
 /** How long `close()` waits for clients to complete the close handshake before cutting them, ms. */
 const CLOSE_GRACE_MS = 1000;
+/**
+ * Sockets allowed beyond `maxClients` (plain HTTP requests, handshakes in progress, refusals
+ * being written); past `maxClients + CONNECTION_HEADROOM` the OS-level socket is closed at once
+ * (Node's `server.maxConnections`), so no client can exhaust the process's file descriptors.
+ */
+const CONNECTION_HEADROOM = 64;
+/** At most one warning on stderr per this many ms for refused pages opened from disk. */
+const NULL_ORIGIN_WARN_EVERY_MS = 60_000;
+
+/**
+ * Headers on every answer the server writes itself (refusals, 426): nothing in them may be run,
+ * framed, sniffed as HTML or cached.
+ */
+export const REFUSAL_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/plain; charset=utf-8',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cache-Control': 'no-store',
+};
 
 export interface StreamServerOptions {
   /** Interface to listen on. Default `'127.0.0.1'`: loopback only unless the user opts in (docs/protocol.md §8). */
@@ -77,6 +107,32 @@ export interface StreamServerOptions {
   onClientCount?: (count: number) => void;
   /** Handler for accepted upgrades on path `/v2` (origin already checked). Without it, `/v2` gets 404. */
   v2?: (ws: WebSocket, req: IncomingMessage, url: URL) => void;
+  /**
+   * Extra names the `Host` header may carry (ServerBitConfig.allowed_hosts; rules in
+   * host-check.ts). Default none. A function is read at every request.
+   */
+  allowedHosts?: readonly string[] | (() => readonly string[]);
+  /**
+   * Most WebSocket clients at once, both endpoints (ServerBitConfig.max_clients); a handshake past
+   * it gets HTTP 503 with the reason. Default DEFAULT_MAX_CLIENTS. A function is read at every upgrade.
+   */
+  maxClients?: number | (() => number);
+  /** Time a client has to send its request headers, ms (Node's `headersTimeout`; then 408). Default 10 000. */
+  headersTimeoutMs?: number;
+  /** Time a client has to send a whole request, ms (Node's `requestTimeout`; ≥ headersTimeoutMs). Default 30 000. */
+  requestTimeoutMs?: number;
+}
+
+/** Emitted when an upgrade is refused for its Origin (for the tray, the window and logs). */
+export interface OriginRefusal {
+  /** The Origin header as sent. */
+  origin: string;
+  /** Peer address and port. */
+  remote: string;
+  /** True for `null` / `file://`: a page opened from disk (or a sandboxed frame). */
+  opaque: boolean;
+  /** What to tell the user: for `opaque`, how to open the page instead or allow it, and what that permits. */
+  guidance: string;
 }
 
 export type Endpoint = 'compat' | 'v2';
@@ -101,6 +157,12 @@ export interface ClientEvent {
 export interface StreamServerStats {
   /** Handshakes refused with 403 for their Origin. */
   rejectedOrigins: number;
+  /** Of those, refused for Origin `null` / `file://` (pages opened from disk, sandboxed frames). */
+  rejectedOpaqueOrigins: number;
+  /** Requests and handshakes refused for their Host header (400/421). */
+  rejectedHosts: number;
+  /** Handshakes refused with 503 because `maxClients` clients were connected. */
+  rejectedFull: number;
   /** Clients closed with 1013 for falling more than `highWaterBytes` behind. */
   slowClients: number;
   /** Clients terminated for not answering a ping. */
@@ -157,18 +219,23 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Ne
   return new NetworkError('LISTEN_FAILED', `Cannot listen on ${where}: ${err.message}`, hint, { cause: err });
 }
 
-/** Answers a refused upgrade on the raw socket, then closes it. */
-function refuse(socket: Duplex, status: number, message: string): void {
+/** Answers a refused upgrade on the raw socket, with REFUSAL_HEADERS, then closes it. */
+function refuse(socket: Duplex, status: number, message: string, extra: Record<string, string> = {}): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
   const body = `${message}\n`;
+  const headers = { ...REFUSAL_HEADERS, ...extra, Connection: 'close', 'Content-Length': String(Buffer.byteLength(body)) };
   socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n${body}`);
+}
+
+/** Answers a plain HTTP request with REFUSAL_HEADERS. */
+function answer(res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
+  const body = `${message}\n`;
+  if (!res.headersSent) res.writeHead(status, { ...REFUSAL_HEADERS, ...extra, 'Content-Length': Buffer.byteLength(body) });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 /** The request path; `//x` stays a path (not a host) and a malformed URL is treated as `/`. */
@@ -185,7 +252,7 @@ function checkOption(ok: boolean, name: string, rule: string, value: unknown): v
 }
 
 export class StreamServer {
-  readonly stats: StreamServerStats = { rejectedOrigins: 0, slowClients: 0, deadClients: 0, messages: 0 };
+  readonly stats: StreamServerStats = { rejectedOrigins: 0, rejectedOpaqueOrigins: 0, rejectedHosts: 0, rejectedFull: 0, slowClients: 0, deadClients: 0, messages: 0 };
 
   private readonly host: string;
   private readonly port: number;
@@ -197,6 +264,12 @@ export class StreamServer {
   private readonly pingIntervalMs: number;
   private readonly httpHook: StreamServerOptions['http'];
   private readonly v2Hook: StreamServerOptions['v2'];
+  private readonly maxClients: () => number;
+  private readonly hostCheck: ReturnType<typeof createHostCheck>;
+  private readonly originListeners = new Set<(e: OriginRefusal) => void>();
+  private lastOpaqueWarning = -Infinity;
+  /** Handshakes accepted by the checks but not yet open (they count against maxClients). */
+  private pendingUpgrades = 0;
 
   private readonly server: Server;
   private readonly wss: WebSocketServer;
@@ -223,16 +296,26 @@ export class StreamServer {
     this.pingIntervalMs = o.pingIntervalMs ?? 10_000;
     this.httpHook = o.http;
     this.v2Hook = o.v2;
+    const maxClients = o.maxClients ?? DEFAULT_MAX_CLIENTS;
+    this.maxClients = typeof maxClients === 'function' ? maxClients : () => maxClients;
+    const allowedHosts = o.allowedHosts ?? [];
+    this.hostCheck = createHostCheck({ host: this.host, port: () => this.address?.port, allowedHosts: typeof allowedHosts === 'function' ? allowedHosts : () => allowedHosts });
     if (o.onClientCount) {
       const cb = o.onClientCount;
       this.clientListeners.add((e) => cb(e.clients));
     }
+    const headersTimeout = o.headersTimeoutMs ?? 10_000;
+    const requestTimeout = o.requestTimeoutMs ?? 30_000;
     checkOption(Number.isInteger(this.port) && this.port >= 0 && this.port <= 65535, 'port', 'an integer 0–65535', o.port);
+    checkOption(typeof maxClients === 'function' || (Number.isInteger(maxClients) && maxClients >= 1), 'maxClients', 'an integer ≥ 1 or a function', o.maxClients);
+    checkOption(Number.isFinite(headersTimeout) && headersTimeout > 0, 'headersTimeoutMs', 'a positive number of ms', o.headersTimeoutMs);
+    checkOption(Number.isFinite(requestTimeout) && requestTimeout >= headersTimeout, 'requestTimeoutMs', 'a number of ms ≥ headersTimeoutMs', o.requestTimeoutMs);
     checkOption(typeof this.batchSize === 'function' || (Number.isInteger(this.batchSize) && this.batchSize >= 1), 'batchSize', 'an integer ≥ 1 or a function', o.batchSize);
     checkOption(Number.isFinite(this.highWaterBytes) && this.highWaterBytes > 0, 'highWaterBytes', 'a positive number of bytes', o.highWaterBytes);
     checkOption(Number.isFinite(this.pingIntervalMs) && this.pingIntervalMs >= 0, 'pingIntervalMs', 'a number of ms ≥ 0', o.pingIntervalMs);
 
-    this.server = createServer((req, res) => this.onRequest(req, res));
+    // Node checks the two timeouts every connectionsCheckingInterval (default 30 s): check each second.
+    this.server = createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: 1000 }, (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     // Our own registry tracks clients (clientTracking off); no compression (with it, 10 clients cost 88 % CPU and ~0.5 s latency in our measurements).
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES, clientTracking: false });
@@ -256,6 +339,15 @@ export class StreamServer {
   get address(): { host: string; port: number } | undefined {
     const a = this.server.address();
     return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  }
+
+  /**
+   * Calls `listener` whenever an upgrade is refused for its Origin; returns the function that
+   * stops it. For a page opened from disk, `guidance` is what the tray or window should show.
+   */
+  onOriginRefused(listener: (event: OriginRefusal) => void): () => void {
+    this.originListeners.add(listener);
+    return () => this.originListeners.delete(listener);
   }
 
   /** Calls `listener` on every connect/disconnect; returns the function that stops it. */
@@ -290,8 +382,11 @@ export class StreamServer {
           return;
         }
         this.state = 'listening';
+        this.server.maxConnections = this.maxClients() + CONNECTION_HEADROOM;
         this.startStreaming();
         log.debug('listening on %s', hostPort(address, port));
+        const exposed = exposureWarning(this.host, port);
+        if (exposed) log.warn('%s', exposed);
         resolve({ host: address, port });
       };
       this.server.once('error', onError);
@@ -395,31 +490,61 @@ export class StreamServer {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     try {
+      const host = this.hostCheck(req.headers.host);
+      if (!host.ok) {
+        this.stats.rejectedHosts++;
+        log.debug('refused Host %s from %s', req.headers.host, req.socket.remoteAddress);
+        answer(res, host.status, host.message);
+        return;
+      }
       if (this.httpHook?.(req, res)) return;
+      answer(res, 426, 'ServerBIT streams over WebSocket: connect with a WebSocket client (ws://host:port/).', { Upgrade: 'websocket' });
     } catch (err) {
       log.warn('http handler threw: %O', err);
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end();
-      return;
+      try {
+        answer(res, 500, 'Internal error (logged by ServerBIT).');
+      } catch {
+        res.destroy();
+      }
     }
-    res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' });
-    res.end('ServerBIT streams over WebSocket: connect with a WebSocket client (ws://host:port/).\n');
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // A reset during the handshake must not become an uncaught 'error'.
     socket.on('error', (err) => log.debug('upgrade socket error: %s', err.message));
+    try {
+      this.acceptUpgrade(req, socket, head);
+    } catch (err) {
+      log.warn('upgrade handler threw: %O', err);
+      socket.destroy();
+    }
+  }
+
+  private acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.state !== 'listening') {
       socket.destroy();
+      return;
+    }
+    const host = this.hostCheck(req.headers.host);
+    if (!host.ok) {
+      this.stats.rejectedHosts++;
+      log.debug('refused Host %s from %s', req.headers.host, req.socket.remoteAddress);
+      refuse(socket, host.status, host.message);
+      return;
+    }
+    const max = this.maxClients();
+    this.server.maxConnections = max + CONNECTION_HEADROOM;
+    if (this.clients.size + this.pendingUpgrades >= max) {
+      this.stats.rejectedFull++;
+      log.debug('refused a client from %s: %d clients connected (max_clients %d)', req.socket.remoteAddress, this.clients.size, max);
+      refuse(socket, 503, `ServerBIT already serves ${this.clients.size} clients, its limit: try again later, or raise "max_clients" in ~/ServerBIT/config.json.`, { 'Retry-After': '10' });
       return;
     }
     // Version-8 handshakes carried the origin in Sec-WebSocket-Origin (as ws itself checks).
     const raw = req.headers.origin ?? req.headers['sec-websocket-origin'];
     const origin = Array.isArray(raw) ? raw.join(', ') : raw;
     if (!isOriginAllowed(origin, this.allowedOrigins())) {
-      this.stats.rejectedOrigins++;
-      log.debug('refused origin %s from %s', origin, req.socket.remoteAddress);
-      refuse(socket, 403, `Origin ${origin} is not allowed: add it to "allowed_origins" in ~/ServerBIT/config.json`);
+      this.refuseOrigin(req, socket, origin!);
       return;
     }
     const url = requestUrl(req.url);
@@ -443,20 +568,57 @@ export class StreamServer {
         return;
       }
     }
+    this.pendingUpgrades++;
+    let settled = false;
+    const settle = () => {
+      if (!settled) this.pendingUpgrades--;
+      settled = true;
+    };
+    // A handshake ws refuses (bad key or version) never calls back: the socket closing ends it.
+    socket.once('close', settle);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      settle();
       if (this.state !== 'listening') {
         ws.terminate();
         return;
       }
-      this.track(ws, isV2 ? 'v2' : 'compat', req, origin, device);
-      if (!isV2) return;
       try {
-        this.v2Hook!(ws, req, url);
+        this.track(ws, isV2 ? 'v2' : 'compat', req, origin, device);
+        if (isV2) this.v2Hook!(ws, req, url);
       } catch (err) {
-        log.warn('v2 handler threw: %O', err);
+        log.warn('%s handler threw: %O', isV2 ? 'v2' : 'compat', err);
         if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'internal error');
+        else ws.terminate();
       }
     });
+  }
+
+  private refuseOrigin(req: IncomingMessage, socket: Duplex, origin: string): void {
+    this.stats.rejectedOrigins++;
+    const opaque = isOpaqueOrigin(origin);
+    const port = this.address?.port ?? this.port;
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    // Echoed to the client: keep an untrusted header printable and short.
+    const shown = origin.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+    const guidance = opaque ? nullOriginGuidance(port) : `Origin ${shown} is not allowed: add it to "allowed_origins" in ~/ServerBIT/config.json`;
+    if (opaque) {
+      this.stats.rejectedOpaqueOrigins++;
+      // Likely the user opening ClientBIT.html from disk: say how to fix it, but not once per retry.
+      const now = performance.now();
+      if (now - this.lastOpaqueWarning >= NULL_ORIGIN_WARN_EVERY_MS) {
+        this.lastOpaqueWarning = now;
+        log.warn('%s', guidance);
+      }
+    } else log.debug('refused origin %s from %s', origin, remote);
+    refuse(socket, 403, guidance);
+    const event: OriginRefusal = { origin, remote, opaque, guidance };
+    for (const l of this.originListeners) {
+      try {
+        l(event);
+      } catch (err) {
+        log.warn('origin listener threw: %O', err);
+      }
+    }
   }
 
   private track(ws: WebSocket, endpoint: Endpoint, req: IncomingMessage, origin: string | undefined, device: string | undefined): void {
