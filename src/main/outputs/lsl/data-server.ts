@@ -138,6 +138,11 @@ export class DataServer {
     this.stream = stream;
   }
 
+  /** Connections still sending their request. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
   /** Stream feeds now. */
   get consumerCount(): number {
     return this.consumers.size;

@@ -100,6 +100,11 @@ export class Discovery {
     return new Discovery(socket, joined, options.clock ?? lslClock);
   }
 
+  /** The bound port (16571 unless the options said otherwise). */
+  get port(): number {
+    return this.socket.address().port;
+  }
+
   get counters(): ResponderCounters {
     return this.responder.counters;
   }

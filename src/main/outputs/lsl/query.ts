@@ -39,8 +39,8 @@ function xpathNumber(text: string): number {
 }
 
 /**
- * Matches `query` against the info's fields (element name → text, see infoFields). An empty (or
- * all-whitespace) query matches, as in liblsl.
+ * Matches `query` against the info's fields (element name → text, see infoFields). The empty query
+ * matches, as in liblsl (which trims what it receives first: so do parseUdpRequest and parseFeedRequest).
  */
 export function matchQuery(query: string, fields: Readonly<Record<string, string>>): QueryResult {
   const n = query.length;
@@ -48,8 +48,10 @@ export function matchQuery(query: string, fields: Readonly<Record<string, string
   const skip = (): void => {
     while (i < n && isSpace(query.charCodeAt(i))) i++;
   };
+  // Only the empty query matches everything (liblsl); the callers trim what arrives first.
+  if (n === 0) return 'match';
   skip();
-  if (i === n) return 'match';
+  if (i === n) return 'unsupported';
   let all = true;
   for (;;) {
     // field name
