@@ -89,3 +89,52 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 20_
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A minimal protocol-1.10 consumer for tests that run without liblsl: decodes the feed. */
+export class RawInlet {
+  readonly samples: { timestamp: number; values: number[] }[] = [];
+  header = '';
+  closed = false;
+  private buf = Buffer.alloc(0);
+  private readonly socket: net.Socket;
+  private readonly size: number;
+  private skipPatterns = 2;
+
+  constructor(port: number, uid: string, readonly format: 'float32' | 'int16', readonly channels: number, maxBuffer = 100_000) {
+    this.size = 9 + channels * (format === 'float32' ? 4 : 2);
+    this.socket = net.connect(port, '127.0.0.1');
+    this.socket.on('error', () => {});
+    this.socket.on('close', () => (this.closed = true));
+    this.socket.write(`LSL:streamfeed/110 ${uid}\r\nValue-Size: ${format === 'float32' ? 4 : 2}\r\nMax-Buffer-Length: ${maxBuffer}\r\n\r\n`);
+    this.socket.on('data', (d: Buffer) => this.onData(d));
+  }
+
+  private onData(d: Buffer): void {
+    this.buf = Buffer.concat([this.buf, d]);
+    if (!this.header) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      this.header = this.buf.toString('latin1', 0, end + 4);
+      this.buf = this.buf.subarray(end + 4);
+    }
+    let o = 0;
+    for (; o + this.size <= this.buf.length; o += this.size) {
+      if (this.buf[o] !== 2) throw new Error('expected transmitted timestamps');
+      const timestamp = this.buf.readDoubleLE(o + 1);
+      const values: number[] = [];
+      for (let c = 0; c < this.channels; c++) values.push(this.format === 'float32' ? this.buf.readFloatLE(o + 9 + 4 * c) : this.buf.readInt16LE(o + 9 + 2 * c));
+      if (this.skipPatterns > 0) this.skipPatterns--;
+      else this.samples.push({ timestamp, values });
+    }
+    this.buf = Buffer.from(this.buf.subarray(o));
+  }
+
+  /** True once the header and both test patterns have arrived. */
+  get ready(): boolean {
+    return this.header !== '' && this.skipPatterns === 0;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

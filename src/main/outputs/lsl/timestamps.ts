@@ -17,8 +17,8 @@ import type { Clock } from './clock.js';
 export class SegmentClock {
   /** Index and LSL time of the anchor sample; undefined until the segment's first batch. */
   private anchor: { index: number; time: number } | undefined;
-  /** Irregular sources: LSL time minus host time (s) at the anchor. */
-  private offset: number | undefined;
+  /** Irregular sources: host time (ms) and LSL time (s) of the anchor sample. */
+  private hostAnchor: { host: number; time: number } | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -31,12 +31,12 @@ export class SegmentClock {
     this.rate = rate;
     this.irregular = irregular;
     this.anchor = undefined;
-    this.offset = undefined;
+    this.hostAnchor = undefined;
   }
 
   /** Whether the current segment has its mapping (false until its first batch). */
   get anchored(): boolean {
-    return this.irregular ? this.offset !== undefined : this.anchor !== undefined;
+    return this.irregular ? this.hostAnchor !== undefined : this.anchor !== undefined;
   }
 
   /** The LSL timestamp of each sample of `batch`. */
@@ -45,8 +45,10 @@ export class SegmentClock {
     const out = new Float64Array(n);
     if (n === 0) return out;
     if (this.irregular && batch.timestamps && batch.timestamps.length >= n) {
-      if (this.offset === undefined) this.offset = this.clock() - batch.timestamps[n - 1] / 1000;
-      for (let i = 0; i < n; i++) out[i] = batch.timestamps[i] / 1000 + this.offset;
+      // Differences from the anchor keep sub-microsecond precision (epoch ms / 1000 would not).
+      this.hostAnchor ??= { host: batch.timestamps[n - 1], time: this.clock() };
+      const { host, time } = this.hostAnchor;
+      for (let i = 0; i < n; i++) out[i] = time + (batch.timestamps[i] - host) / 1000;
       return out;
     }
     const rate = batch.rate > 0 ? batch.rate : this.rate;
