@@ -48,6 +48,8 @@ export class UdpResponder {
     private readonly timeService: boolean,
     private readonly clock: Clock,
     readonly counters: ResponderCounters = newResponderCounters(),
+    /** Wall-clock ms for the reply budget's one-second windows (injected by tests). */
+    private readonly now: () => number = Date.now,
   ) {
     socket.on('message', (msg, rinfo) => {
       try {
@@ -62,7 +64,7 @@ export class UdpResponder {
   }
 
   private allow(kind: 'shortinfo' | 'timedata'): boolean {
-    const now = Date.now();
+    const now = this.now();
     if (now - this.windowStart >= 1000) {
       this.windowStart = now;
       this.spent = { shortinfo: 0, timedata: 0 };
