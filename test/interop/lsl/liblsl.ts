@@ -1,7 +1,6 @@
 /**
  * The real liblsl, loaded with koffi, for the interoperability suite (docs/lsl.md §14). Needs
- * LIBLSL=/path/to/liblsl.so (`bash .ci/build-liblsl` is not ours: see .ci/run, which builds it);
- * fails loudly without it. Before the library is first used, an lsl_api.cfg of the suite's own is
+ * LIBLSL=/path/to/liblsl.so (.ci/run builds liblsl 1.17.7 and sets it); fails loudly without it. Before the library is first used, an lsl_api.cfg of the suite's own is
  * written and named by LSLAPICFG: `[lab] KnownPeers = {127.0.0.1}` makes same-host discovery
  * reliable (unicast to each service port), and the log level keeps liblsl's INFO lines quiet.
  *
@@ -16,9 +15,9 @@ import koffi from 'koffi';
 const libPath = process.env.LIBLSL;
 if (!libPath) {
   throw new Error(
-    'LIBLSL is not set: the LSL interoperability suite needs the real liblsl. Build it and point LIBLSL at it, e.g.\n' +
-      '  bash <liblsl tools>/build.sh /tmp/liblsl && LIBLSL=/tmp/liblsl/liblsl.so npm run test:lsl\n' +
-      '(.ci/run does both; see docs/lsl.md §14).',
+    'LIBLSL is not set: the LSL interoperability suite drives the real liblsl (1.17.7). Build it, then run\n' +
+      '  LIBLSL=/path/to/liblsl.so npm run test:lsl\n' +
+      '(.ci/run builds it and runs the suite; see docs/lsl.md §14).',
   );
 }
 if (!fs.existsSync(libPath)) throw new Error(`LIBLSL=${libPath} does not exist: build liblsl first (docs/lsl.md §14).`);
