@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Hub } from '../../../src/main/acquisition/hub.js';
 import { LslOutput } from '../../../src/main/outputs/lsl/lsl-output.js';
-import { LSL_DEFAULTS, resolveLslSettings } from '../../../src/main/outputs/lsl/settings.js';
+import { LSL_DEFAULTS, resolveLslSettings, type LslSettings } from '../../../src/main/outputs/lsl/settings.js';
 import type { OutputStatus } from '../../../src/main/outputs/output.js';
 import { convert } from '../../../src/shared/sensors.js';
 import { RawInlet, tcpExchange, waitFor } from './helpers.js';
@@ -206,7 +206,7 @@ describe('LslSettings', () => {
   });
 
   it('names the bad key with a stable code', () => {
-    const bad: Parameters<typeof resolveLslSettings>[0][] = [{ format: 'xml' as 'raw' }, { backlogSeconds: 0 }, { backlogSeconds: NaN }, { host: 'localhost' }, { interfaces: ['eth0'] }, { maxConsumers: 0 }, { basePort: 70000 }, { sessionId: "a'b" }, { enabled: 'yes' as unknown as boolean }];
+    const bad: Partial<LslSettings>[] = [{ format: 'xml' as 'raw' }, { backlogSeconds: 0 }, { backlogSeconds: NaN }, { host: 'localhost' }, { interfaces: ['eth0'] }, { maxConsumers: 0 }, { basePort: 70000 }, { sessionId: "a'b" }, { enabled: 'yes' as unknown as boolean }];
     for (const b of bad) {
       const key = Object.keys(b)[0];
       expect(() => resolveLslSettings(b)).toThrow(expect.objectContaining({ code: 'LSL_INVALID_SETTING', key: `lsl.${key}` }));

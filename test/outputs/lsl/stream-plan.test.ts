@@ -56,7 +56,7 @@ describe('planStream (StreamMeta → LSL stream)', () => {
     const p = planStream(meta, { format: 'raw', digital: true });
     expect(p.spec.channelFormat).toBe('int16');
     expect(p.spec.channelCount).toBe(6);
-    const ch0 = (p.spec.desc[0] as { children: { children: { name: string; text: string }[] }[] }).children[0].children;
+    const ch0 = (p.spec.desc[0] as unknown as { children: { children: { name: string; text: string }[] }[] }).children[0].children;
     expect(ch0).toContainEqual({ name: 'unit', text: 'ADC' });
     expect(ch0).toContainEqual({ name: 'resolution', text: '10' });
     const v = p.values(batchOf(meta, 5, 3))!;
