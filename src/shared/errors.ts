@@ -23,6 +23,9 @@ export type ErrorCode =
   // network
   | 'PORT_IN_USE'
   | 'LISTEN_FAILED'
+  // Lab Streaming Layer output (docs/lsl.md)
+  | 'LSL_LISTEN_FAILED' // no free data/service port in the LSL range, or the discovery port cannot be bound
+  | 'LSL_INVALID_SETTING' // an LslSettings value out of range (backlog, ports, host)
   // /v2 commands
   | 'BAD_MESSAGE'
   | 'UNKNOWN_COMMAND'
