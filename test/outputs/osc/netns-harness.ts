@@ -28,12 +28,14 @@ const riots = new Map<string, { riot: Riot; samples: { index: number; values: nu
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The injected control: records every call; device "9" does not exist; pwm on device "1" rejects. */
+/** The injected control: records every call; device "9" does not exist; pwm on device "1" rejects; device "7" never answers. */
+const never = new Promise<void>(() => undefined);
 const control: OscControl = {
-  devices: () => ['0', '1', '/dev/rfcomm0'],
+  devices: () => ['0', '1', '7', '/dev/rfcomm0'],
   outputs: async (device, values) => void calls.push({ call: 'outputs', args: [device, [...values]] }),
   pwm: async (device, duty) => {
     calls.push({ call: 'pwm', args: [device, duty] });
+    if (device === '7') return never;
     if (device === '1') throw Object.assign(new Error('the legacy BITalino has no PWM output'), { code: 'DEVICE_UNSUPPORTED' });
   },
   start: async (device) => void calls.push({ call: 'start', args: [device] }),
@@ -44,14 +46,17 @@ const control: OscControl = {
 function run(cmd: string, args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   if (!['oscsend', 'oscsendfile'].includes(cmd)) throw new Error(`not allowed: ${cmd}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
+    child.stdout!.on('data', (c) => (stdout += c));
+    child.stderr!.on('data', (c) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
+    if (stdin !== undefined) {
+      child.stdin!.on('error', () => undefined); // the tool may exit before reading it all
+      child.stdin!.end(stdin);
+    }
   });
 }
 
@@ -118,7 +123,7 @@ const ops: Record<string, (a: Args) => Promise<unknown> | unknown> = {
     return { samples: total, t0, subscriberErrors: hub.subscriberErrors };
   },
   'input.start': async (a) => {
-    input = new OscInput({ settings: a.settings as OscInputSettings, control, statusIntervalMs: 200 });
+    input = new OscInput({ settings: a.settings as OscInputSettings, control, statusIntervalMs: 200, ...((a.options as object) ?? {}) });
     await input.start();
     return input.status();
   },

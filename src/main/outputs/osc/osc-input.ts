@@ -9,8 +9,10 @@
  *   of as many); the rest are dropped before decoding and counted (`rateLimited`);
  * - a datagram over `maxDatagramBytes` (default 4096) is dropped undecoded; decoding is linear and
  *   its recursion bounded (packet.ts);
- * - at most `maxPending` commands wait for the control at once (default 16); more are refused
- *   (`busy`), so a control that never answers cannot make us hold unbounded promises;
+ * - at most `maxPending` commands wait for the control at once (default 64, more than one
+ *   datagram may carry); more are refused (`busy`); a command the control has not answered
+ *   within `commandTimeoutMs` (default 10 s) counts as failed and frees its place, so a control
+ *   that never answers can neither make us hold unbounded promises nor block the input;
  * - nothing is sent back (a reply to a forged source address would make us a reflector): every
  *   problem is counted, shown in the status `detail`, and logged at most once per 5 s.
  */
@@ -47,8 +49,10 @@ export interface OscInputOptions {
   control: OscControl;
   /** Larger datagrams are dropped undecoded. Default 4096, at most 8192. */
   maxDatagramBytes?: number;
-  /** Commands waiting for the control at once. Default 16. */
+  /** Commands waiting for the control at once. Default 64. */
   maxPending?: number;
+  /** ms after which an unanswered command counts as failed and frees its place. Default 10 000. */
+  commandTimeoutMs?: number;
   /** ms between counter updates. Default 1000. */
   statusIntervalMs?: number;
   /** Clock for the rate limit, ms. Default performance.now-like monotonic clock. */
@@ -83,6 +87,7 @@ export class OscInput implements Output {
   private readonly control: OscControl;
   private readonly limits: PacketLimits;
   private readonly maxPending: number;
+  private readonly commandTimeoutMs: number;
   private readonly intervalMs: number;
   private readonly now: () => number;
   private readonly listeners = new Set<(s: OutputStatus) => void>();
@@ -110,7 +115,8 @@ export class OscInput implements Output {
     this.settings = options.settings;
     this.control = options.control;
     this.limits = { ...DEFAULT_PACKET_LIMITS, maxBytes };
-    this.maxPending = options.maxPending ?? 16;
+    this.maxPending = options.maxPending ?? 64;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 10_000;
     this.intervalMs = options.statusIntervalMs ?? 1000;
     this.now = options.now ?? (() => performance.now());
     this.tokens = options.settings.maxCommandsPerSecond;
@@ -254,6 +260,22 @@ export class OscInput implements Output {
     this.pending++;
     this.counters.commands++;
     const ctl = this.control;
+    let settled = false;
+    const settle = (ok: boolean, why?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.pending--;
+      if (ok) {
+        this.counters.succeeded++;
+        log.debug('%s done', describe(c));
+      } else {
+        this.counters.failed++;
+        this.problem(`${describe(c)} failed: ${why}`);
+      }
+    };
+    const timer = setTimeout(() => settle(false, `no answer within ${this.commandTimeoutMs / 1000} s`), this.commandTimeoutMs);
+    timer.unref();
     Promise.resolve()
       .then(() => {
         switch (c.kind) {
@@ -270,17 +292,9 @@ export class OscInput implements Output {
         }
       })
       .then(
-        () => {
-          this.counters.succeeded++;
-          log.debug('%s done', describe(c));
-        },
-        (err: unknown) => {
-          this.counters.failed++;
-          const w = toWire(err);
-          this.problem(`${describe(c)} failed: ${w.message}`);
-        },
-      )
-      .finally(() => this.pending--);
+        () => settle(true),
+        (err: unknown) => settle(false, toWire(err).message),
+      );
   }
 
   /** Records a problem for the status; logs it unless one was logged in the last 5 s. */
