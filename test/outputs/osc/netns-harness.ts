@@ -9,6 +9,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import readline from 'node:readline';
 import { Hub } from '../../../src/main/acquisition/hub.js';
 import { OscOutput } from '../../../src/main/outputs/osc/osc-output.js';
@@ -140,6 +143,7 @@ const ops: Record<string, (a: Args) => Promise<unknown> | unknown> = {
     const entry = { riot, samples: [] as { index: number; values: number[]; t: number }[], activity: 0, closed: 0 };
     riot.setListener({
       samples: (b) => {
+        if (a.publish) hub.publishBatch(b);
         for (let k = 0; k < b.count; k++) entry.samples.push({ index: b.index + k, values: b.analog.map((col) => col[k]), t: b.timestamps![k] });
       },
       activity: () => entry.activity++,
@@ -154,6 +158,16 @@ const ops: Record<string, (a: Args) => Promise<unknown> | unknown> = {
   'riot.samples': (a) => {
     const e = riots.get(String(a.id))!;
     return { samples: e.samples, activity: e.activity, closed: e.closed, stats: e.riot.stats, state: e.riot.state };
+  },
+  /** Writes `text` to a temp file and plays it with oscsendfile (which replays oscdump's format at its recorded pace). */
+  'riot.play': async (a) => {
+    const file = path.join(os.tmpdir(), `riot-${process.pid}-${Date.now()}.txt`);
+    fs.writeFileSync(file, String(a.text));
+    try {
+      return await run('oscsendfile', ['127.0.0.1', String(a.port), file]);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   },
   'riot.close': async (a) => {
     await riots.get(String(a.id))?.riot.close();
