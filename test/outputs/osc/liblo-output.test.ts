@@ -139,4 +139,31 @@ describe('OscOutput → oscdump (liblo), 1000 Hz × 6 channels', () => {
     expect(status.counters.errors).toBeGreaterThan(0);
     expect(status.detail).toContain('127.0.0.1:9105, 127.0.0.1:9199');
   }, 60_000);
+
+  it('multicast: a group destination reaches an oscdump that joined the group', async () => {
+    await ns.call('oscdump.start', { id: 'mcast', target: 'osc.udp://239.1.2.3:9106' });
+    await ns.call('output.start', { settings: settings(9106, { destinations: [{ host: '239.1.2.3', port: 9106 }], multicastTtl: 1 }) });
+    await ns.call('feed', { device: '0', rate: 1000, seconds: 0.5 }, 60_000);
+    const lines = (await dumpLines(ns, 'mcast', 500)).map(parseDumpLine);
+    await ns.call('output.close');
+    await ns.call('oscdump.stop', { id: 'mcast' });
+    expect(lines.length).toBe(500);
+    lines.forEach((l, j) => expect(l.values).toEqual(sampleValues(j)));
+  }, 60_000);
+
+  it('broadcast: refused without the "broadcast" setting (OSC_SEND_FAILED, says which setting), delivered with it', async () => {
+    const err = await ns.call('output.start', { settings: settings(9107, { destinations: [{ host: '127.255.255.255', port: 9107 }] }) }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'OSC_SEND_FAILED', message: expect.stringContaining('127.255.255.255:9107') });
+    expect(String((err as Error).message)).toContain('EACCES');
+    expect((err as { hint: string }).hint).toBe('Sending to a broadcast address needs the "broadcast" setting.');
+    await ns.call('output.close');
+    await ns.call('oscdump.start', { id: 'bcast', target: 9107 });
+    await ns.call('output.start', { settings: settings(9107, { destinations: [{ host: '127.255.255.255', port: 9107 }], broadcast: true }) });
+    await ns.call('feed', { device: '0', rate: 1000, seconds: 0.5 }, 60_000);
+    const lines = (await dumpLines(ns, 'bcast', 500)).map(parseDumpLine);
+    await ns.call('output.close');
+    await ns.call('oscdump.stop', { id: 'bcast' });
+    expect(lines.length).toBe(500);
+    lines.forEach((l, j) => expect(l.values).toEqual(sampleValues(j)));
+  }, 60_000);
 });

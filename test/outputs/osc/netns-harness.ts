@@ -203,7 +203,7 @@ rl.on('line', (line) => {
     })
     .then(
       (result) => reply({ id: req.id, ok: true, result }),
-      (err: unknown) => reply({ id: req.id, ok: false, error: { message: String((err as Error)?.message ?? err), code: (err as { code?: string })?.code } }),
+      (err: unknown) => reply({ id: req.id, ok: false, error: { message: String((err as Error)?.message ?? err), code: (err as { code?: string })?.code, hint: (err as { hint?: string })?.hint } }),
     );
 });
 // The parent went away (or closed stdin): stop everything. As PID 1 of its own PID namespace,

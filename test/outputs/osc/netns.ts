@@ -5,6 +5,9 @@
  * (netns-harness.ts) its own network and PID namespaces: when the harness ends, or unshare is
  * killed, the kernel ends every process started inside, oscdump included.
  *
+ * Its loopback also carries multicast (224.0.0.0/4 routed to it) and has the usual
+ * 127.255.255.255 broadcast route, so multicast and broadcast destinations can be tested.
+ *
  * The harness is bundled from the TypeScript sources with esbuild (a dev dependency) into a temp
  * dir, so these tests do not depend on a prior build.
  */
@@ -39,7 +42,7 @@ export async function startNetns(): Promise<Netns> {
   });
   const child: ChildProcess = spawn(
     'unshare',
-    ['--net', '--pid', '--fork', '--kill-child', 'sh', '-c', 'ip link set lo up && exec "$0" "$1"', process.execPath, outfile],
+    ['--net', '--pid', '--fork', '--kill-child', 'sh', '-c', 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec "$0" "$1"', process.execPath, outfile],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -50,7 +53,7 @@ export async function startNetns(): Promise<Netns> {
   let failed!: (e: Error) => void;
   const readyP = new Promise<void>((res, rej) => ((ready = res), (failed = rej)));
   readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-    let msg: { id: number; ok: boolean; result?: unknown; error?: { message: string; code?: string } };
+    let msg: { id: number; ok: boolean; result?: unknown; error?: { message: string; code?: string; hint?: string } };
     try {
       msg = JSON.parse(line);
     } catch {
@@ -61,7 +64,7 @@ export async function startNetns(): Promise<Netns> {
     if (!p) return;
     pending.delete(msg.id);
     if (msg.ok) p.resolve(msg.result);
-    else p.reject(Object.assign(new Error(msg.error!.message), { code: msg.error!.code }));
+    else p.reject(Object.assign(new Error(msg.error!.message), { code: msg.error!.code, hint: msg.error!.hint }));
   });
   child.on('exit', (code) => {
     const e = new Error(`netns harness exited (${code}): ${stderr}`);

@@ -85,7 +85,7 @@ export class UdpDestination {
       // another interface. Otherwise the system picks the interface (port 0: an ephemeral port).
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.bind({ port: 0, address: isLoopback(address) ? address : undefined }, () => {
+        socket.bind({ port: 0, address: isLoopback(address) ? (family === 6 ? '::1' : '127.0.0.1') : undefined }, () => {
           socket.off('error', reject);
           resolve();
         });
@@ -97,9 +97,12 @@ export class UdpDestination {
       }
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.connect(this.port, address, () => {
+        // With a callback, a failed connect (EACCES for a broadcast address without SO_BROADCAST)
+        // is passed to it rather than emitted.
+        socket.connect(this.port, address, (err?: Error) => {
           socket.off('error', reject);
-          resolve();
+          if (err) reject(err);
+          else resolve();
         });
       });
     } catch (err) {
