@@ -249,7 +249,7 @@ export class OscOutput implements Output {
       try {
         l(status);
       } catch (err) {
-        this.internalError(err);
+        log.warn('an OSC output status listener threw: %O', err);
       }
     }
   }
