@@ -40,9 +40,12 @@ export async function startNetns(): Promise<Netns> {
     outfile,
     logLevel: 'silent',
   });
+  // As root, new namespaces directly; otherwise inside a user namespace where we are root
+  // (needs unprivileged user namespaces, on by default on Debian and most distributions).
+  const userns = process.getuid?.() === 0 ? [] : ['--user', '--map-root-user'];
   const child: ChildProcess = spawn(
     'unshare',
-    ['--net', '--pid', '--fork', '--kill-child', 'sh', '-c', 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec "$0" "$1"', process.execPath, outfile],
+    [...userns, '--net', '--pid', '--fork', '--kill-child', 'sh', '-c', 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec "$0" "$1"', process.execPath, outfile],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stderr = '';
