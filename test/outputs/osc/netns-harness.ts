@@ -125,6 +125,32 @@ const ops: Record<string, (a: Args) => Promise<unknown> | unknown> = {
     }
     return { samples: total, t0, subscriberErrors: hub.subscriberErrors };
   },
+  /**
+   * CPU of this process while feeding `seconds` of 1000 Hz × 6 channels, with (`settings`) or
+   * without an OscOutput sending to an oscdump here; for test/outputs/osc/measure.mjs.
+   */
+  measure: async (a) => {
+    let lines = 0;
+    if (a.settings) {
+      await ops['oscdump.start']({ id: 'measure', target: a.port });
+      output = new OscOutput({ hub, settings: a.settings as OscOutputSettings });
+      await output.start();
+    }
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    await ops.feed({ device: '0', rate: 1000, seconds: a.seconds });
+    const cpu = process.cpuUsage(cpu0);
+    const wallMs = performance.now() - wall0;
+    const status = output?.status();
+    if (a.settings) {
+      await sleep(500);
+      lines = dumps.get('measure')!.lines.length;
+      await output!.close();
+      output = undefined;
+      ops['oscdump.stop']({ id: 'measure' });
+    }
+    return { cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100, wallMs, datagrams: status?.counters.datagrams ?? 0, bytes: status?.counters.bytes ?? 0, samples: status?.counters.samples ?? 0, lines };
+  },
   'input.start': async (a) => {
     input = new OscInput({ settings: a.settings as OscInputSettings, control, statusIntervalMs: 200, ...((a.options as object) ?? {}) });
     await input.start();

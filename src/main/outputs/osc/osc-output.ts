@@ -3,7 +3,7 @@
  * over UDP to one or several destinations, for Pure Data, Max, TouchDesigner, SuperCollider…
  *
  * Hub callbacks encode and hand datagrams to the sockets synchronously (the work is linear in the
- * batch: about a microsecond per sample) and never wait: UDP does not block, and each socket's
+ * batch: 2.7 µs of CPU per sample consolidated, 12 µs per-label, docs/osc.md "Cost") and never wait: UDP does not block, and each socket's
  * queue is bounded (`maxQueueBytes`, default 1 MiB; beyond it datagrams are dropped and counted).
  * Nothing escapes a hub callback: a failure is counted and logged once.
  *
