@@ -5,7 +5,10 @@
 import dgram from 'node:dgram';
 import { Message, encode } from 'node-osc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeviceRunner } from '../../src/main/acquisition/device-runner.js';
+import { Hub } from '../../src/main/acquisition/hub.js';
 import { Riot, riotColumns, riotStreamMeta } from '../../src/main/devices/riot.js';
+import type { DeviceStatus, StreamMeta } from '../../src/shared/acquisition.js';
 import type { SampleBatch } from '../../src/shared/acquisition.js';
 import { RIOT_LABELS, defaultRiotDeviceSettings, type RiotDeviceSettings } from '../../src/shared/osc-settings.js';
 import { dumpLines, parseDumpLine, startNetns, type Netns } from '../outputs/osc/netns.js';
@@ -144,7 +147,13 @@ describe('R-IoT driver on 127.0.0.1', () => {
     expect(riot.state).toBe('closed');
     await expect(riot.start()).rejects.toMatchObject({ code: 'DEVICE_BAD_STATE', hint: 'Connect first.' });
     const info = await riot.connect();
-    expect(info.address).toBe('/0/raw');
+    expect(info).toEqual({
+      firmware: 'R-IoT',
+      version: 0,
+      stateLength: 0,
+      source: { kind: 'riot', rate: 200, channels: Array.from({ length: 22 }, (_, c) => c + 1), labels: [...RIOT_LABELS], sensors: RIOT_LABELS.map(() => 'RAW'), irregular: true, float: true, analogOnly: true },
+    });
+    expect(riot.connection).toBe(`127.0.0.1:${riot.settings.port}`);
     expect(riot.state).toBe('idle');
     await riot.stop();
     await riot.start();
@@ -221,4 +230,58 @@ describe('R-IoT driver on 127.0.0.1', () => {
     expect(meta.columns.every((c, k) => c.kind === 'analog' && c.channel === k + 1 && c.resolution === 32 && c.sensor === 'RAW')).toBe(true);
     expect(riotColumns(['X'])).toEqual([{ name: 'X', label: 'X', kind: 'analog', channel: 1, sensor: 'RAW', resolution: 32 }]);
   });
+
+  it('under the real DeviceRunner: meta from its source description, batches on the hub, a silent R-IoT stalls and reconnects, and streams again', async () => {
+    const port = await freePort();
+    const hub = new Hub();
+    const metas: StreamMeta[] = [];
+    const states: string[] = [];
+    let samples = 0;
+    let stalled: DeviceStatus | undefined;
+    hub.subscribe({
+      meta: (m) => metas.push(m),
+      batch: (b) => (samples += b.count),
+      status: (st) => {
+        if (states[states.length - 1] !== st.state) states.push(st.state);
+        if (st.error?.code === 'DEVICE_STALLED') stalled ??= st;
+      },
+    });
+    const riotSettings = settings(port, { id: 'r1' });
+    const runner = new DeviceRunner({
+      hub,
+      settings: { id: 'r1', address: '/0/raw', channels: [1], sampling_rate: 1000, labels: ['nSeq', 'I1', 'I2', 'O1', 'O2', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6'], stall_timeout_s: 0.5 },
+      openDevice: async () => ({ driver: new Riot(riotSettings), simulated: false }),
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
+    const tx = dgram.createSocket('udp4');
+    let k = 0;
+    const send = () => tx.send(encode(new Message('/0/raw', ...valuesOf(k++).map((value) => ({ type: 'f', value })))), port, '127.0.0.1');
+    let timer = setInterval(send, 5);
+    const until = async (pred: () => boolean) => {
+      const deadline = Date.now() + 15_000;
+      while (!pred() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
+    try {
+      await runner.start();
+      await until(() => samples >= 50);
+      expect(samples).toBeGreaterThanOrEqual(50);
+      const meta = metas[0];
+      expect(meta).toMatchObject({ device: 'r1', kind: 'riot', rate: 200, irregular: true, connection: `127.0.0.1:${port}`, firmware: 'R-IoT' });
+      expect(meta.columns.map((c) => c.name)).toEqual([...RIOT_LABELS]);
+      expect(meta.columns.every((c) => c.kind === 'analog' && c.resolution === 32)).toBe(true);
+      clearInterval(timer); // the R-IoT goes silent
+      await until(() => stalled !== undefined);
+      expect(stalled?.error?.message).toContain(`no data from 127.0.0.1:${port}`);
+      const before = samples;
+      timer = setInterval(send, 5);
+      await until(() => samples >= before + 50 && states[states.length - 1] === 'streaming');
+      expect(samples).toBeGreaterThanOrEqual(before + 50);
+      expect(states).toEqual(expect.arrayContaining(['connecting', 'streaming', 'stalled', 'reconnecting']));
+      expect(states[states.length - 1]).toBe('streaming');
+    } finally {
+      clearInterval(timer);
+      await runner.stop();
+      tx.close();
+    }
+  }, 60_000);
 });

@@ -4,10 +4,12 @@
  * temperature, switch, analog inputs, quaternion, Euler angles) over UDP, by default to
  * 192.168.1.100:8888 every 5 ms.
  *
- * Same public shape as the BITalino driver (bitalino.ts): closed → connect() → idle ⇄
+ * A DeviceDriver (driver.ts), like the BITalino driver: closed → connect() → idle ⇄
  * start()/stop() → close(); `setListener({samples, gap, close, activity})`; `state`, `id`.
- * connect() opens (or shares) the UDP socket; nothing is sent to the module, which streams
- * whenever it is on.
+ * connect() opens (or shares) the UDP socket and describes the source (rate, 22 float columns
+ * named by the labels, irregular, no nSeq/digital columns); nothing is sent to the module, which
+ * streams whenever it is on, so start() takes no rate or channels of its own: it delivers what
+ * the R-IoT sends. It has no outputs, PWM or state (the runner answers DEVICE_UNSUPPORTED).
  *
  * What comes out: one SampleBatch per datagram that carried this module's samples, with one
  * Float32Array per label (analog channels 1..N in label order), a host arrival time per sample
@@ -20,21 +22,12 @@
 import type { SampleBatch, StreamColumn, StreamMeta, WireError } from '../../shared/acquisition.js';
 import { DeviceError } from '../../shared/errors.js';
 import { validateRiotDeviceSettings, type RiotDeviceSettings } from '../../shared/osc-settings.js';
-import type { AcquisitionListener } from './bitalino.js';
+import type { AcquisitionListener, DeviceDriver, DriverInfo, DriverState, SourceDescription } from './driver.js';
 import { openRiotSocket, type RiotSocket } from './riot-listener.js';
-
-export type RiotState = 'closed' | 'connecting' | 'idle' | 'acquiring';
 
 export interface RiotOptions {
   /** Clock for t0 and arrival times, ms since the epoch. Default Date.now. */
   now?: () => number;
-}
-
-export interface RiotInfo {
-  /** Where it receives: host:port. */
-  connection: string;
-  /** The address it listens for, /<module>/raw. */
-  address: string;
 }
 
 export interface RiotStats {
@@ -52,7 +45,21 @@ export function riotColumns(labels: readonly string[]): StreamColumn[] {
   return labels.map((name, k): StreamColumn => ({ name, label: name, kind: 'analog', channel: k + 1, sensor: 'RAW', resolution: 32 }));
 }
 
-/** The StreamMeta a runner publishes for an R-IoT segment. */
+/** What an R-IoT source is, for the runner (DriverInfo.source). */
+export function riotSource(settings: RiotDeviceSettings): SourceDescription {
+  return {
+    kind: 'riot',
+    rate: settings.rate,
+    channels: settings.labels.map((_, k) => k + 1),
+    labels: [...settings.labels],
+    sensors: settings.labels.map(() => 'RAW'),
+    irregular: true,
+    float: true,
+    analogOnly: true,
+  };
+}
+
+/** The StreamMeta for an R-IoT segment, as the runner builds it from riotSource (for callers without a runner). */
 export function riotStreamMeta(settings: RiotDeviceSettings, segment: { t0: number; segmentStart: number; name?: string; rate?: number }): StreamMeta {
   const address = `/${settings.module}/raw`;
   return {
@@ -105,12 +112,12 @@ class RateMeter {
   }
 }
 
-export class Riot {
+export class Riot implements DeviceDriver {
   readonly id: string;
   readonly settings: RiotDeviceSettings;
   private readonly now: () => number;
   private readonly channels: number[];
-  private _state: RiotState = 'closed';
+  private _state: DriverState = 'closed';
   private listener: AcquisitionListener = {};
   private socket: RiotSocket | undefined;
   private unsubscribe: (() => void) | undefined;
@@ -128,8 +135,13 @@ export class Riot {
     this.channels = settings.labels.map((_, k) => k + 1);
   }
 
-  get state(): RiotState {
+  get state(): DriverState {
     return this._state;
+  }
+
+  /** Where it receives: host:port. */
+  get connection(): string {
+    return `${this.settings.host}:${this.settings.port}`;
   }
 
   get stats(): RiotStats {
@@ -150,7 +162,7 @@ export class Riot {
   }
 
   /** Opens the UDP socket (shared with other R-IoTs on the same host:port). Rejects with DEVICE_OPEN_FAILED. */
-  async connect(): Promise<RiotInfo> {
+  async connect(): Promise<DriverInfo> {
     if (this._state !== 'closed') {
       if (this._state === 'connecting') throw new DeviceError('DEVICE_BAD_STATE', 'cannot connect: the R-IoT device is already connecting');
       return this.info();
@@ -175,8 +187,11 @@ export class Riot {
     }
   }
 
-  /** Starts delivering samples; the index starts at 0 (the runner offsets it within a session). */
-  async start(): Promise<void> {
+  /**
+   * Starts delivering samples; the index starts at 0 (the runner offsets it within a session).
+   * The arguments are ignored: the R-IoT decides its rate and columns (riotSource).
+   */
+  async start(_rate?: number, _channels?: readonly number[]): Promise<void> {
     if (this._state !== 'idle') throw this.badState('start');
     this.acq = { t0: this.now(), next: 0 };
     this.meter.clear();
@@ -200,8 +215,8 @@ export class Riot {
 
   // -------------------------------------------------------------------------------------------
 
-  private info(): RiotInfo {
-    return { connection: `${this.settings.host}:${this.settings.port}`, address: `/${this.settings.module}/raw` };
+  private info(): DriverInfo {
+    return { firmware: 'R-IoT', version: 0, stateLength: 0, source: riotSource(this.settings) };
   }
 
   private async releaseSocket(): Promise<void> {

@@ -26,7 +26,7 @@ import type { Output, OutputState, OutputStatus } from '../output.js';
 import { addressPart } from './addresses.js';
 import { parseControl, type ControlCommand } from './control-commands.js';
 import { DEFAULT_PACKET_LIMITS, MAX_PACKET_BYTES, readPacket, type PacketLimits } from './packet.js';
-import { toWire } from './wire-error.js';
+import { toWireError as toWire } from '../../../shared/errors.js';
 
 const log = createLogger('serverbit:osc-in');
 

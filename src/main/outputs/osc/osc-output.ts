@@ -20,7 +20,7 @@ import { createLogger } from '../../log.js';
 import type { Output, OutputState, OutputStatus } from '../output.js';
 import { encodeBatch, layoutFor, type DeviceLayout, type EncoderOptions } from './encoder.js';
 import { UdpDestination } from './udp-destination.js';
-import { toWire } from './wire-error.js';
+import { toWireError as toWire } from '../../../shared/errors.js';
 
 const log = createLogger('serverbit:osc');
 
