@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'DEVICE_BAD_REPLY' // a state/version reply failed its CRC or made no sense
   | 'DEVICE_EXISTS' // add_device with an id already in the set
   | 'DEVICE_UNKNOWN' // a command names a device that is not in the set
+  | 'RIOT_BAD_MESSAGE' // an R-IoT /<id>/raw message without the expected numbers
   // config
   | 'CONFIG_INVALID_JSON'
   | 'CONFIG_INVALID_VALUE'
@@ -26,6 +27,10 @@ export type ErrorCode =
   // Lab Streaming Layer output (docs/lsl.md)
   | 'LSL_LISTEN_FAILED' // no free data/service port in the LSL range, or the discovery port cannot be bound
   | 'LSL_INVALID_SETTING' // an LslSettings value out of range (backlog, ports, host)
+  // OSC output
+  | 'OSC_HOST_UNRESOLVED' // a destination's host name did not resolve
+  | 'OSC_UNREACHABLE' // a destination answered "port unreachable" or has no route (ICMP)
+  | 'OSC_SEND_FAILED' // a datagram could not be sent (no permission to broadcast, too large…)
   // /v2 commands
   | 'BAD_MESSAGE'
   | 'UNKNOWN_COMMAND'
