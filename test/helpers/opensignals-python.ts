@@ -38,7 +38,11 @@ def val(v):
     if isinstance(v, list): return [val(x) for x in v]
     return v
 def attrs(o):
-    return {k: {'value': val(o.attrs[k]), 'dtype': str(o.attrs[k].dtype) if hasattr(o.attrs[k], 'dtype') else type(o.attrs[k]).__name__, 'shape': list(np.shape(o.attrs[k]))} for k in o.attrs.keys()}
+    def one(k):
+        t = o.attrs.get_id(k).dtype
+        si = h5py.check_string_dtype(t)
+        return {'value': val(o.attrs[k]), 'dtype': 'vlen-str' if si is not None and si.length is None else str(t), 'shape': list(o.attrs.get_id(k).shape)}
+    return {k: one(k) for k in o.attrs.keys()}
 out = {'superblock': f.id.get_create_plist().get_version()[0], 'root_attrs': list(f.attrs.keys()), 'groups': {}}
 for key in f.keys():
     g = f[key]
@@ -73,6 +77,7 @@ export function pythonReadText(path: string): Promise<PythonTextView> {
 
 export interface H5Attr {
   value: unknown;
+  /** numpy dtype name, or 'vlen-str' for a variable-length string. */
   dtype: string;
   shape: number[];
 }

@@ -160,3 +160,170 @@ describe('Recorder: OpenSignals text', () => {
     expect((await readdir(folder)).sort()).toEqual([...names, 'serverbit_201607181526_2026-05-01_10-22-03.txt'].sort());
   });
 });
+
+describe('Recorder: OpenSignals HDF5 and CSV', () => {
+  it('writes the OpenSignals HDF5 layout that h5py reads, equal value for value to the .txt', async () => {
+    const folder = await tempDir();
+    const meta = bitalinoMeta({ mac: MAC, t0: T0, channels: [1, 3, 5], connection: '/dev/rfcomm0' });
+    const { rec } = await record({ folder, formats: ['txt', 'h5'] }, async (hub, r) => {
+      hub.publishMeta(meta);
+      publish(hub, meta, 0, 2500, 13);
+      await r.flush();
+      publish(hub, meta, 2500, 3100, 13);
+    });
+    const [txt, h5] = rec.files();
+    expect(h5.endsWith('.h5')).toBe(true);
+    const view = await pythonReadH5(h5);
+    expect(view.superblock).toBe(0);
+    expect(view.root_attrs).toEqual([]);
+    expect(Object.keys(view.groups)).toEqual([MAC]);
+    const g = view.groups[MAC];
+    expect(g.members).toEqual(['digital', 'events', 'plugin', 'raw']);
+    const a = (k: string) => g.attrs[k].value;
+    expect(Object.keys(g.attrs).sort()).toEqual(['channels', 'comments', 'date', 'device', 'device connection', 'device name', 'digital IO', 'duration', 'firmware version', 'macaddress', 'mode', 'nsamples', 'resolution', 'sampling rate', 'sync interval', 'time']);
+    expect([a('channels'), a('digital IO'), a('resolution')]).toEqual([[1, 3, 5], [0, 0, 1, 1], [4, 1, 1, 1, 1, 10, 10, 10]]);
+    expect([a('nsamples'), a('sampling rate'), a('sync interval'), a('mode')]).toEqual([3100, 1000, 2, 0]);
+    for (const k of ['channels', 'digital IO', 'resolution', 'nsamples', 'sampling rate', 'sync interval', 'mode']) expect(g.attrs[k].dtype).toBe('int64');
+    expect(g.attrs.nsamples.shape).toEqual([]);
+    expect(g.attrs.channels.shape).toEqual([3]);
+    expect([a('date'), a('time'), a('device'), a('device name'), a('macaddress'), a('firmware version'), a('comments'), a('device connection'), a('duration')]).toEqual(['2026-1-2', '3:4:5.60', 'bitalino_rev', MAC, MAC, '5.2', '', '/dev/rfcomm0', '3s']);
+    for (const k of ['date', 'time', 'device', 'device name', 'macaddress', 'firmware version', 'comments', 'device connection', 'duration']) expect(g.attrs[k].dtype, k).toBe('vlen-str');
+    const names = ['raw/nSeq', 'digital/digital_1', 'digital/digital_2', 'digital/digital_3', 'digital/digital_4', 'raw/channel_1', 'raw/channel_3', 'raw/channel_5'];
+    for (const n of names) {
+      expect(g.datasets[n], n).toMatchObject({ dtype: 'uint16', shape: [3100, 1], maxshape: [-1, 1], chunks: [1024, 1] });
+    }
+    expect(g.datasets['events/digital']).toMatchObject({ dtype: 'uint32', shape: [0, 4], maxshape: [-1, 4], chunks: [512, 4] });
+    expect(g.datasets['events/sync']).toMatchObject({ dtype: 'uint32', shape: [0, 3], maxshape: [-1, 3] });
+    expect(g.datasets['raw/channel_3'].attrs).toMatchObject({ label: { value: 'A3' }, sensor: { value: 'EDA' }, special: { value: '{}' } });
+    expect(Object.keys(g.datasets).some((k) => k.startsWith('support'))).toBe(false);
+    // Every sample, and the .txt agrees value for value (nSeq = raw/nSeq, I1…O2 = digital_1…4, A<n> = raw/channel_<n>).
+    const parsed = parseOpenSignalsText(await readFile(txt));
+    const cols = parsed.devices[0].columns;
+    const pairs: Array<[string, string]> = [['nSeq', 'raw/nSeq'], ['I1', 'digital/digital_1'], ['I2', 'digital/digital_2'], ['O1', 'digital/digital_3'], ['O2', 'digital/digital_4'], ['A1', 'raw/channel_1'], ['A3', 'raw/channel_3'], ['A5', 'raw/channel_5']];
+    for (const [c, d] of pairs) expect(g.datasets[d].values, d).toEqual(cols.get(c));
+    g.datasets['raw/channel_5'].values!.forEach((v, i) => expect(v).toBe(expectedRow(i, 3)[7]));
+  });
+
+  it('writes CSV with units, index and device time, raw and converted values', async () => {
+    const folder = await tempDir();
+    const meta = bitalinoMeta({ mac: MAC, t0: T0, channels: [1, 2, 3, 4, 6], sensors: ['EMG', 'ECG', 'EDA', 'RAW', 'LUX'] });
+    const { rec } = await record({ folder, formats: ['csv'] }, (hub) => {
+      hub.publishMeta(meta);
+      publish(hub, meta, 0, 1200);
+    });
+    const lines = (await readFile(rec.files()[0], 'utf8')).split('\n');
+    expect(lines.at(-1)).toBe('');
+    expect(lines[0]).toBe('index,time (s),device time (ms since epoch),nSeq,I1,I2,O1,O2,A1 (raw),A1 EMG (mV),A2 (raw),A2 ECG (mV),A3 (raw),A3 EDA (µS),A4 (raw),A6 (raw),A6 LUX (%),gap');
+    const rows = lines.slice(1, -1).map((l) => l.split(','));
+    expect(rows).toHaveLength(1200);
+    rows.forEach((r, i) => {
+      const e = expectedRow(i, 5);
+      expect(Number(r[0])).toBe(i);
+      expect(r[1]).toBe((i / 1000).toFixed(3));
+      expect(Number(r[2])).toBeCloseTo(T0 + i, 3);
+      expect(r.slice(3, 8).map(Number)).toEqual(e.slice(0, 5));
+      const [a1, a2, a3, a4, a6] = e.slice(5);
+      expect(Number(r[8])).toBe(a1);
+      expect(Number(r[9])).toBeCloseTo(((a1 / 1024 - 0.5) * 3300) / 1009, 5); // EMG, 10 bits
+      expect(Number(r[11])).toBeCloseTo(((a2 / 1024 - 0.5) * 3300) / 1100, 5); // ECG
+      expect(Number(r[13])).toBeCloseTo(((a3 / 1024) * 3.3) / 0.132, 5); // EDA (r)evolution
+      expect(Number(r[14])).toBe(a4);
+      expect(Number(r[15])).toBe(a6);
+      expect(Number(r[16])).toBeCloseTo((100 * a6) / 64, 4); // LUX in the 6-bit slot 5
+      expect(r[17]).toBe('0');
+    });
+  });
+});
+
+describe('Recorder: several devices, bounds and failures', () => {
+  it('combined layout: one text file with the devices side by side in header order, one .h5 group each', async () => {
+    const folder = await tempDir();
+    const a = bitalinoMeta({ device: '0', mac: MAC, t0: T0, channels: [1, 2] });
+    const b = bitalinoMeta({ device: '1', mac: '98:D3:31:B2:BB:A1', t0: T0 + 3, channels: [3] });
+    const hub = new Hub();
+    hub.publishMeta(a);
+    hub.publishMeta(b);
+    const rec = new Recorder(hub, { folder, formats: ['txt', 'h5'], layout: 'combined', flushIntervalMs: 100, fsync: false });
+    cleanups.push(() => rec.close());
+    await rec.start();
+    const files = rec.files().map((f) => f.slice(folder.length + 1));
+    expect(files).toEqual([expect.stringMatching(/^serverbit_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d\.txt$/), expect.stringMatching(/\.h5$/), expect.stringMatching(/\.events\.json$/)]);
+    publish(hub, a, 0, 500, 10);
+    publish(hub, b, 0, 480, 16);
+    await rec.close();
+    const parsed = parseOpenSignalsText(await readFile(rec.files()[0]));
+    expect(parsed.devices.map((d) => [d.key, d.header.position])).toEqual([[MAC, 0], ['98:D3:31:B2:BB:A1', 1]]);
+    expect(parsed.rows).toBe(500);
+    const colsA = [...parsed.devices[0].columns.values()];
+    const colsB = [...parsed.devices[1].columns.values()];
+    for (let i = 0; i < 500; i++) {
+      expect(colsA.map((c) => c[i])).toEqual(expectedRow(i, 2));
+      // Device 1 ran out after 480 samples: its last 20 rows are zeros, and the events file says so.
+      expect(colsB.map((c) => c[i])).toEqual(i < 480 ? expectedRow(i, 1) : [0, 0, 0, 0, 0, 0]);
+    }
+    const ev = JSON.parse(await readFile(rec.files()[2], 'utf8'));
+    expect(ev.devices.map((d: { device: string; padded?: unknown }) => [d.device, d.padded ?? null])).toEqual([['0', null], ['1', [[480, 500]]]]);
+    const view = await pythonReadH5(rec.files()[1]);
+    expect(Object.keys(view.groups).sort()).toEqual([MAC, '98:D3:31:B2:BB:A1'].sort());
+    expect(view.groups['98:D3:31:B2:BB:A1'].datasets['raw/channel_3'].values).toEqual(colsB[5].slice(0, 480));
+  });
+
+  it('the queue is bounded: what does not fit is dropped and recorded as a client_too_slow gap', async () => {
+    const folder = await tempDir();
+    const meta = bitalinoMeta({ mac: MAC, t0: T0, channels: [1] });
+    const { rec } = await record({ folder, formats: ['txt'], maxQueuedSamples: 1000 }, async (hub, r) => {
+      hub.publishMeta(meta);
+      publish(hub, meta, 0, 5000, 100); // synchronously: no flush can run in between
+      await r.flush();
+      publish(hub, meta, 5000, 5500, 100);
+    });
+    expect(rec.status().counters.droppedSamples).toBe(4000);
+    const parsed = parseOpenSignalsText(await readFile(rec.files()[0]));
+    expect(parsed.rows).toBe(1500);
+    const ev = JSON.parse(await readFile(rec.files()[1], 'utf8'));
+    expect(ev.gaps).toEqual([{ device: '0', from: 1000, to: 5000, samples: 4000, reason: 'client_too_slow', row: 1000 }]);
+  });
+
+  it('a folder that cannot be written is refused at start with RECORDING_FOLDER_UNWRITABLE', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'file'), 'x');
+    const rec = new Recorder(new Hub(), { folder: join(dir, 'file', 'recordings') });
+    const err = await rec.start().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'RECORDING_FOLDER_UNWRITABLE', message: expect.stringContaining('a file (not a folder) is in the way') });
+    expect(rec.status()).toMatchObject({ state: 'error', error: { code: 'RECORDING_FOLDER_UNWRITABLE' } });
+    await rec.close();
+  });
+
+  it('folder removed mid-recording: stops with RECORDING_WRITE_FAILED; acquisition and other subscribers go on', async () => {
+    const dir = await tempDir();
+    const folder = join(dir, 'rec');
+    const hub = new Hub();
+    const meta = bitalinoMeta({ mac: MAC, t0: T0, channels: [1] });
+    hub.publishMeta(meta);
+    let seen = 0;
+    hub.subscribe({ batch: (b: SampleBatch) => (seen += b.count) });
+    const rec = new Recorder(hub, { folder, formats: ['txt', 'h5'], flushIntervalMs: 50, fsync: false });
+    cleanups.push(() => rec.close());
+    const states: string[] = [];
+    rec.onStatus((s) => states.push(s.state));
+    await rec.start();
+    publish(hub, meta, 0, 500);
+    await rec.flush();
+    await rm(folder, { recursive: true, force: true, maxRetries: 20, retryDelay: 5 });
+    let i = 500;
+    await until(() => {
+      publish(hub, meta, i, i + 10);
+      i += 10;
+      return rec.status().state === 'error';
+    }, 10_000, 'the recorder to notice');
+    const st = rec.status();
+    expect(st.error).toMatchObject({ code: 'RECORDING_WRITE_FAILED', message: expect.stringMatching(/removed/) });
+    expect(states).toContain('error');
+    const before = seen;
+    publish(hub, meta, i, i + 100);
+    expect(seen).toBe(before + 100);
+    expect(hub.subscriberErrors).toBe(0);
+    await rec.close();
+    expect(rec.status().state).toBe('error');
+  });
+});

@@ -176,7 +176,9 @@ export class OpenSignalsH5File {
   /** Same, synchronously, once loadH5wasm() has resolved. */
   static createLoaded(path: string): OpenSignalsH5File {
     const { h5, module } = loadedH5wasm();
-    return new OpenSignalsH5File(path, new h5.File(path, 'w'), module);
+    // Superblock version 0 and object formats every HDF5 from 1.8 reads, as OpenSignals writes
+    // (docs/recording.md "HDF5 layout"); HDF5 2.0's default would be superblock 2.
+    return new OpenSignalsH5File(path, new h5.File(path, 'w', { libver: ['earliest', 'v110'] }), module);
   }
 
   group(key: string): H5DeviceGroup | undefined {
