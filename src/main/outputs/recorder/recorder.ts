@@ -17,7 +17,7 @@
  *
  * Lifecycle (output.ts): created → start() → running → close() → stopped; a failed write → error.
  */
-import { access, mkdir, stat } from 'node:fs/promises';
+import { access, mkdir, stat, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { basename } from 'node:path';
 import type { DeviceStatus, GapEvent, MarkerEvent, SampleBatch, StreamMeta } from '../../../shared/acquisition.js';
@@ -125,6 +125,8 @@ export class Recorder implements Output {
   private flushing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
+  /** The file closing started by fail(), awaited by close(). */
+  private failing: Promise<void> | undefined;
   private readonly listeners = new Set<(s: OutputStatus) => void>();
   private lastCountersEmit = 0;
   private startedAt: number | undefined;
@@ -251,10 +253,9 @@ export class Recorder implements Output {
     }
     if (this.state !== 'error') {
       await this.closeAllFiles('stopped');
-      this.setState('stopped');
-    } else {
-      await this.closeAllFiles('error');
+      if ((this.state as OutputState) !== 'error') this.setState('stopped'); // closeAllFiles may have failed
     }
+    await this.failing;
   }
 
   private stopIntake(): void {
@@ -273,7 +274,7 @@ export class Recorder implements Output {
     this.queue = [];
     this.queuedSamples = 0;
     this.setState('error');
-    void this.closeAllFiles('error');
+    this.failing = this.closeAllFiles('error');
   }
 
   // --- Hub side: copy and enqueue, nothing else ------------------------------------------------
@@ -642,8 +643,13 @@ export class Recorder implements Output {
     if (g.closed) return;
     g.closed = true;
     const fsync = this.settings.fsync;
-    if (g.txt && !g.started) g.txt.append(formatTextHeader(g.members.map((r, position) => ({ key: r.key, meta: r.meta, start: this.now(), position }))));
-    if (g.h5Path && !g.h5) g.h5 = this.createH5(g.h5Path, g.members.map((r, position) => ({ key: r.key, meta: r.meta, start: this.now(), position })));
+    // A device that sent nothing still gets valid files: a header and no rows.
+    const empty = g.members.map((r, position) => ({ key: r.key, meta: r.meta, start: this.now(), position }));
+    if (g.txt && !g.started) g.txt.append(formatTextHeader(empty));
+    if (g.h5Path && !g.h5) {
+      if (reason !== 'error') g.h5 = this.createH5(g.h5Path, empty);
+      else await this.dropEmptyFile(g, g.h5Path); // no HDF5 writes after a write error: remove the empty placeholder
+    }
     g.events.doc.stopped = new Date(this.now()).toISOString();
     g.events.doc.stopReason = reason;
     if (reason === 'error' && this.error) g.events.doc.error = { code: this.error.code, message: this.error.message, ...(this.error.hint ? { hint: this.error.hint } : {}) };
@@ -652,11 +658,22 @@ export class Recorder implements Output {
       if (g.txt) await g.txt.flush(fsync);
       for (const r of g.members) if (r.csv) await r.csv.file.flush(fsync);
       g.h5?.flush();
+    } else if (!g.started) {
+      // Best effort: the header of a file that has no rows yet (what was flushed before stays as it is).
+      await g.txt?.flush(false).catch(() => undefined);
+      for (const r of g.members) await r.csv?.file.flush(false).catch(() => undefined);
     }
     await g.events.save(fsync).catch((err) => {
       if (reason !== 'error') throw err;
     });
     await this.closeGroupFiles(g);
+  }
+
+  private async dropEmptyFile(g: FileGroup, path: string): Promise<void> {
+    await unlink(path).catch(() => undefined);
+    g.paths = g.paths.filter((p) => p !== path);
+    g.events.doc.files = g.events.doc.files.filter((f) => f !== basename(path));
+    this.counters.files = this.files().length;
   }
 
   private async closeGroupFiles(g: FileGroup): Promise<void> {
