@@ -5,18 +5,19 @@
  * driver's (src/main/devices/bitalino.ts): index from 0 at each start(), device time
  * t0 + index / rate, the recorded nSeq, digital nibble and raw values.
  *
- * Same public shape as `Bitalino`: closed → connect() → idle ⇄ start()/stop() → close(). The
- * whole file is checked at connect(), so a damaged file fails there with a PLAYBACK_* error
- * naming the line. At the end of the file playback loops (option `loop`) or stops: the device
- * goes idle and `end()` is called on the listener.
+ * A DeviceDriver (devices/driver.ts), like `Bitalino`: closed → connect() → idle ⇄
+ * start()/stop() → close(). The whole file is checked at connect(), so a damaged file fails there
+ * with a PLAYBACK_* error naming the line; connect() describes the stream in `source` (kind
+ * "playback", the file's rate, channels, labels, sensors, MAC). At the end of the file playback
+ * loops (option `loop`) or stops: the device goes idle and `end()` is called on the listener
+ * (PlaybackListener; a driver listener without `end` just sees the samples stop).
  *
  * Rows play back to back: a jump in the recorded nSeq (samples the original recording lost) is
  * replayed as it is, not as a gap.
  */
 import type { Board } from '../../../shared/acquisition.js';
 import { DeviceError } from '../../../shared/errors.js';
-import type { AcquisitionListener, DriverState } from '../bitalino.js';
-import type { VersionInfo } from '../codec.js';
+import type { AcquisitionListener, DeviceDriver, DriverInfo, DriverState, SourceDescription } from '../driver.js';
 import { openRecording, type SampleSource } from './sample-source.js';
 import type { ReaderLimits, RecordingInfo, Rows } from './text-reader.js';
 
@@ -40,8 +41,10 @@ export interface PlaybackListener extends AcquisitionListener {
   end?(): void;
 }
 
-/** What connect() resolves with: the driver's VersionInfo plus what the recording says of itself. */
-export interface PlaybackInfo extends VersionInfo {
+/** What connect() resolves with: DriverInfo (with the recording's rate, channels, labels, sensors and MAC as `source`) plus the whole header. */
+export interface PlaybackInfo extends DriverInfo {
+  board: Board;
+  source: SourceDescription & { kind: 'playback'; rate: number; channels: number[]; labels: string[]; sensors: string[] };
   recording: RecordingInfo;
 }
 
@@ -91,7 +94,7 @@ export function playbackPath(address: string): string | undefined {
 /** Samples read ahead of playback: enough for 1 s (or 1000 samples), so a slow disk does not stutter. */
 const READ_AHEAD_S = 1;
 
-export class PlaybackDevice {
+export class PlaybackDevice implements DeviceDriver {
   readonly id: string;
   readonly path: string;
   private readonly loop: boolean;
@@ -120,6 +123,10 @@ export class PlaybackDevice {
 
   get state(): DriverState {
     return this._state;
+  }
+  /** What is connected: the file. */
+  get connection(): string {
+    return this.path;
   }
   get info(): PlaybackInfo | undefined {
     return this._info;
@@ -153,9 +160,11 @@ export class PlaybackDevice {
       }
       this.source = source;
       const r = source.info;
-      this._info = { firmware: r.firmware, version: r.version, board: r.board, stateLength: 0, recording: r };
+      const description = { kind: 'playback' as const, rate: r.rate, channels: [...r.channels], labels: [...r.labels], sensors: [...r.sensors], ...(r.mac ? { mac: r.mac } : {}) };
+      const info: PlaybackInfo = { firmware: r.firmware, version: r.version, board: r.board, stateLength: 0, source: description, recording: r };
+      this._info = info;
       this._state = 'idle';
-      return this._info;
+      return info;
     } catch (err) {
       this._state = 'closed';
       throw err;

@@ -116,8 +116,8 @@ export class H5DeviceGroup {
     for (const p of this.pending) p.reserve(n);
     const [seq, d1, d2, d3, d4] = this.pending;
     for (let i = 0; i < n; i++) {
-      const d = b.digital[i];
-      seq.buf[seq.length + i] = b.seq[i] & 15;
+      const d = b.digital[i] | 0; // absent for sources without digital columns
+      seq.buf[seq.length + i] = (b.seq[i] | 0) & 15;
       d1.buf[d1.length + i] = (d >> 3) & 1;
       d2.buf[d2.length + i] = (d >> 2) & 1;
       d3.buf[d3.length + i] = (d >> 1) & 1;

@@ -30,8 +30,9 @@ export interface SampleBlock {
  * Digital nibble: bit 3 = I1, bit 2 = I2, bit 1 = O1, bit 0 = O2.
  */
 export function openSignalsFragment(b: SampleBlock, i: number, floats: boolean): string {
-  const d = b.digital[i];
-  let s = `${SMALL[b.seq[i] & 15]}\t${SMALL[(d >> 3) & 1]}\t${SMALL[(d >> 2) & 1]}\t${SMALL[(d >> 1) & 1]}\t${SMALL[d & 1]}\t`;
+  // `| 0`: a source without nSeq/digital (R-IoT) may send empty arrays; those columns are 0.
+  const d = b.digital[i] | 0;
+  let s = `${SMALL[(b.seq[i] | 0) & 15]}\t${SMALL[(d >> 3) & 1]}\t${SMALL[(d >> 2) & 1]}\t${SMALL[(d >> 1) & 1]}\t${SMALL[d & 1]}\t`;
   for (const a of b.analog) s += (floats ? float(a[i]) : int(a[i])) + '\t';
   return s;
 }
@@ -93,8 +94,8 @@ export class CsvEncoder {
       const index = b.index + i;
       const ms = b.timestamps ? b.timestamps[i] : this.t0 + (index * 1000) / this.rate;
       const secs = (ms - this.t0) / 1000;
-      const d = b.digital[i];
-      s += `${index},${secs.toFixed(this.timeDecimals)},${ms.toFixed(3)},${int(b.seq[i] & 15)},${(d >> 3) & 1},${(d >> 2) & 1},${(d >> 1) & 1},${d & 1}`;
+      const d = b.digital[i] | 0;
+      s += `${index},${secs.toFixed(this.timeDecimals)},${ms.toFixed(3)},${int((b.seq[i] | 0) & 15)},${(d >> 3) & 1},${(d >> 2) & 1},${(d >> 1) & 1},${d & 1}`;
       for (let k = 0; k < this.analog.length; k++) {
         const a = this.analog[k];
         const v = b.analog[k][i];
