@@ -16,6 +16,17 @@ export type ErrorCode =
   | 'DEVICE_EXISTS' // add_device with an id already in the set
   | 'DEVICE_UNKNOWN' // a command names a device that is not in the set
   | 'RIOT_BAD_MESSAGE' // an R-IoT /<id>/raw message without the expected numbers
+  // playback of a recording as a device (docs/recording.md "Playback")
+  | 'PLAYBACK_UNREADABLE' // the file cannot be opened or read (missing, permissions, not a regular file)
+  | 'PLAYBACK_BAD_FILE' // not an OpenSignals recording, or malformed (the message names the line or member)
+  | 'PLAYBACK_TOO_LARGE' // the file, a line or the header is past the reader's limits
+  | 'PLAYBACK_UNSUPPORTED' // a valid file this player cannot replay (another device type, several devices, no channels)
+  // recording (docs/recording.md)
+  | 'RECORDING_BAD_SETTINGS' // a recorder setting is out of range or of the wrong type
+  | 'RECORDING_FOLDER_UNWRITABLE' // the folder cannot be created or written at start
+  | 'RECORDING_WRITE_FAILED' // a write failed mid-recording (disk full, folder removed, permissions); the recording stopped
+  | 'RECORDING_ALREADY_RUNNING' // record_start while a recording runs
+  | 'RECORDING_NOT_RUNNING' // record_stop with no recording
   // config
   | 'CONFIG_INVALID_JSON'
   | 'CONFIG_INVALID_VALUE'
@@ -76,3 +87,5 @@ export function toWireError(e: unknown): { code: string; message: string; hint?:
     hint: 'This is a ServerBIT bug; please report it with the steps that led to it.',
   };
 }
+/** Recording to files (src/main/outputs/recorder): RECORDING_* codes. */
+export class RecordingError extends ServerBitError {}

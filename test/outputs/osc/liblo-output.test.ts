@@ -112,7 +112,7 @@ describe('OscOutput → oscdump (liblo), 1000 Hz × 6 channels', () => {
         ((f(a2, 10) - 0.5) * 3300) / 1100,
         (f(a3, 10) * 3.3) / 0.132,
         ((f(a4, 10) - 0.5) * 3.3e6) / 41782,
-        (2 * (a5 * 16 - 410)) / (614 - 410) - 1,
+        (2 * (a5 * 16 - 400)) / (608 - 400) - 1, // (r)evolution ACC: Cmin 400, Cmax 608 (docs/sensors.md)
         100 * f(a6, 6),
       ];
     };
