@@ -8,15 +8,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { WebSocket } from 'ws';
 import { samplesPerBatch, type ServerBitConfig } from '../shared/config.js';
+import type { OutputStatus } from '../shared/outputs.js';
 import type { SetConfigResult } from '../shared/v2.js';
 import { Acquisition, type AcquisitionOptions } from './acquisition/acquisition.js';
 import { runnerSettingsOf } from './acquisition/device-runner.js';
-import { ApiContext, type ApiContextOptions } from './api/context.js';
+import { ApiContext, type ApiContextOptions, type OutputsApi } from './api/context.js';
 import type { ConfigStore } from './config/config-store.js';
 import { Settings } from './config/settings.js';
 import type { DeviceOpener } from './devices/open-device.js';
 import { listPorts } from './devices/ports.js';
 import { testDevice } from './devices/probe.js';
+import { OutputsController, type OutputKind } from './outputs/controller.js';
+import { LslOutput } from './outputs/lsl/lsl-output.js';
+import { resolveLslSettings, type LslSettings } from './outputs/lsl/settings.js';
+import { RecordingController } from './outputs/recorder/controller.js';
+import type { RecorderSettings } from './outputs/recorder/settings.js';
 import { ClientCount } from './server/client-count.js';
 import { createStaticHandler } from './server/static-ui.js';
 import { createV2Handler } from './server/v2-endpoint.js';
@@ -60,6 +66,10 @@ export interface ServerBitOptions {
 export interface ServerBit {
   settings: Settings;
   acquisition: Acquisition;
+  /** The outputs that follow the config (OSC, LSL, MQTT). */
+  outputs: OutputsController;
+  /** The recording (started and stopped at run time, or from launch by `record.on_launch`). */
+  recording: RecordingController;
   api: ApiContext;
   server: StreamServer;
   clients: ClientCount;
@@ -85,6 +95,9 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     options.settings ??
     new Settings({ file: options.config ?? failNoConfig(), ...(options.configStore ? { store: options.configStore } : {}) });
   const acquisition = new Acquisition({ ...(options.acquisition ?? {}), ...(options.openDevice ? { openDevice: options.openDevice } : {}) });
+  const hub = acquisition.hub;
+  const outputs = new OutputsController(outputKinds(hub));
+  const recording = new RecordingController(hub, recorderDefaults(settings.config));
   // Device changes from any source (a save, a reload) go through here, one at a time.
   let syncing: Promise<void> = Promise.resolve();
   const syncDevices = (start: boolean): Promise<void> => {
@@ -97,6 +110,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
   const configure = async (edit: Partial<ServerBitConfig>): Promise<SetConfigResult> => {
     const r = settings.update(edit);
     await syncDevices(started);
+    if (started) await outputs.apply(settings.config);
     return { config: r.config, saved: r.saved, ...(r.path ? { path: r.path } : {}), restartRequired: r.restartRequired, ...(r.note ? { note: r.note } : {}) };
   };
 
@@ -108,6 +122,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     server: clients,
     version: packageVersion(),
     configure,
+    outputs: outputsApi(outputs, recording),
     listPorts,
     // A serial port admits one program: Test answers for a device being streamed without opening it again.
     testDevice: (address) => testDevice(address, { streaming: (a) => streamingAt(acquisition, a) }),
@@ -133,6 +148,8 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
   const app: ServerBit = {
     settings,
     acquisition,
+    outputs,
+    recording,
     api,
     server,
     clients,
@@ -141,22 +158,28 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
       const addr = await server.listen();
       const host = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
       app.url = `ws://${host}:${addr.port}/`;
-      started = true;
-      await syncDevices(true);
+      await app.startDevices();
     },
     async startDevices() {
       started = true;
+      // Outputs first, so they see every device's first segment.
+      await outputs.apply(settings.config);
       await syncDevices(true);
+      if (settings.config.record?.on_launch === true && !recording.recording) await recording.start().catch(() => undefined); // shown in its status
     },
     configure,
     async reload(file, store) {
       settings.reload(file, store);
       await syncDevices(started);
+      if (started) await outputs.apply(settings.config);
     },
     close() {
       closed ??= (async () => {
         await syncing;
         await acquisition.stopAll();
+        // After the devices: the last samples reach the files and the network.
+        await recording.stop().catch(() => undefined);
+        await outputs.close();
         clients.close();
         await server.close();
       })();
@@ -164,6 +187,43 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     },
   };
   return app;
+}
+
+/**
+ * The outputs that follow the config, one kind each: on when their section says `enabled`.
+ * (Each output's settings are checked by its own resolver, which throws ConfigError naming the key.)
+ */
+function outputKinds(hub: Acquisition['hub']): OutputKind[] {
+  const lsl: OutputKind<LslSettings> = {
+    name: 'lsl',
+    settings: (c) => (c.lsl?.enabled === true ? resolveLslSettings(c.lsl as Partial<LslSettings>) : undefined),
+    create: (s) => new LslOutput(hub, s),
+  };
+  return [lsl as OutputKind];
+}
+
+/** The config's `record` section as the recorder's defaults (unknown keys are the recorder's to refuse). */
+function recorderDefaults(config: ServerBitConfig): Partial<RecorderSettings> {
+  const { on_launch: _l, enabled: _e, ...rest } = config.record ?? {};
+  return rest as Partial<RecorderSettings>;
+}
+
+/** What /v2 sees of the outputs: every status (the recorder's first), and the recording's start/stop. */
+function outputsApi(outputs: OutputsController, recording: RecordingController): OutputsApi {
+  const recorderStatus = (): OutputStatus => recording.recorder?.status() ?? { output: 'recorder', state: 'off', counters: {} };
+  return {
+    statuses: () => [recorderStatus(), ...outputs.statuses()],
+    onChange: (listener) => {
+      const a = outputs.onStatus(() => listener());
+      const b = recording.onStatus(() => listener());
+      return () => {
+        a();
+        b();
+      };
+    },
+    recordStart: (args) => recording.start(args),
+    recordStop: () => recording.stop(),
+  };
 }
 
 /** The device being streamed from at `address` now, if any. */

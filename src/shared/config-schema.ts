@@ -84,6 +84,11 @@ export const CONFIG_SCHEMA = {
       items: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_./-]+$', allowed: 'a sensor name such as "ECG", "EMG", "EDA", "EEG", "ACC", "LUX" or "RAW"' },
       allowed: '6 sensor names, one per channel A1..A6, e.g. ["EMG", "ECG", "EDA", "EEG", "ACC", "LUX"] ("RAW" for no conversion)',
     },
+    // Each output's own keys are checked by its settings (src/shared/outputs/); here, an object.
+    record: { type: 'object', properties: { on_launch: { type: 'boolean' } }, allowed: 'an object of recording settings (docs/recording.md)' },
+    osc: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of OSC settings (docs/osc.md)' },
+    lsl: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of LSL settings (docs/lsl.md)' },
+    mqtt: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of MQTT settings (docs/mqtt.md)' },
     devices: {
       type: 'array',
       minItems: 1,
@@ -121,6 +126,8 @@ export const CONFIG_SCHEMA = {
 }
 
 type ConfigKey = keyof ServerBitConfig;
+/** The outputs' sections of the file (each output checks its own keys). */
+const OUTPUT_KEYS = ['record', 'osc', 'lsl', 'mqtt'] as const;
 const PROPS: Record<ConfigKey, JsonSchema> = CONFIG_SCHEMA.properties;
 
 /** Issues with a normalized config (from the UI, IPC or a merge of CLI flags); [] when valid. */
@@ -266,6 +273,7 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
   if (read('token', PROPS.token)) config.token = raw.token as string;
   if (read('stall_timeout_s', PROPS.stall_timeout_s)) config.stall_timeout_s = raw.stall_timeout_s as number;
   if (read('sensors', PROPS.sensors)) config.sensors = [...(raw.sensors as string[])];
+  for (const key of OUTPUT_KEYS) if (read(key, PROPS[key])) config[key] = structuredClone(raw[key] as Record<string, unknown>);
   readDevices(raw, config, issues, notices);
 
   if (issues.length === 0) issues.push(...validateConfig(config)); // cross-key rules, e.g. 6 labels that repeat "nSeq"
@@ -433,6 +441,10 @@ export function denormalizeConfig(raw: Record<string, unknown>, config: ServerBi
   put('stall_timeout_s', 'stall_timeout_s', config.stall_timeout_s);
   if (config.sensors) put('sensors', 'sensors', [...config.sensors]);
   else delete out.sensors;
+  for (const key of OUTPUT_KEYS) {
+    if (config[key]) put(key, key, structuredClone(config[key]));
+    else delete out[key];
+  }
   writeDevices(raw, out, config, rev, was);
   return out;
 }

@@ -57,6 +57,23 @@ export interface ServerBitConfig {
    * tools that read the classic key). Keys an entry leaves out take the top-level values.
    */
   devices?: DeviceEntry[];
+  /** Recording (docs/recording.md): where, in which formats, and whether to record from launch. */
+  record?: OutputConfig;
+  /** OSC output and control input (docs/osc.md). */
+  osc?: OutputConfig;
+  /** Lab Streaming Layer outlets (docs/lsl.md). */
+  lsl?: OutputConfig;
+  /** MQTT publishing (docs/mqtt.md). */
+  mqtt?: OutputConfig;
+}
+
+/**
+ * An output's section of the config: `enabled` turns it on (the recorder: `on_launch`); the
+ * rest is the output's own (its schema and defaults live with it in src/shared/outputs/).
+ */
+export interface OutputConfig {
+  enabled?: boolean;
+  [key: string]: unknown;
 }
 
 /** A `devices` entry as the file holds it: only `address` is required. */

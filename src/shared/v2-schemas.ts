@@ -188,11 +188,29 @@ export const STATUS_SCHEMA: JsonSchema = {
   },
 };
 
+const OUTPUT_STATUS: JsonSchema = {
+  type: 'object',
+  required: ['output', 'state', 'counters'],
+  additionalProperties: false,
+  properties: {
+    output: { type: 'string', minLength: 1, maxLength: 32 },
+    state: { type: 'string', enum: ['off', 'starting', 'running', 'error', 'stopped'] },
+    detail: STR,
+    error: ERROR,
+    counters: { type: 'object', additionalProperties: NAT },
+  },
+};
+
 export const SERVER_STATUS_SCHEMA: JsonSchema = {
   type: 'object',
-  required: ['type', 'clients', 'devices'],
+  required: ['type', 'clients', 'devices', 'outputs'],
   additionalProperties: false,
-  properties: { type: { const: 'server' }, clients: NAT, devices: { type: 'array', maxItems: MAX_DEVICES, items: DEVICE_ID } },
+  properties: {
+    type: { const: 'server' },
+    clients: NAT,
+    devices: { type: 'array', maxItems: MAX_DEVICES, items: DEVICE_ID },
+    outputs: { type: 'array', maxItems: 16, items: OUTPUT_STATUS },
+  },
 };
 
 export const MARKER_SCHEMA: JsonSchema = {
@@ -319,6 +337,23 @@ export const COMMAND_ARGS_SCHEMAS: Readonly<Record<CommandName, JsonSchema>> = {
     properties: { device: CONFIG_SCHEMA.properties.devices.items },
   },
   remove_device: { type: 'object', required: ['device'], additionalProperties: false, properties: { device: DEVICE_ID } },
+  record_start: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      formats: { type: 'array', minItems: 1, maxItems: 3, uniqueItems: true, items: { type: 'string', enum: ['txt', 'h5', 'csv'] }, allowed: 'a list of "txt", "h5", "csv"' },
+      folder: { type: 'string', minLength: 1, maxLength: 1024, allowed: 'a folder path (absolute)' },
+      devices: { type: 'array', minItems: 1, maxItems: MAX_DEVICES, uniqueItems: true, items: DEVICE_ID },
+      layout: { type: 'string', enum: ['per-device', 'combined'] },
+    },
+  },
+  record_stop: NO_ARGS,
+  osc_enable: NO_ARGS,
+  osc_disable: NO_ARGS,
+  lsl_enable: NO_ARGS,
+  lsl_disable: NO_ARGS,
+  mqtt_enable: NO_ARGS,
+  mqtt_disable: NO_ARGS,
   marker: {
     type: 'object',
     required: ['label'],

@@ -7,6 +7,7 @@
  */
 import type { Board, DeviceCounters, DeviceKind, GapReason, ServiceState, StreamColumn, WireError } from './acquisition.js';
 import type { ServerBitConfig } from './config.js';
+import type { OutputState, OutputStatus } from './outputs.js';
 
 export const V2_PROTOCOL = 2;
 export const V2_PATH = '/v2';
@@ -116,12 +117,14 @@ export interface StatusMessage {
   counters: DeviceCounters;
 }
 
-/** The service's own state: clients connected, the device set. Sent after hello and when it changes (at most a few per second). */
+/** The service's own state: clients connected, the device set, the outputs. Sent after hello and when it changes (at most a few per second). */
 export interface ServerStatusMessage {
   type: 'server';
   /** WebSocket clients connected (compatible stream and /v2), and the window. */
   clients: number;
   devices: string[];
+  /** Every output (recorder, OSC, OSC control input, LSL, MQTT), on or off. */
+  outputs: OutputStatus[];
 }
 
 /** A moment someone marked (tray, window, a /v2 `marker` command, OSC). */
@@ -202,12 +205,49 @@ export interface CommandArgs {
   remove_device: { device: string };
   /** Marks a moment: written to recordings, sent to every /v2 client as a `marker` message. */
   marker: { label: string; device?: string; index?: number };
+  /** Starts a recording (docs/recording.md); each key overrides the config's `record` settings for this recording. */
+  record_start: RecordStartArgs;
+  /** Stops the recording; the reply names its files. */
+  record_stop: Record<string, never>;
+  /** Turn an output on or off and save that in the config file (docs/osc.md, docs/lsl.md, docs/mqtt.md). */
+  osc_enable: Record<string, never>;
+  osc_disable: Record<string, never>;
+  lsl_enable: Record<string, never>;
+  lsl_disable: Record<string, never>;
+  mqtt_enable: Record<string, never>;
+  mqtt_disable: Record<string, never>;
+}
+
+export type RecordingFormat = 'txt' | 'h5' | 'csv';
+
+export interface RecordStartArgs {
+  formats?: RecordingFormat[];
+  /** Absolute path of the folder; default the config's (`~/ServerBIT/recordings/`). */
+  folder?: string;
+  /** Device ids to record; default every device. */
+  devices?: string[];
+  /** One file per device (default), or all devices side by side in one file. */
+  layout?: 'per-device' | 'combined';
+}
+
+/** A recording's state and files (record_start, record_stop). */
+export interface RecordingResult {
+  state: OutputState;
+  folder: string;
+  formats: string[];
+  /** Every file written so far (data and events files), absolute paths. */
+  files: string[];
+  samples: number;
+  bytes: number;
+  startedAt?: number;
+  error?: WireError;
 }
 
 export type CommandName = keyof CommandArgs;
 
 export const COMMAND_NAMES: readonly CommandName[] = [
   'start', 'stop', 'outputs', 'pwm', 'battery_threshold', 'state', 'get_config', 'set_config', 'list_ports', 'test_device', 'add_device', 'remove_device', 'marker',
+  'record_start', 'record_stop', 'osc_enable', 'osc_disable', 'lsl_enable', 'lsl_disable', 'mqtt_enable', 'mqtt_disable',
 ];
 
 export interface CommandMessage<N extends CommandName = CommandName> {
@@ -281,4 +321,12 @@ export interface CommandResults {
   add_device: DeviceResult & { saved: boolean };
   remove_device: { device: string; saved: boolean };
   marker: { id: number; time: number };
+  record_start: RecordingResult;
+  record_stop: RecordingResult;
+  osc_enable: OutputStatus;
+  osc_disable: OutputStatus;
+  lsl_enable: OutputStatus;
+  lsl_disable: OutputStatus;
+  mqtt_enable: OutputStatus;
+  mqtt_disable: OutputStatus;
 }

@@ -7,6 +7,7 @@
 import type { DeviceStatus } from '../../shared/acquisition.js';
 import { SIMULATOR_DEVICE, resolveDevices, type DeviceEntry, type SamplingRate } from '../../shared/config.js';
 import { ServerBitError, toWireError } from '../../shared/errors.js';
+import type { OutputStatus } from '../../shared/outputs.js';
 import type { CommandArgs, CommandMessage, CommandName, CommandResults, DeviceResult, NewDevice, PortInfo, ReplyMessage } from '../../shared/v2.js';
 import { createLogger } from '../log.js';
 import { tokenMatches, unauthorized } from './auth.js';
@@ -155,6 +156,17 @@ export function createCommandRunner(options: CommandRunnerOptions): (msg: Comman
       const m = acq.mark({ label, ...(device !== undefined ? { device } : {}), ...(index !== undefined ? { index } : {}), source: 'v2' });
       return { id: m.id, time: m.time };
     },
+    record_start: (args) => {
+      for (const d of args.devices ?? []) pickDevice(ctx, d);
+      return ctx.outputs.recordStart(args);
+    },
+    record_stop: () => ctx.outputs.recordStop(),
+    osc_enable: () => serialConfig(() => setEnabled(ctx, 'osc', true)),
+    osc_disable: () => serialConfig(() => setEnabled(ctx, 'osc', false)),
+    lsl_enable: () => serialConfig(() => setEnabled(ctx, 'lsl', true)),
+    lsl_disable: () => serialConfig(() => setEnabled(ctx, 'lsl', false)),
+    mqtt_enable: () => serialConfig(() => setEnabled(ctx, 'mqtt', true)),
+    mqtt_disable: () => serialConfig(() => setEnabled(ctx, 'mqtt', false)),
   };
 
   return (msg) => {
@@ -177,6 +189,16 @@ export function createCommandRunner(options: CommandRunnerOptions): (msg: Comman
       },
     );
   };
+}
+
+/**
+ * Turns an output on or off by saving `<key>.enabled` in the config (so it stays so), and answers
+ * with the output's status once the outputs follow the change.
+ */
+async function setEnabled(ctx: ApiContext, key: 'osc' | 'lsl' | 'mqtt', enabled: boolean): Promise<OutputStatus> {
+  const section = { ...(ctx.settings.file[key] ?? {}), enabled };
+  await ctx.configure({ [key]: section });
+  return ctx.outputs.statuses().find((s) => s.output === key) ?? { output: key, state: enabled ? 'error' : 'off', counters: {}, ...(enabled ? { error: { code: 'BAD_ARGUMENTS', message: `this ServerBIT has no ${key} output` } } : {}) };
 }
 
 async function portList(ctx: ApiContext): Promise<PortInfo[]> {

@@ -10,8 +10,29 @@ import type { PortInfo } from '../../shared/v2.js';
 /** A serial port as the OS lists it (devices/ports.ts makes these). */
 export type PortEntry = Omit<PortInfo, 'manufacturer'> & { manufacturer?: string | undefined };
 import type { ServerBitConfig } from '../../shared/config.js';
-import type { SetConfigResult, TestDeviceResult } from '../../shared/v2.js';
+import { ServerBitError } from '../../shared/errors.js';
+import type { OutputStatus } from '../../shared/outputs.js';
+import type { RecordStartArgs, RecordingResult, SetConfigResult, TestDeviceResult } from '../../shared/v2.js';
 import { V2Groups } from './stream-group.js';
+
+/** The outputs as /v2 sees them (the composition root builds it from the outputs controller and the recorder). */
+export interface OutputsApi {
+  statuses(): OutputStatus[];
+  /** Called when an output's status changes; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+  /** Rejects with RECORDING_ALREADY_RUNNING, RECORDING_BAD_SETTINGS or RECORDING_FOLDER_UNWRITABLE. */
+  recordStart(args: RecordStartArgs): Promise<RecordingResult>;
+  /** Rejects with RECORDING_NOT_RUNNING. */
+  recordStop(): Promise<RecordingResult>;
+}
+
+/** No outputs (tests, tools that run only the stream). */
+export const NO_OUTPUTS: OutputsApi = {
+  statuses: () => [],
+  onChange: () => () => undefined,
+  recordStart: () => Promise.reject(new ServerBitError('BAD_ARGUMENTS', 'this ServerBIT records nothing', 'Recording is not available here.')),
+  recordStop: () => Promise.reject(new ServerBitError('BAD_ARGUMENTS', 'this ServerBIT records nothing', 'Recording is not available here.')),
+};
 
 /** The server-level state a `server` message reports. */
 export interface ServerState {
@@ -31,6 +52,8 @@ export interface ApiContextOptions {
    * added, removed, restarted) before it resolves. The composition root provides it.
    */
   configure: (edit: Partial<ServerBitConfig>) => Promise<SetConfigResult>;
+  /** The outputs (default none). */
+  outputs?: OutputsApi;
   /** The device picker's list: the OS's serial ports (the composition root passes devices/ports.ts). */
   listPorts: () => Promise<PortEntry[]>;
   /** The device picker's "Test" (the composition root passes devices/probe.ts). */
@@ -46,6 +69,7 @@ export class ApiContext {
   readonly listPorts: () => Promise<PortEntry[]>;
   readonly testDevice: (address: string) => Promise<TestDeviceResult>;
   readonly configure: (edit: Partial<ServerBitConfig>) => Promise<SetConfigResult>;
+  readonly outputs: OutputsApi;
 
   constructor(o: ApiContextOptions) {
     this.acquisition = o.acquisition;
@@ -55,6 +79,7 @@ export class ApiContext {
     this.listPorts = o.listPorts;
     this.testDevice = o.testDevice;
     this.configure = o.configure;
+    this.outputs = o.outputs ?? NO_OUTPUTS;
     this.groups = new V2Groups({ hub: o.acquisition.hub, batchMs: () => o.settings.config.batch_ms });
   }
 }

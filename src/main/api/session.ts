@@ -120,8 +120,8 @@ export function createV2Session(options: V2SessionOptions): V2Session {
   let lastServer = '';
   /** Sent when the client count or the device set changed since the last one this client got. */
   const serverMessage = (): void => {
-    const msg = { type: 'server' as const, clients: ctx.server?.clients() ?? 0, devices: ctx.acquisition.ids() };
-    const key = `${msg.clients}|${msg.devices.join('\u0000')}`;
+    const msg = { type: 'server' as const, clients: ctx.server?.clients() ?? 0, devices: ctx.acquisition.ids(), outputs: ctx.outputs.statuses() };
+    const key = JSON.stringify([msg.clients, msg.devices, msg.outputs.map((o) => [o.output, o.state, o.detail ?? '', o.error?.code ?? ''])]);
     if (key === lastServer) return;
     lastServer = key;
     out(msg);
@@ -261,6 +261,7 @@ export function createV2Session(options: V2SessionOptions): V2Session {
   serverMessage();
   join();
   const offServer = ctx.server?.onChange(() => serverMessage());
+  const offOutputs = ctx.outputs.onChange(() => serverMessage());
   if (hasGiven) stream.settle();
   else stream.settleWithin(options.settleMs ?? DEFAULT_SETTLE_MS);
 
@@ -270,6 +271,7 @@ export function createV2Session(options: V2SessionOptions): V2Session {
       if (closed) return;
       closed = true;
       offServer?.();
+      offOutputs();
       stream.close();
       if (joined) ctx.groups.leave(joined, member);
       joined = undefined;

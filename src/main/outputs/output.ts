@@ -11,21 +11,9 @@
  * and whatever does not fit becomes a counted loss, announced where the output's protocol can
  * say so (a `gap` on MQTT, a gap in a recording's events file).
  */
-import type { WireError } from '../../shared/acquisition.js';
+import type { OutputStatus } from '../../shared/outputs.js';
 
-export type OutputState = 'off' | 'starting' | 'running' | 'error' | 'stopped';
-
-export interface OutputStatus {
-  /** The output's name: "recorder", "osc", "osc-in", "lsl", "mqtt". */
-  output: string;
-  state: OutputState;
-  /** One line for the tray and the window, e.g. "→ 127.0.0.1:9000 · 1000 bundles/s". */
-  detail?: string;
-  /** In state "error": why, and what to do. */
-  error?: WireError;
-  /** Output-specific numbers (datagrams sent, bytes written, consumers, drops…), all integers. */
-  counters: Record<string, number>;
-}
+export type { OutputState, OutputStatus } from '../../shared/outputs.js';
 
 export interface Output {
   readonly name: string;
