@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { CLI, children, startCli } from '../helpers/cli.js';
 
-const CLI = path.resolve('dist/main/cli.js');
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
@@ -25,29 +24,6 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; line: string; stdout: string[]; stderr: string[] }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
-  const line = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    const t = setTimeout(() => reject(new Error(`no LISTENING line in 10 s; stderr: ${stderr.join('')}`)), 10_000);
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      stdout.push(d);
-      buf += d;
-      const m = /^ServerBIT LISTENING .*$/m.exec(buf);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[0]);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`exited with ${code} before LISTENING; stderr: ${stderr.join('')}`)));
-  });
-  return { child, line, stdout, stderr };
 }
 
 function collect(url: string): { msgs: Record<string, number[]>[]; ws: WebSocket; opened: Promise<void> } {
