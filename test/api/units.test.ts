@@ -126,7 +126,7 @@ describe('client message parsing', () => {
       const lines = block.split('\n').filter((l) => l.trim().startsWith('{'));
       lines.forEach((line, i) => {
         const value = JSON.parse(line) as { type: string; id?: unknown };
-        if (['hello', 'meta', 'data', 'gap', 'status', 'reply'].includes(value.type)) {
+        if (['hello', 'meta', 'data', 'gap', 'status', 'server', 'marker', 'reply'].includes(value.type)) {
           expect(validateServerMessage(value), line).toEqual([]);
           server++;
           return;
