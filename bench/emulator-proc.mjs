@@ -2,7 +2,13 @@
  * The device end of the rig: the byte-exact BITalino emulator (dist) in real time on one end of
  * a pty pair, in its own process, as a real BITalino would be on the other side of a serial link.
  *
- *   node bench/emulator-proc.mjs --device /tmp/…/b [--record]
+ *   node bench/emulator-proc.mjs --device /tmp/…/b [--writes frame|chunked] [--record]
+ *
+ * --writes frame (default): each frame in its own write, as soon as it is due (1000 writes/s at
+ * 1000 Hz): what a USB-serial adapter with a 1 ms latency timer, or a Bluetooth link that
+ * delivers frame by frame, hands the host. --writes chunked: the emulator's own real-time
+ * scheduler (`run()`), which writes every 4 ms all the frames due (≈ 4 frames a write at
+ * 1000 Hz), as the firmware's buffers fill.
  *
  * Inputs are deterministic (lib.mjs benchInput): every frame carries its own sample index.
  * stdout, JSON lines: {"type":"ready"} once the pty is open; {"type":"start","t0":…,"rate":…}
@@ -17,7 +23,7 @@
 import { BitalinoEmulator } from '../dist/main/devices/emulator.js';
 import { SerialTransport } from '../dist/main/devices/serial-transport.js';
 import { frameLength } from '../dist/main/devices/codec.js';
-import { answerDeviceCommands, benchInput, now, out } from './lib.mjs';
+import { answerDeviceCommands, benchInput, framePerWrite, now, out } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name) => {
@@ -26,8 +32,9 @@ const opt = (name) => {
 };
 const device = opt('--device');
 const record = args.includes('--record');
-if (!device) {
-  process.stderr.write('usage: emulator-proc.mjs --device PTY [--record]\n');
+const writes = opt('--writes') ?? 'frame';
+if (!device || (writes !== 'frame' && writes !== 'chunked')) {
+  process.stderr.write('usage: emulator-proc.mjs --device PTY [--writes frame|chunked] [--record]\n');
   process.exit(2);
 }
 
@@ -52,6 +59,7 @@ await transport.open();
 const MAX_IN_FLIGHT = 64 * 1024;
 let inFlight = 0;
 let frameLen = 8;
+const frames = framePerWrite(emu);
 transport.onData((chunk) => {
   const was = emu.state;
   emu.receive(chunk);
@@ -59,9 +67,12 @@ transport.onData((chunk) => {
     lastTick = -1;
     written = -1;
     frameLen = frameLength(countBits(emu.mask));
-    out({ type: 'start', t0: now(), rate: emu.rate, mask: emu.mask });
+    const t0 = now();
+    out({ type: 'start', t0, rate: emu.rate, mask: emu.mask, writes });
+    if (writes === 'frame') frames.start(t0, emu.rate);
   } else if (was !== 'idle' && emu.state === 'idle') out({ type: 'stop' });
 });
+
 transport.onClose(() => {
   emu.linkLost();
   out({ type: 'closed' });
@@ -84,7 +95,7 @@ emu.onTransmit((bytes) => {
     () => (inFlight -= bytes.length),
   );
 });
-emu.run();
+if (writes === 'chunked') emu.run();
 
 function countBits(m) {
   let c = 0;
@@ -96,6 +107,7 @@ answerDeviceCommands(() => written, log);
 
 const shutdown = async () => {
   emu.halt();
+  frames.stop();
   await Promise.race([transport.close(), new Promise((r) => setTimeout(r, 1000))]);
   process.exit(0);
 };

@@ -4,7 +4,7 @@
  * with the benchmark's deterministic inputs, behind an in-memory link. No pty, no socat: the
  * latency figure uses it to separate what the service adds from what the pty link adds.
  *
- *   node bench/inproc-host.mjs --port N --batch-ms B [--record]
+ *   node bench/inproc-host.mjs --port N --batch-ms B [--writes frame|chunked] [--record]
  *
  * Speaks the same JSON lines as emulator-proc.mjs (start, mark, dump) and prints
  * "ServerBIT LISTENING on ws://…" when ready, like the CLI.
@@ -14,7 +14,7 @@ import { BitalinoEmulator } from '../dist/main/devices/emulator.js';
 import { createMemoryPair } from '../dist/main/devices/memory-transport.js';
 import { frameLength } from '../dist/main/devices/codec.js';
 import { defaultConfig } from '../dist/shared/config.js';
-import { answerDeviceCommands, benchInput, now, out } from './lib.mjs';
+import { answerDeviceCommands, benchInput, framePerWrite, now, out } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -22,6 +22,7 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const record = args.includes('--record');
+const writes = opt('--writes', 'frame');
 const log = [];
 let lastTick = -1;
 let written = -1;
@@ -36,6 +37,7 @@ function openEmulator() {
     },
   });
   let frameLen = 8;
+  const frames = framePerWrite(emu);
   device.onData((chunk) => {
     const was = emu.state;
     emu.receive(chunk);
@@ -45,7 +47,9 @@ function openEmulator() {
       let bits = 0;
       for (let m = emu.mask; m; m >>= 1) bits += m & 1;
       frameLen = frameLength(bits);
-      out({ type: 'start', t0: now(), rate: emu.rate, mask: emu.mask });
+      const t0 = now();
+      out({ type: 'start', t0, rate: emu.rate, mask: emu.mask, writes });
+      if (writes === 'frame') frames.start(t0, emu.rate);
     }
   });
   device.onClose(() => emu.linkLost());
@@ -60,12 +64,13 @@ function openEmulator() {
     }
   });
   void device.open();
-  emu.run();
+  if (writes === 'chunked') emu.run();
   return {
     transport: host,
     simulated: false,
     dispose: async () => {
       emu.halt();
+      frames.stop();
       await device.close();
     },
   };

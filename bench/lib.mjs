@@ -52,6 +52,33 @@ export function answerDeviceCommands(written, log) {
   });
 }
 
+/**
+ * The emulator's frame-per-write clock (emulator-proc.mjs and inproc-host.mjs `--writes frame`):
+ * frame k is due at t0 + (k + 1) / rate (the first frame one period after the start command, as
+ * in the emulator's own scheduler), and every due frame is emitted alone (`tick(1)`), so each
+ * becomes one write. A 1 ms timer is the finest Node offers; when it fires late, the frames due
+ * meanwhile still go out one write each.
+ */
+export function framePerWrite(emu) {
+  let timer;
+  return {
+    start(t0, rate) {
+      clearTimeout(timer);
+      let emitted = 0;
+      const step = () => {
+        if (emu.state === 'idle') return;
+        const due = Math.floor(((now() - t0) * rate) / 1000);
+        for (; emitted < due && emu.state !== 'idle'; emitted++) emu.tick(1);
+        timer = setTimeout(step, Math.max(1, Math.floor(t0 + ((emitted + 1) * 1000) / rate - now())));
+      };
+      timer = setTimeout(step, Math.max(1, Math.floor(1000 / rate)));
+    },
+    stop() {
+      clearTimeout(timer);
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Deterministic inputs: every frame carries its own sample index, so any client — compat or
 // /v2 — can tell which sample it holds, whether one is missing or repeated, and when it was

@@ -19,7 +19,17 @@ const root = path.resolve(here, '..');
 const CLI = path.join(root, 'dist/main/cli.js');
 
 /**
- * @param {{ batchMs?: number, channels?: number[], rate?: number, record?: boolean, nodeArgs?: string[], inProcess?: boolean, env?: Record<string, string>, inspect?: boolean }} o
+ * How the service is told its devices. The CLI takes one `--device` today; when it takes the flag
+ * repeated (many devices), this is the one line to change:
+ *   (ptys) => ptys.flatMap((p) => ['--device', p.a])
+ */
+const serviceDeviceArgs = (ptys) => ['--device', ptys[0].a];
+
+/**
+ * @param {{ batchMs?: number, channels?: number[], rate?: number, record?: boolean, nodeArgs?: string[], inProcess?: boolean, env?: Record<string, string>, inspect?: boolean, writes?: 'frame' | 'chunked', devices?: number }} o
+ *   writes: how the emulator writes its frames (emulator-proc.mjs): 'frame' (default), one frame
+ *     per write, 1000 writes/s at 1000 Hz; 'chunked', every 4 ms what is due.
+ *   devices: emulators to start, each on its own pty pair (default 1); see serviceDeviceArgs.
  *   inProcess: the emulator runs inside the service process (inproc-host.mjs) instead of on a pty.
  *   env: extra environment for the service (e.g. DEBUG=serverbit:ws).
  *   inspect: start the service with the inspector on 127.0.0.1 (for rig.heapAfterGc()).
@@ -34,29 +44,35 @@ export async function startRig(o = {}) {
     await rm(dir, { recursive: true, force: true });
     untrack();
   })());
+  const writes = o.writes ?? 'frame';
+  const nDevices = o.devices ?? 1;
   try {
-    let pty;
-    let emulator;
+    const ptys = [];
+    const emulators = [];
     let service;
     let config;
     const port = await freePort();
     if (o.inProcess) {
       // One process: the service with the emulator behind an in-memory link (inproc-host.mjs).
       config = { device: 'bench-emulator (in process)', batch_ms: o.batchMs ?? 40 };
-      service = new Proc('service+emulator', process.execPath, [...(o.nodeArgs ?? []), path.join(here, 'inproc-host.mjs'), '--port', String(port), '--batch-ms', String(config.batch_ms), ...(o.record ? ['--record'] : [])]);
-      emulator = service;
+      service = new Proc('service+emulator', process.execPath, [...(o.nodeArgs ?? []), path.join(here, 'inproc-host.mjs'), '--port', String(port), '--batch-ms', String(config.batch_ms), '--writes', writes, ...(o.record ? ['--record'] : [])]);
+      emulators.push(service);
       parts.push({ close: () => service.stop('SIGTERM', 5000) });
     } else {
-      pty = await ptyPair();
-      parts.push(pty);
-      const emuArgs = [path.join(here, 'emulator-proc.mjs'), '--device', pty.b, ...(o.record ? ['--record'] : [])];
-      emulator = new Proc('emulator', process.execPath, emuArgs);
-      parts.push({ close: () => emulator.stop() });
-      await emulator.waitFor('ready', 10_000, 'emulator ready');
+      for (let i = 0; i < nDevices; i++) {
+        const pty = await ptyPair();
+        parts.push(pty);
+        ptys.push(pty);
+        const emuArgs = [path.join(here, 'emulator-proc.mjs'), '--device', pty.b, '--writes', writes, ...(o.record ? ['--record'] : [])];
+        const emulator = new Proc(nDevices > 1 ? `emulator${i}` : 'emulator', process.execPath, emuArgs);
+        parts.push({ close: () => emulator.stop() });
+        emulators.push(emulator);
+      }
+      await Promise.all(emulators.map((e) => e.waitFor('ready', 10_000, 'emulator ready')));
 
       const configPath = path.join(dir, 'config.json');
       config = {
-        device: pty.a,
+        device: ptys[0].a,
         channels: o.channels ?? [1, 2, 3, 4, 5, 6],
         sampling_rate: o.rate ?? 1000,
         port,
@@ -67,10 +83,13 @@ export async function startRig(o = {}) {
       };
       await writeFile(configPath, JSON.stringify(config, null, 2));
       const inspect = o.inspect ? ['--inspect=127.0.0.1:0'] : [];
-      service = new Proc('service', process.execPath, [...inspect, ...(o.nodeArgs ?? []), CLI, '--config', configPath, '--port', String(port), '--device', pty.a], { cwd: dir, env: { ...process.env, ...o.env } });
+      service = new Proc('service', process.execPath, [...inspect, ...(o.nodeArgs ?? []), CLI, '--config', configPath, '--port', String(port), ...serviceDeviceArgs(ptys)], { cwd: dir, env: { ...process.env, ...o.env } });
       parts.push({ close: () => service.stop('SIGTERM', 5000) });
     }
+    const emulator = emulators[0];
+    const pty = ptys[0];
     await service.waitFor((m) => m.type === 'text' && m.line.startsWith('ServerBIT LISTENING'), 20_000, 'LISTENING line');
+    // Today the service opens the first device only; the others' emulators wait idle.
     const start = await emulator.waitFor('start', 10_000, 'acquisition start');
     const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(service.stderr)?.[1];
 
@@ -84,8 +103,26 @@ export async function startRig(o = {}) {
       t0: start.t0,
       rate: start.rate,
       emulator,
+      emulators,
       service,
       pty,
+      ptys,
+      /** The rig as every figure records it: how the device writes, batch, processes. */
+      describe(clients = 0, clientProcesses = 0) {
+        const samples = Math.max(1, Math.floor(((o.rate ?? 1000) * (o.batchMs ?? 40)) / 1000));
+        return {
+          writes,
+          writesPerSecond: writes === 'frame' ? (o.rate ?? 1000) : Math.round((o.rate ?? 1000) / Math.max(1, Math.ceil((o.rate ?? 1000) * 0.004))),
+          framesPerWrite: writes === 'frame' ? 1 : Math.max(1, Math.ceil((o.rate ?? 1000) * 0.004)),
+          rate: o.rate ?? 1000,
+          channels: (o.channels ?? [1, 2, 3, 4, 5, 6]).length,
+          batchSamples: samples,
+          devices: o.inProcess ? 1 : nDevices,
+          clients,
+          processes: { service: 1, emulators: o.inProcess ? 0 : emulators.length, socat: ptys.length, clientProcesses },
+          link: o.inProcess ? 'in-memory (emulator in the service process)' : 'socat pty pair',
+        };
+      },
       /** Starts `n` clients in one process and waits until all are connected. */
       async clients(n, { endpoint = 'compat', record } = {}) {
         const args = [path.join(here, 'clients.mjs'), '--url', endpoint === 'v2' ? `${url}v2` : url, '--n', String(n), '--endpoint', endpoint, '--t0', String(start.t0), '--rate', String(start.rate)];
