@@ -3,18 +3,26 @@
  * serialport 13. Opened 115200 8N1 without flow control, as both official host APIs do
  * (docs/bitalino-protocol.md §1).
  *
- * Each open() makes a fresh SerialPort, so a transport can be reopened after a link loss and
- * every session reports its end through onClose exactly once.
+ * Reading: on Linux and macOS the bytes are read by TtyReader (tty-reader.ts) from the fd
+ * serialport opened, on the event loop, once per burst — serialport's own read loop costs two
+ * thread-pool round trips per chunk (docs/performance.md, "The read path"). On Windows, with an
+ * injected binding (SerialPortMock) or with `readPath: 'serialport'`, serialport reads as
+ * before. Opening, configuring, writing and closing always go through serialport.
  *
- * Keep writes small (BITalino commands are single bytes, docs/bitalino-protocol.md §4): in serialport 13 a
- * write that fills the OS buffer waits for "writable", and that wait is lost if the same port
- * then waits for "readable" (bindings-cpp's Poller arms only the newest event); it resumes only
- * when bytes arrive.
+ * Each open() makes a fresh SerialPort, so a transport can be reopened after a link loss and
+ * every session reports its end through onClose exactly once (link-transport.ts).
+ *
+ * Keep writes small (BITalino commands are single bytes, docs/bitalino-protocol.md §3): in
+ * serialport 13 a write that fills the OS buffer waits for "writable", and that wait is lost if
+ * the same port then waits for "readable" (bindings-cpp's Poller arms only the newest event); it
+ * resumes only when bytes arrive.
  */
 import { SerialPort } from 'serialport';
 import type { SerialPortMock, SerialPortOpenOptions } from 'serialport';
 import { DeviceError } from '../../shared/errors.js';
-import type { Transport } from './transport.js';
+import { LinkTransport, type LinkSession } from './link-transport.js';
+import type { HoldableTransport } from './read-pacer.js';
+import { TtyReader, pollablePort } from './tty-reader.js';
 
 /** The native binding (default) or `SerialPortMock.binding` in unit tests. */
 export type SerialBinding = typeof SerialPort.binding | typeof SerialPortMock.binding;
@@ -27,93 +35,70 @@ export interface SerialTransportOptions {
   /** Platform the error hints are written for. Default `process.platform`. */
   platform?: NodeJS.Platform;
   /**
-   * Milliseconds between link checks while open, on Linux and macOS; 0 turns them off. Default 500.
-   * Needed because a hung-up tty (rfcomm link lost, pty master closed) reads 0 bytes forever and
-   * serialport's unix read retries those reads without ever reporting a disconnect
-   * (serialport/bindings-cpp#162). The check is a tcdrain(), which fails with EIO once the tty is
-   * hung up and is harmless otherwise.
+   * Who reads the port. 'auto' (default): TtyReader where the binding allows it (Linux, macOS),
+   * serialport elsewhere. 'serialport': serialport's own read loop always (for comparison).
+   */
+  readPath?: 'auto' | 'serialport';
+  /**
+   * Milliseconds of silence after which the link is checked, on Linux and macOS; 0 turns the
+   * check off. Default 500. Needed because a hung-up tty (rfcomm link lost, pty master closed)
+   * reads 0 bytes forever and serialport's unix read retries those reads without ever reporting
+   * a disconnect (serialport/bindings-cpp#162); TtyReader reports a 0-byte read itself, but a
+   * silent link is checked on either path. The check is a tcdrain(), which fails with EIO once
+   * the tty is hung up and is harmless otherwise. One coarse interval per session; while bytes
+   * arrive it does nothing.
    */
   livenessCheckMs?: number;
 }
 
-interface Session {
+interface Session extends LinkSession {
   port: SerialPort;
-  done: boolean;
-  /** close() was asked for: the end is reported without an error. */
-  requested: boolean;
-  closing?: Promise<void>;
+  /** The fast read path, when this session uses it. */
+  reader?: TtyReader;
+  /** Bytes received (either path), for the liveness check. */
+  bytes: number;
   probe?: NodeJS.Timeout;
 }
 
-export class SerialTransport implements Transport {
+export class SerialTransport extends LinkTransport<Session> implements HoldableTransport {
   readonly path: string;
   private readonly options: Required<Omit<SerialTransportOptions, 'binding'>> & { binding?: SerialBinding };
-  private session: Session | undefined;
-  private opening: Promise<void> | undefined;
-  /** Why the last session ended on its own; writes after that reject with it. */
-  private lostWith: DeviceError | undefined;
-  private dataListener: (chunk: Uint8Array) => void = () => {};
-  private closeListener: (error?: Error) => void = () => {};
 
   constructor(path: string, options: SerialTransportOptions = {}) {
+    super();
     this.path = path;
     this.options = {
       baudRate: options.baudRate ?? 115200,
       platform: options.platform ?? process.platform,
+      readPath: options.readPath ?? 'auto',
       livenessCheckMs: options.livenessCheckMs ?? 500,
       binding: options.binding,
     };
     if (!(this.options.livenessCheckMs >= 0)) throw new TypeError(`livenessCheckMs must be >= 0 (milliseconds), got ${String(options.livenessCheckMs)}`);
+    if (this.options.readPath !== 'auto' && this.options.readPath !== 'serialport') throw new TypeError(`readPath must be 'auto' or 'serialport', got ${String(options.readPath)}`);
   }
 
-  get isOpen(): boolean {
+  /** Which read path the open session uses (undefined while closed). */
+  get readPath(): 'tty' | 'serialport' | undefined {
     const s = this.session;
-    return s !== undefined && !s.done && s.port.isOpen;
+    if (!s || s.done) return undefined;
+    return s.reader ? 'tty' : 'serialport';
   }
 
-  open(): Promise<void> {
-    if (this.isOpen) return Promise.resolve();
-    this.opening ??= this.openPort().finally(() => {
-      this.opening = undefined;
-    });
-    return this.opening;
-  }
-
-  write(bytes: Uint8Array): Promise<void> {
+  /**
+   * Lets bytes wait in the OS buffer for up to `ms` before the next delivery (read-pacer.ts).
+   * Only the fast read path can hold; elsewhere bytes are delivered as they come.
+   */
+  holdReads(ms: number): void {
     const s = this.session;
-    if (!s || s.done || !s.port.isOpen) {
-      // SerialPortStream would queue the write until the next open; a closed link must fail fast.
-      return Promise.reject(this.lostWith ?? new DeviceError('DEVICE_BAD_STATE', `Cannot write to ${this.path}: it is not open`));
-    }
-    return new Promise((resolve, reject) => {
-      // Copy: the stream keeps the buffer until the binding has written it.
-      s.port.write(Buffer.from(bytes), (err) => (err ? reject(disconnected(this.path, err)) : resolve()));
-    });
+    if (s && !s.done) s.reader?.hold(ms);
   }
 
-  async close(): Promise<void> {
-    if (this.opening) await this.opening.catch(() => undefined);
-    const s = this.session;
-    if (!s) return;
-    if (!s.done) s.requested = true;
-    // After a link loss this still waits for the port to be released, so a caller that reopens
-    // right after close() does not find its own fd (and lock) still held.
-    await this.release(s);
-    // 'close' has normally been emitted by now; this covers a binding whose close failed.
-    this.finish(s, undefined);
+  protected sessionIsOpen(s: Session): boolean {
+    return s.port.isOpen;
   }
 
-  onData(listener: (chunk: Uint8Array) => void): void {
-    this.dataListener = listener;
-  }
-
-  onClose(listener: (error?: Error) => void): void {
-    this.closeListener = listener;
-  }
-
-  private async openPort(): Promise<void> {
-    // A session lost a moment ago may still hold the fd and its lock: let it go first.
-    if (this.session) await this.release(this.session);
+  protected async openSession(): Promise<Session> {
     // SerialPort's constructor spreads our options over its default binding
     // (serialport/dist/serialport.js), so a `binding` given here wins. Typed loosely because
     // SerialPortOpenOptions omits `binding` from its public shape.
@@ -130,65 +115,63 @@ export class SerialTransport implements Transport {
       ...(this.options.binding ? { binding: this.options.binding } : {}),
     };
     const port = new SerialPort(settings);
-    const session: Session = { port, done: false, requested: false };
-    port.on('data', (chunk: Buffer) => {
-      if (!session.done) this.dataListener(chunk);
-    });
+    const session: Session = { port, done: false, requested: false, bytes: 0 };
     // Always listening, so a late error after the session ended can never become an uncaught one.
     port.on('error', (err: Error) => {
       if (session.done || !port.isOpen) return;
-      this.finish(session, disconnected(this.path, err));
-      void this.release(session);
+      this.lose(session, disconnected(this.path, err));
     });
     // serialport emits 'close' with a DisconnectedError when a read or write fails (unplugged,
     // pty master gone), and with null after our own close().
-    port.on('close', (err: Error | null) => {
-      this.finish(session, session.requested ? undefined : disconnected(this.path, err ?? undefined));
-    });
-    // A zero-byte read (EOF) ends the readable side: for a serial link that means it is gone.
-    port.on('end', () => {
-      if (session.done || session.requested) return;
-      this.finish(session, disconnected(this.path, undefined));
-      void this.release(session);
+    port.on('close', (err: Error | null) => this.finish(session, disconnected(this.path, err ?? undefined)));
+
+    await new Promise<void>((resolve, reject) => {
+      port.open((err) => (err ? reject(openFailed(this.path, err, this.options.platform)) : resolve()));
     });
 
-    return new Promise<void>((resolve, reject) => {
-      port.open((err) => {
-        if (err) {
-          reject(openFailed(this.path, err, this.options.platform));
-          return;
-        }
-        this.session = session;
-        this.lostWith = undefined;
-        this.watch(session);
-        resolve();
+    const fast = this.options.readPath === 'auto' ? pollablePort(port.port) : undefined;
+    if (fast) {
+      session.reader = new TtyReader(fast, {
+        data: (chunk) => {
+          session.bytes += chunk.length;
+          this.deliver(session, chunk);
+        },
+        end: (err) => this.lose(session, disconnected(this.path, err)),
       });
+      session.reader.start();
+    } else {
+      // A 'data' listener starts serialport's own read loop.
+      port.on('data', (chunk: Buffer) => {
+        session.bytes += chunk.length;
+        this.deliver(session, chunk);
+      });
+      // A zero-byte read (EOF) ends the readable side: for a serial link that means it is gone.
+      port.on('end', () => this.lose(session, disconnected(this.path, undefined)));
+    }
+    return session;
+  }
+
+  protected override sessionStarted(session: Session): void {
+    this.watch(session);
+  }
+
+  protected override sessionEnded(session: Session): void {
+    clearInterval(session.probe);
+  }
+
+  protected writeSession(s: Session, bytes: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // Copy: the stream keeps the buffer until the binding has written it.
+      s.port.write(Buffer.from(bytes), (err) => (err ? reject(disconnected(this.path, err)) : resolve()));
     });
   }
 
-  /** Periodic link check (see `livenessCheckMs`); the next check is armed only after the last one answered. */
-  private watch(session: Session): void {
-    const every = this.options.livenessCheckMs;
-    // The Windows binding reports a lost link through its reads; the 0-byte loop is unix-only.
-    if (every === 0 || process.platform === 'win32') return;
-    const check = () => {
-      if (session.done || session.requested || !session.port.isOpen) return;
-      session.port.drain((err) => {
-        if (session.done || session.requested || !session.port.isOpen) return;
-        if (err) {
-          this.finish(session, disconnected(this.path, err));
-          void this.release(session); // closing the fd also ends serialport's 0-byte read loop
-          return;
-        }
-        session.probe = setTimeout(check, every).unref();
-      });
-    };
-    session.probe = setTimeout(check, every).unref();
-  }
-
-  /** Closes the session's port once; resolves when the fd is closed (never rejects). */
-  private release(session: Session): Promise<void> {
-    session.closing ??= new Promise<void>((resolve) => {
+  /** Closes the session's port; resolves when the fd is closed (never rejects). */
+  protected releaseSession(session: Session): Promise<void> {
+    // First, so no read touches the fd once serialport closes it (its number may be reused).
+    session.reader?.stop();
+    clearInterval(session.probe);
+    return new Promise<void>((resolve) => {
       const port = session.port;
       if (port.closing) {
         // serialport is already closing it after a failed read or write.
@@ -200,16 +183,28 @@ export class SerialTransport implements Transport {
         resolve();
       }
     });
-    return session.closing;
   }
 
-  private finish(session: Session, error: DeviceError | undefined): void {
-    if (session.done) return;
-    session.done = true;
-    clearTimeout(session.probe);
-    if (error) this.lostWith = error;
-    // Only the current session's end reaches the listener (an abandoned port stays silent).
-    if (this.session === session) this.closeListener(error);
+  /** The link check (see `livenessCheckMs`): one interval; a tcdrain only after a silent interval. */
+  private watch(session: Session): void {
+    const every = this.options.livenessCheckMs;
+    // The Windows binding reports a lost link through its reads; the 0-byte loop is unix-only.
+    if (every === 0 || process.platform === 'win32') return;
+    let seen = session.bytes;
+    let checking = false;
+    session.probe = setInterval(() => {
+      if (session.done || session.requested || !session.port.isOpen || checking) return;
+      const bytes = session.bytes;
+      if (bytes !== seen) {
+        seen = bytes;
+        return;
+      }
+      checking = true;
+      session.port.drain((err) => {
+        checking = false;
+        if (err && !session.done && !session.requested && session.port.isOpen) this.lose(session, disconnected(this.path, err));
+      });
+    }, every).unref();
   }
 }
 

@@ -1,41 +1,40 @@
 /**
  * Transport over TCP for `host:port` addresses: the official Python API accepts them and carries
- * the same byte protocol over the socket (docs/bitalino-protocol.md §1), e.g. a BITalino behind a Wi-Fi/UART
- * bridge at 192.168.4.1:8001. Also handy for the emulator over loopback.
+ * the same byte protocol over the socket (docs/bitalino-protocol.md §1), e.g. a BITalino behind a
+ * Wi-Fi/UART bridge at 192.168.4.1:8001. Also handy for the emulator over loopback. The session
+ * bookkeeping (one open at a time, one end reported per session) is link-transport.ts's.
  */
 import net from 'node:net';
 import { DeviceError } from '../../shared/errors.js';
-import type { Transport } from './transport.js';
+import { LinkTransport, type LinkSession } from './link-transport.js';
 
 export interface TcpTransportOptions {
   /** Milliseconds to wait for the connection before giving up. Default 5000 (the C++ API's 5 s). */
   connectTimeoutMs?: number;
 }
 
-interface Session {
+interface Session extends LinkSession {
   socket: net.Socket;
-  done: boolean;
-  requested: boolean;
   /** The socket error that preceded 'close', reported with it. */
   error?: Error;
-  closing?: Promise<void>;
+  /** 'close' was emitted: the socket is gone. */
+  closed: boolean;
 }
 
-export class TcpTransport implements Transport {
+/** How long close() lets written bytes (e.g. a final stop command) go out before cutting the socket. */
+const CLOSE_GRACE_MS = 1000;
+
+export class TcpTransport extends LinkTransport<Session> {
   /** "host:port", IPv6 hosts in brackets. */
   readonly path: string;
   private readonly connectTimeoutMs: number;
-  private session: Session | undefined;
-  private opening: Promise<void> | undefined;
-  private lostWith: DeviceError | undefined;
-  private dataListener: (chunk: Uint8Array) => void = () => {};
-  private closeListener: (error?: Error) => void = () => {};
 
   constructor(
     readonly host: string,
     readonly port: number,
     options: TcpTransportOptions = {},
   ) {
+    super();
     const timeout = options.connectTimeoutMs ?? 5000;
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`port must be an integer 1..65535, got ${String(port)}`);
     if (!(timeout > 0)) throw new TypeError(`connectTimeoutMs must be a positive number of milliseconds, got ${String(timeout)}`);
@@ -43,53 +42,28 @@ export class TcpTransport implements Transport {
     this.path = net.isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`;
   }
 
-  get isOpen(): boolean {
-    const s = this.session;
-    return s !== undefined && !s.done;
+  protected sessionIsOpen(s: Session): boolean {
+    return !s.closed;
   }
 
-  open(): Promise<void> {
-    if (this.isOpen) return Promise.resolve();
-    this.opening ??= this.connect().finally(() => {
-      this.opening = undefined;
-    });
-    return this.opening;
-  }
-
-  write(bytes: Uint8Array): Promise<void> {
-    const s = this.session;
-    if (!s || s.done) {
-      return Promise.reject(this.lostWith ?? new DeviceError('DEVICE_BAD_STATE', `Cannot write to ${this.path}: it is not open`));
-    }
+  protected writeSession(s: Session, bytes: Uint8Array): Promise<void> {
     return new Promise((resolve, reject) => {
       s.socket.write(Buffer.from(bytes), (err) => (err ? reject(disconnected(this.path, err)) : resolve()));
     });
   }
 
-  async close(): Promise<void> {
-    if (this.opening) await this.opening.catch(() => undefined);
-    const s = this.session;
-    if (!s || s.done) return;
-    s.requested = true;
-    s.closing ??= new Promise<void>((resolve) => {
+  protected releaseSession(s: Session): Promise<void> {
+    if (s.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
       s.socket.once('close', () => resolve());
       // end() lets written bytes (e.g. a final stop command) go out before the FIN; destroy if
       // the peer does not finish the close promptly.
       s.socket.end();
-      setTimeout(() => s.socket.destroy(), 1000).unref();
+      setTimeout(() => s.socket.destroy(), CLOSE_GRACE_MS).unref();
     });
-    return s.closing;
   }
 
-  onData(listener: (chunk: Uint8Array) => void): void {
-    this.dataListener = listener;
-  }
-
-  onClose(listener: (error?: Error) => void): void {
-    this.closeListener = listener;
-  }
-
-  private connect(): Promise<void> {
+  protected openSession(): Promise<Session> {
     return new Promise((resolve, reject) => {
       const socket = net.connect({ host: this.host, port: this.port });
       let connected = false;
@@ -109,29 +83,20 @@ export class TcpTransport implements Transport {
         clearTimeout(timer);
         // Commands are single bytes (docs/bitalino-protocol.md §4): send them at once, do not batch them.
         socket.setNoDelay(true);
-        const session: Session = { socket, done: false, requested: false };
-        socket.on('data', (chunk: Buffer) => {
-          if (!session.done) this.dataListener(chunk);
-        });
+        const session: Session = { socket, done: false, requested: false, closed: false };
+        socket.on('data', (chunk: Buffer) => this.deliver(session, chunk));
         socket.on('error', (err) => {
           session.error ??= err;
         });
         // 'close' always follows 'error' and the peer's FIN (allowHalfOpen is off), so it is
         // the one place the end of a session is reported.
-        socket.on('close', () => this.finish(session));
-        this.session = session;
-        this.lostWith = undefined;
-        resolve();
+        socket.on('close', () => {
+          session.closed = true;
+          this.finish(session, disconnected(this.path, session.error));
+        });
+        resolve(session);
       });
     });
-  }
-
-  private finish(session: Session): void {
-    if (session.done) return;
-    session.done = true;
-    const error = session.requested ? undefined : disconnected(this.path, session.error);
-    if (error) this.lostWith = error;
-    if (this.session === session) this.closeListener(error);
   }
 }
 
