@@ -16,7 +16,8 @@ import {
   CMD_IDLE_REVOLUTION, CMD_STATE, CMD_STOP, CMD_VERSION, cmdBatteryThreshold, cmdOutputs, cmdPwm, cmdSamplingRate, cmdStart,
   normalizeChannels, parseState, parseVersion, crcMatches, type DeviceStatePacket, type VersionInfo, VersionReader,
 } from './codec.js';
-import { FrameDecoder, type DecoderStats } from './frame-decoder.js';
+import { FrameDecoder, type DecoderStats, type FrameSink } from './frame-decoder.js';
+import { ReadPacer, canHoldReads } from './read-pacer.js';
 import type { AcquisitionListener, DeviceDriver, DriverState } from './driver.js';
 import type { Transport } from './transport.js';
 
@@ -33,6 +34,14 @@ export interface BitalinoOptions {
   byteGapMs?: number;
   /** Clock for t0 (ms since epoch). Default Date.now. */
   now?: () => number;
+  /**
+   * Samples per batch of the consumer (the compatible stream's batch), ≥ 1. Above 1, and with a
+   * transport that can hold its reads (serial on Linux and macOS), bytes wait in the OS buffer
+   * until just before the sample that completes a batch can arrive (read-pacer.ts): a few
+   * wake-ups per batch instead of one per frame, with batches cut at index multiples of this.
+   * Default 1: read every byte as it arrives. `setReadBatch()` changes it while acquiring.
+   */
+  readBatch?: number;
 }
 
 interface PendingReply {
@@ -61,7 +70,9 @@ function plausibleState(p: Uint8Array): boolean {
 export class Bitalino implements DeviceDriver {
   readonly transport: Transport;
   readonly id: string;
-  private readonly opts: Required<Omit<BitalinoOptions, 'id'>>;
+  private readonly opts: Required<Omit<BitalinoOptions, 'id' | 'readBatch'>>;
+  private readBatch: number;
+  private pacer: ReadPacer | undefined;
   private _state: DriverState = 'closed';
   private _info: VersionInfo | undefined;
   private listener: AcquisitionListener = {};
@@ -84,6 +95,15 @@ export class Bitalino implements DeviceDriver {
       byteGapMs: options.byteGapMs ?? 5,
       now: options.now ?? Date.now,
     };
+    this.readBatch = 1;
+    this.setReadBatch(options.readBatch ?? 1);
+  }
+
+  /** See BitalinoOptions.readBatch; applies at once to an acquisition in progress. */
+  setReadBatch(samples: number): void {
+    if (!Number.isInteger(samples) || samples < 1) throw new TypeError(`readBatch must be an integer ≥ 1 (samples), got ${String(samples)}`);
+    this.readBatch = samples;
+    if (this.acq) this.pace(this.acq.rate);
   }
 
   get state(): DriverState {
@@ -179,6 +199,7 @@ export class Bitalino implements DeviceDriver {
       }
       // The first frame comes one period after the start byte (§7.1): that is the device time of sample 0.
       this.acq.t0 = this.opts.now() + 1000 / rate;
+      this.pace(rate);
     });
   }
 
@@ -198,6 +219,7 @@ export class Bitalino implements DeviceDriver {
       }
       if (this._state !== 'acquiring') throw this.badState('stop');
       this._state = 'idle';
+      this.pace(0);
       await this.write([CMD_STOP]);
       await sleep(Math.max(this.opts.byteGapMs, 10));
       await this.requestVersion(this.opts.replyTimeoutMs, false);
@@ -367,33 +389,44 @@ export class Bitalino implements DeviceDriver {
       return;
     }
     if (this._state !== 'acquiring' || !this.decoder || !this.acq) return; // idle chatter (e.g. AT probe at power-up) is ignored
-    const acq = this.acq;
-    for (const item of this.decoder.push(chunk)) {
-      if (item.kind === 'gap') {
-        const from = acq.next;
-        acq.next += item.lost;
-        this.listener.gap?.({ device: this.id, from, to: acq.next, reason: item.reason === 'sequence_jump' ? 'device_overflow' : 'crc_error' });
-        continue;
-      }
-      const index = acq.next;
-      acq.next += item.count;
-      this.listener.samples?.({
-        device: this.id,
-        index,
-        time: acq.t0 + (index * 1000) / acq.rate,
-        rate: acq.rate,
-        count: item.count,
-        seq: item.seq,
-        digital: item.digital,
-        analog: item.analog,
-        channels: acq.channels,
-      });
+    this.decoder.decode(chunk, this.sink);
+    if (this.pacer && this.acq) {
+      const hold = this.pacer.next(this.acq.next - 1, performance.now());
+      if (hold > 0 && canHoldReads(this.transport)) this.transport.holdReads(hold);
     }
+  }
+
+  /**
+   * The decoder's output, as batches and gaps. A batch's arrays are the decoder's: exact-length
+   * views that are never written again (frame-decoder.ts "Allocation"), so the batch stays valid
+   * for as long as a consumer keeps it; `channels` is shared by every batch of the acquisition.
+   */
+  private readonly sink: FrameSink = {
+    frames: (count, seq, digital, analog) => {
+      const acq = this.acq!;
+      const index = acq.next;
+      acq.next += count;
+      this.listener.samples?.({ device: this.id, index, time: acq.t0 + (index * 1000) / acq.rate, rate: acq.rate, count, seq, digital, analog, channels: acq.channels });
+    },
+    gap: (lost, reason) => {
+      const acq = this.acq!;
+      const from = acq.next;
+      acq.next += lost;
+      this.listener.gap?.({ device: this.id, from, to: acq.next, reason: reason === 'sequence_jump' ? 'device_overflow' : 'crc_error' });
+    },
+  };
+
+  /** (Re)starts read pacing for an acquisition at `rate` Hz, or ends it (rate 0, batch of 1). */
+  private pace(rate: number): void {
+    const on = rate > 0 && this.readBatch > 1 && canHoldReads(this.transport);
+    if (!on && this.pacer && canHoldReads(this.transport)) this.transport.holdReads(0);
+    this.pacer = on ? new ReadPacer({ every: this.readBatch, rate }) : undefined;
   }
 
   private onTransportClose(err?: Error): void {
     const wasOpen = this._state !== 'closed';
     this._state = 'closed';
+    this.pacer = undefined;
     const error = err
       ? err instanceof DeviceError
         ? err

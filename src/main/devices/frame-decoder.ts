@@ -20,7 +20,15 @@
  *
  * Bounds: the carry-over between pushes is < 2 frames (16 bytes), plus at most CONFIRM_FRAMES
  * decoded frames held during a re-lock; output per push is at most chunk length / frame length
- * samples (plus the held frames it releases).
+ * samples (plus the held frames it releases). The work buffer that joins the carry-over to the
+ * next chunk grows to the largest chunk seen (a transport's read size: 16 KiB from the tty reader,
+ * 64 KiB from a TCP socket) and is reused.
+ *
+ * Allocation (docs/performance.md, "Allocation"): frames are decoded into reused scratch columns;
+ * each run of frames is then copied into exact-length views carved from a shared slab (one 64 KiB
+ * ArrayBuffer per ≈ 4 600 samples at 6 channels). Views are never written again once handed out,
+ * so a consumer may keep them as long as it likes; keeping one keeps its slab alive, so consumers
+ * that keep data long (a recorder's queue) should copy it, as the hub's contract already asks.
  */
 import { crcMatches, decodeSlot, frameLength } from './codec.js';
 
@@ -41,6 +49,17 @@ export interface DecodedGap {
 }
 
 export type DecodedItem = DecodedFrames | DecodedGap;
+
+/** Receives the decoder's output in order, synchronously (see FrameDecoder.decode). */
+export interface FrameSink {
+  /**
+   * `count` ≥ 1 consecutive frames. The arrays have exactly `count` entries and are never written
+   * again: they may be kept (they share a slab with other runs; see the file comment).
+   */
+  frames(count: number, seq: Uint8Array, digital: Uint8Array, analog: Uint16Array[]): void;
+  /** `lost` frames (device ticks) are missing before the next frames. */
+  gap(lost: number, reason: DecodedGap['reason']): void;
+}
 
 export interface DecoderStats {
   frames: number;
@@ -66,18 +85,27 @@ export interface FrameDecoderOptions {
 /** Frames in a row that must pass before a re-lock after a loss is trusted (see the file comment). */
 const CONFIRM_FRAMES = 3;
 
-interface HeldFrame {
-  seq: number;
-  digital: number;
-  analog: number[];
-}
+/** Bytes per slab of output columns (see the file comment). */
+const SLAB_BYTES = 64 * 1024;
 
 export class FrameDecoder {
   readonly nChannels: number;
   readonly frameLength: number;
   readonly stats: DecoderStats = { frames: 0, crcErrors: 0, sequenceJumps: 0, lostFrames: 0, skippedBytes: 0 };
 
-  private carry: Uint8Array = new Uint8Array(0);
+  /** Bytes of an incomplete window kept from the last push (< 2 frames), at the start of `carryBuf`. */
+  private readonly carryBuf: Uint8Array;
+  private carryLength = 0;
+  /** carry + chunk, joined; reused (see the file comment's bounds). */
+  private work: Uint8Array = new Uint8Array(0);
+  /** Scratch columns a run is decoded into before it is copied out; grown to the largest run. */
+  private runSeq: Uint8Array = new Uint8Array(0);
+  private runDigital: Uint8Array = new Uint8Array(0);
+  private runAnalog: Uint16Array[] = [];
+  private runCount = 0;
+  /** Output slab: views are carved from `slab` at `slabUsed`, never reused. */
+  private slab: ArrayBuffer = new ArrayBuffer(0);
+  private slabUsed = 0;
   private locked: boolean;
   /** Next expected sequence number while locked; -1 = accept any (first frame after hunting). */
   private expected: number;
@@ -86,8 +114,11 @@ export class FrameDecoder {
   private skippedSinceLoss = 0;
   /** False until the first frame: bytes before it are a preamble (e.g. a stale frame, §7.2), not an error. */
   private started = false;
-  /** During a re-lock: frames decoded but not yet delivered, and the gap that goes before them. */
-  private held: HeldFrame[] | undefined;
+  /** During a re-lock (heldCount ≥ 0): frames decoded but not yet delivered, and the gap that goes before them. */
+  private heldCount = -1;
+  private readonly heldSeq = new Uint8Array(CONFIRM_FRAMES);
+  private readonly heldDigital = new Uint8Array(CONFIRM_FRAMES);
+  private readonly heldAnalog: Uint16Array;
   private heldGap = 0;
   /** expectedAtLoss / skippedSinceLoss as they were before the re-lock, restored if it breaks. */
   private heldExpectedAtLoss = -1;
@@ -98,78 +129,96 @@ export class FrameDecoder {
     this.frameLength = frameLength(nChannels);
     this.locked = options.firstSeq !== undefined;
     this.expected = options.firstSeq ?? -1;
+    this.carryBuf = new Uint8Array(2 * this.frameLength);
+    this.heldAnalog = new Uint16Array(CONFIRM_FRAMES * nChannels);
+    for (let s = 0; s < nChannels; s++) this.runAnalog.push(new Uint16Array(0));
   }
 
+  /** The bytes carried over to the next push (a view; for tests and debugging). */
+  private get carry(): Uint8Array {
+    return this.carryBuf.subarray(0, this.carryLength);
+  }
+
+  /** Decodes `chunk` and returns what it completed, in order. The items may be kept (see FrameSink). */
   push(chunk: Uint8Array): DecodedItem[] {
+    const items: DecodedItem[] = [];
+    this.decode(chunk, {
+      frames: (count, seq, digital, analog) => items.push({ kind: 'frames', count, seq, digital, analog }),
+      gap: (lost, reason) => items.push({ kind: 'gap', lost, reason }),
+    });
+    return items;
+  }
+
+  /**
+   * Decodes `chunk`, handing what it completes to `sink` in order before returning. `chunk` is
+   * only read during the call (it may be the transport's reused buffer); nothing of it is kept.
+   * The hot path allocates nothing but the output views (see the file comment).
+   */
+  decode(chunk: Uint8Array, sink: FrameSink): void {
     const L = this.frameLength;
     let data: Uint8Array;
-    if (this.carry.length === 0) data = chunk;
-    else {
-      data = new Uint8Array(this.carry.length + chunk.length);
-      data.set(this.carry);
-      data.set(chunk, this.carry.length);
+    let n: number;
+    if (this.carryLength === 0) {
+      data = chunk;
+      n = chunk.length;
+    } else {
+      n = this.carryLength + chunk.length;
+      if (this.work.length < n) this.work = new Uint8Array(Math.max(n, 2 * this.work.length, 256));
+      data = this.work;
+      data.set(this.carryBuf.subarray(0, this.carryLength));
+      data.set(chunk, this.carryLength);
     }
-    const n = data.length;
-    const items: DecodedItem[] = [];
-    const cap = Math.floor(n / L) + CONFIRM_FRAMES;
-    // Allocated on the first frame after a flush: a push that ends a batch (or holds no whole
-    // frame) must not pay for arrays nobody fills.
-    let out: DecodedFrames | undefined;
-    const flush = () => {
-      if (out) items.push(out);
-      out = undefined;
-    };
-    const seqAt = (p: number) => data[p + L - 1] >> 4;
+    this.ensureRun(Math.floor(n / L) + CONFIRM_FRAMES);
 
     let pos = 0;
     for (;;) {
       if (this.locked) {
         if (pos + L > n) break;
         if (crcMatches(data, pos, L)) {
-          const seq = seqAt(pos);
+          const seq = data[pos + L - 1] >> 4;
           if (this.expected < 0 || seq === this.expected) {
-            if (this.held) {
+            if (this.heldCount >= 0) {
               this.hold(data, pos, seq);
               pos += L;
-              if (this.held.length >= CONFIRM_FRAMES) {
+              if (this.heldCount >= CONFIRM_FRAMES) {
                 // The re-lock holds: deliver the gap, then the frames held back.
-                flush();
+                this.flush(sink);
                 if (this.heldGap > 0) {
-                  items.push({ kind: 'gap', lost: this.heldGap, reason: 'crc_error' });
+                  sink.gap(this.heldGap, 'crc_error');
                   this.stats.lostFrames += this.heldGap;
                 }
-                out = this.newBatch(cap);
-                for (const f of this.held) this.emitHeld(out, f);
-                this.held = undefined;
+                for (let h = 0; h < this.heldCount; h++) this.emitHeld(h);
+                this.heldCount = -1;
               }
               continue;
             }
-            this.emit((out ??= this.newBatch(cap)), data, pos, seq);
+            this.emit(data, pos, seq);
             pos += L;
             continue;
           }
           // CRC passes but the sequence jumped: dropped frames, or a false window. Ask the next
           // frame (not during a re-lock: one that breaks at once was a false one).
-          if (!this.held && pos + 2 * L > n) break;
-          if (!this.held && crcMatches(data, pos + L, L) && seqAt(pos + L) === ((seq + 1) & 15)) {
+          const relocking = this.heldCount >= 0;
+          if (!relocking && pos + 2 * L > n) break;
+          if (!relocking && crcMatches(data, pos + L, L) && data[pos + 2 * L - 1] >> 4 === ((seq + 1) & 15)) {
             const lost = (seq - this.expected) & 15;
-            flush();
-            items.push({ kind: 'gap', lost, reason: 'sequence_jump' });
+            this.flush(sink);
+            sink.gap(lost, 'sequence_jump');
             this.stats.sequenceJumps++;
             this.stats.lostFrames += lost;
-            this.emit((out ??= this.newBatch(cap)), data, pos, seq);
+            this.emit(data, pos, seq);
             pos += L;
             continue;
           }
         }
         // Lost the lock. Before the first frame this is a preamble, not an error.
         this.locked = false;
-        if (this.held) {
+        if (this.heldCount >= 0) {
           // The re-lock did not hold: forget it. Its bytes count as skipped, so the gap at the
           // next re-lock covers them; hunting goes on from here.
           this.expectedAtLoss = this.heldExpectedAtLoss;
-          this.skippedSinceLoss = this.heldSkipped + this.held.length * L;
-          this.held = undefined;
+          this.skippedSinceLoss = this.heldSkipped + this.heldCount * L;
+          this.heldCount = -1;
           continue;
         }
         if (this.started) {
@@ -186,10 +235,10 @@ export class FrameDecoder {
       }
       // Hunting: need two windows.
       if (pos + 2 * L > n) break;
-      if (crcMatches(data, pos, L) && crcMatches(data, pos + L, L) && seqAt(pos + L) === ((seqAt(pos) + 1) & 15)) {
-        const seq = seqAt(pos);
+      if (crcMatches(data, pos, L) && crcMatches(data, pos + L, L) && data[pos + 2 * L - 1] >> 4 === (((data[pos + L - 1] >> 4) + 1) & 15)) {
+        const seq = data[pos + L - 1] >> 4;
         if (this.expectedAtLoss >= 0) {
-          this.held = [];
+          this.heldCount = 0;
           this.heldGap = this.estimateLost(seq);
           if (!this.started && this.heldGap > 0) this.stats.crcErrors++; // a damaged first frame
           this.heldExpectedAtLoss = this.expectedAtLoss;
@@ -204,9 +253,9 @@ export class FrameDecoder {
       this.skippedSinceLoss++;
       this.stats.skippedBytes++;
     }
-    flush();
-    this.carry = pos >= n ? new Uint8Array(0) : data.slice(pos);
-    return items;
+    this.flush(sink);
+    this.carryLength = n - pos;
+    if (this.carryLength > 0) this.carryBuf.set(data.subarray(pos, n));
   }
 
   /**
@@ -221,37 +270,74 @@ export class FrameDecoder {
     return d + 16 * k;
   }
 
-  /** One backing buffer per batch (seq, digital, then each channel): a single allocation, not 2 + nChannels. */
-  private newBatch(cap: number): DecodedFrames {
-    const buf = new ArrayBuffer(cap * (2 + 2 * this.nChannels));
+  /** Scratch columns for at least `cap` frames. */
+  private ensureRun(cap: number): void {
+    if (this.runSeq.length >= cap) return;
+    const size = Math.max(cap, 2 * this.runSeq.length, 64);
+    const grow = <T extends Uint8Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+      const b = make(size);
+      b.set(a.subarray(0, this.runCount) as never);
+      return b;
+    };
+    this.runSeq = grow(this.runSeq, (k) => new Uint8Array(k));
+    this.runDigital = grow(this.runDigital, (k) => new Uint8Array(k));
+    this.runAnalog = this.runAnalog.map((a) => grow(a, (k) => new Uint16Array(k)));
+  }
+
+  /** Hands the run decoded so far to the sink, copied into exact-length views of the slab. */
+  private flush(sink: FrameSink): void {
+    const count = this.runCount;
+    if (count === 0) return;
+    this.runCount = 0;
+    const nCh = this.nChannels;
+    // seq and digital (count bytes each), padded to 2 bytes, then one Uint16 column per channel.
+    const bytes = ((2 * count + 1) & ~1) + 2 * count * nCh;
+    if (this.slab.byteLength - this.slabUsed < bytes) {
+      this.slab = new ArrayBuffer(Math.max(SLAB_BYTES, bytes));
+      this.slabUsed = 0;
+    }
+    const buf = this.slab;
+    let off = this.slabUsed;
+    const seq = new Uint8Array(buf, off, count);
+    seq.set(this.runSeq.subarray(0, count));
+    const digital = new Uint8Array(buf, off + count, count);
+    digital.set(this.runDigital.subarray(0, count));
+    off += (2 * count + 1) & ~1;
     const analog: Uint16Array[] = [];
-    for (let s = 0; s < this.nChannels; s++) analog.push(new Uint16Array(buf, 2 * cap * (1 + s), cap));
-    return { kind: 'frames', count: 0, seq: new Uint8Array(buf, 0, cap), digital: new Uint8Array(buf, cap, cap), analog };
+    for (let s = 0; s < nCh; s++) {
+      const col = new Uint16Array(buf, off, count);
+      col.set(this.runAnalog[s].subarray(0, count));
+      analog.push(col);
+      off += 2 * count;
+    }
+    this.slabUsed = off;
+    sink.frames(count, seq, digital, analog);
   }
 
   private hold(data: Uint8Array, pos: number, seq: number): void {
     const end = pos + this.frameLength;
-    const analog: number[] = [];
-    for (let s = 0; s < this.nChannels; s++) analog.push(decodeSlot(data, end, s));
-    this.held!.push({ seq, digital: data[end - 2] >> 4, analog });
+    const h = this.heldCount++;
+    this.heldSeq[h] = seq;
+    this.heldDigital[h] = data[end - 2] >> 4;
+    for (let s = 0; s < this.nChannels; s++) this.heldAnalog[h * this.nChannels + s] = decodeSlot(data, end, s);
     this.expected = (seq + 1) & 15;
   }
 
-  private emitHeld(out: DecodedFrames, f: HeldFrame): void {
-    const i = out.count++;
-    out.seq[i] = f.seq;
-    out.digital[i] = f.digital;
-    for (let s = 0; s < this.nChannels; s++) out.analog[s][i] = f.analog[s];
+  private emitHeld(h: number): void {
+    const i = this.runCount++;
+    this.runSeq[i] = this.heldSeq[h];
+    this.runDigital[i] = this.heldDigital[h];
+    for (let s = 0; s < this.nChannels; s++) this.runAnalog[s][i] = this.heldAnalog[h * this.nChannels + s];
     this.started = true;
     this.stats.frames++;
   }
 
-  private emit(out: DecodedFrames, data: Uint8Array, pos: number, seq: number): void {
+  private emit(data: Uint8Array, pos: number, seq: number): void {
     const end = pos + this.frameLength;
-    const i = out.count++;
-    out.seq[i] = seq;
-    out.digital[i] = data[end - 2] >> 4;
-    for (let s = 0; s < this.nChannels; s++) out.analog[s][i] = decodeSlot(data, end, s);
+    const i = this.runCount++;
+    this.runSeq[i] = seq;
+    this.runDigital[i] = data[end - 2] >> 4;
+    for (let s = 0; s < this.nChannels; s++) this.runAnalog[s][i] = decodeSlot(data, end, s);
     this.expected = (seq + 1) & 15;
     this.started = true;
     this.stats.frames++;

@@ -6,7 +6,9 @@
  * Contract:
  * - `open()` resolves once bytes can flow, or rejects with a DeviceError (code DEVICE_OPEN_FAILED).
  * - `write()` resolves when the bytes were handed to the OS (or peer); rejects if closed.
- * - Data arrives through `onData` in arbitrary chunks (frames split anywhere).
+ * - Data arrives through `onData` in arbitrary chunks (frames split anywhere). A chunk is valid
+ *   only during the listener call (the serial transport reads into one reused buffer): copy what
+ *   must outlive it.
  * - `onClose` fires exactly once when the link goes away for any reason: after `close()` with no
  *   error, or on its own (unplugged, pty closed, socket reset) with the error that ended it.
  * - `close()` is idempotent and never rejects.
