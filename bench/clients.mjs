@@ -11,12 +11,14 @@
  * out of order, and no value disagrees with its index.
  *
  * Lag = receive time − device time of the message's last sample (t0 + (index + 1) / rate, on the
- * shared clock), averaged per 1 s bucket over all clients: if it grows, the clients (or the
- * service) are falling behind.
+ * shared clock). Per 1 s bucket over all clients: mean, max and a histogram (LAG_BIN_MS bins), so
+ * the orchestrator can take each second's p99 across processes.
  *
- * stdout, JSON lines: {"type":"connected"} once all are open; {"type":"result",…} after
- * {"cmd":"stop"} on stdin (then exits). With --record FILE, every message's [first index,
- * count, receive time] of the first client is written to FILE at stop (for latency).
+ * stdout, JSON lines: {"type":"connected"} once all are open; {"type":"position","last":…} after
+ * {"cmd":"position"} (the lowest last index over the clients that have data, at that moment);
+ * {"type":"result",…} after {"cmd":"stop"} on stdin (then exits). With --record FILE, every
+ * message's [first index, count, receive time] of the first client is written to FILE at stop
+ * (for latency).
  */
 import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
@@ -36,19 +38,34 @@ const recordFile = opt('--record');
 const period = 1000 / rate;
 
 const startedAt = now();
-/** Lag per 1 s bucket since start: sum, count, max. */
-const lagSum = [];
-const lagCount = [];
-const lagMax = [];
+/** Lag histogram bin width, ms, and bins (the last one takes everything above). Also in rig.mjs. */
+const LAG_BIN_MS = 0.5;
+const LAG_BINS = 2001;
+
+/**
+ * Lag per 1 s bucket: sum, count, max, histogram. Buckets are whole seconds of the shared clock
+ * (lib.mjs now()), so those of several client processes line up.
+ */
+const lagBuckets = new Map();
 const record = [];
 
 function noteLag(t, lastIndex) {
   if (!Number.isFinite(t0)) return;
   const lag = t - (t0 + (lastIndex + 1) * period);
-  const b = Math.floor((t - startedAt) / 1000);
-  lagSum[b] = (lagSum[b] ?? 0) + lag;
-  lagCount[b] = (lagCount[b] ?? 0) + 1;
-  lagMax[b] = Math.max(lagMax[b] ?? -Infinity, lag);
+  const s = Math.floor(t / 1000);
+  let b = lagBuckets.get(s);
+  if (!b) lagBuckets.set(s, (b = { sum: 0, n: 0, max: -Infinity, hist: new Uint32Array(LAG_BINS) }));
+  b.sum += lag;
+  b.n++;
+  if (lag > b.max) b.max = lag;
+  b.hist[Math.min(LAG_BINS - 1, Math.max(0, Math.floor(lag / LAG_BIN_MS)))]++;
+}
+
+/** Sparse [bin, count, bin, count, …] of a histogram. */
+function sparse(h) {
+  const out = [];
+  for (let i = 0; i < h.length; i++) if (h[i]) out.push(i, h[i]);
+  return out;
 }
 
 class Client {
@@ -178,7 +195,7 @@ out({ type: 'connected', n: N, failed, ms: Math.round(now() - startedAt) });
 
 function result() {
   const bad = clients.filter((c) => !c.ok);
-  const lag = lagSum.map((s, b) => ({ t: b, mean: s / lagCount[b], max: lagMax[b], n: lagCount[b] })).filter((x) => x && x.n > 0);
+  const lag = [...lagBuckets].sort((a, b) => a[0] - b[0]).map(([t, b]) => ({ t, mean: b.sum / b.n, max: b.max, n: b.n, hist: sparse(b.hist) }));
   const samples = clients.map((c) => c.samples);
   return {
     type: 'result',
@@ -206,6 +223,11 @@ function result() {
 }
 
 onCommand((cmd) => {
+  if (cmd.cmd === 'position') {
+    const withData = clients.filter((c) => c.first >= 0);
+    out({ type: 'position', id: cmd.id, t: now(), last: withData.length ? Math.min(...withData.map((c) => c.last)) : -1, clients: withData.length });
+    return;
+  }
   if (cmd.cmd === 'stop') {
     stopping = true;
     const r = result();

@@ -48,6 +48,7 @@ export async function runPlotBench(o) {
       longTasksOver50: r.longTasks.count,
       longestTaskMs: Math.round(r.longTasks.maxMs),
       cpu: Math.round(r.cpu * 1000) / 10,
+      processCpu: Math.round(r.processCpu * 1000) / 10,
       scriptCpu: Math.round(r.scriptCpu * 1000) / 10,
       drawsPerSecond: Math.round(r.drawsPerSecond * 10) / 10,
       drawMeanMs: Math.round(r.drawMeanMs * 100) / 100,

@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { Proc, freePort, ptyPair, rssMB, sleep, trackTempDir } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+let positionSeq = 0;
 const root = path.resolve(here, '..');
 const CLI = path.join(root, 'dist/main/cli.js');
 
@@ -140,16 +141,28 @@ export async function startRig(o = {}) {
         return emulator.waitFor((m) => m.type === 'mark' && emulator.messages.indexOf(m) >= before, 5000, 'mark');
       },
       /**
-       * Stops client processes and returns their results. Every client must have reached the
-       * frame the emulator had written `settleMs` before (no client left behind at the end).
+       * Stops client processes and returns their results, and how far behind the device the
+       * slowest client was. That is read at one moment: the emulator's last written frame and
+       * every process's lowest last index are asked for together (`mark` and `position`), before
+       * the clients are given `settleMs` to drain and are stopped — so a client that lags shows
+       * as behind (a reading taken after the wait would let it catch up first).
        */
       async stopClients(procs, settleMs = 500) {
-        const mark = await rig.mark();
+        const id = ++positionSeq;
+        const before = emulator.messages.length;
+        emulator.send({ cmd: 'mark' });
+        for (const p of procs) p.send({ cmd: 'position', id });
+        const [mark, ...positions] = await Promise.all([
+          emulator.waitFor((m) => m.type === 'mark' && emulator.messages.indexOf(m) >= before, 5000, 'mark'),
+          ...procs.map((p) => p.waitFor((m) => m.type === 'position' && m.id === id, 5000, 'client positions')),
+        ]);
+        const reporting = positions.filter((x) => x.clients > 0);
+        const lastAtMark = reporting.length ? Math.min(...reporting.map((x) => x.last)) : -1;
         await sleep(settleMs);
         for (const p of procs) p.send({ cmd: 'stop' });
         const results = await Promise.all(procs.map((p) => p.waitFor('result', 30_000, 'client results')));
         await Promise.all(procs.map((p) => p.stop('SIGKILL', 1000)));
-        return { mark, results };
+        return { mark, lastAtMark, behindAtMark: mark.tick - lastAtMark, results };
       },
       /**
        * Forces a full garbage collection in the service (inspector: HeapProfiler.collectGarbage)
@@ -194,20 +207,41 @@ export async function startRig(o = {}) {
   }
 }
 
+/** The clients' lag histogram bins (clients.mjs LAG_BIN_MS). */
+export const LAG_BIN_MS = 0.5;
+
+/** The p-th percentile of a sparse histogram [bin, count, …] of `n` values, ms (bin upper edge). */
+export function histPercentile(hist, n, p) {
+  const want = Math.ceil((p / 100) * n);
+  let seen = 0;
+  for (let i = 0; i < hist.length; i += 2) {
+    seen += hist[i + 1];
+    if (seen >= want) return (hist[i] + 1) * LAG_BIN_MS;
+  }
+  return NaN;
+}
+
 /** Merges the results of several client processes into one. */
 export function mergeResults(results) {
   const sum = (k) => results.reduce((a, r) => a + r[k], 0);
   const lagBuckets = new Map();
   for (const r of results) {
     for (const b of r.lag) {
-      const x = lagBuckets.get(b.t) ?? { t: b.t, sum: 0, n: 0, max: -Infinity };
+      const x = lagBuckets.get(b.t) ?? { t: b.t, sum: 0, n: 0, max: -Infinity, hist: new Map() };
       x.sum += b.mean * b.n;
       x.n += b.n;
       x.max = Math.max(x.max, b.max);
+      for (let i = 0; i < b.hist.length; i += 2) x.hist.set(b.hist[i], (x.hist.get(b.hist[i]) ?? 0) + b.hist[i + 1]);
       lagBuckets.set(b.t, x);
     }
   }
-  const lag = [...lagBuckets.values()].sort((a, b) => a.t - b.t).map((b) => ({ t: b.t, mean: b.sum / b.n, max: b.max, n: b.n }));
+  // Per second of the shared clock: mean, max and p99 of the lag over every client.
+  const lag = [...lagBuckets.values()]
+    .sort((a, b) => a.t - b.t)
+    .map((b) => {
+      const hist = [...b.hist].sort((p, q) => p[0] - q[0]).flat();
+      return { t: b.t, mean: b.sum / b.n, max: b.max, p99: histPercentile(hist, b.n, 99), n: b.n };
+    });
   return {
     n: sum('n'),
     ok: sum('ok'),

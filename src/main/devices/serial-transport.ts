@@ -85,6 +85,12 @@ export class SerialTransport extends LinkTransport<Session> implements HoldableT
     return s.reader ? 'tty' : 'serialport';
   }
 
+  /** The fast read path's counters for the open session (reads, wake-ups, bytes); undefined on serialport's path. */
+  get readStats(): Readonly<{ reads: number; wakeups: number; bytes: number }> | undefined {
+    const s = this.session;
+    return s && !s.done ? s.reader?.counters : undefined;
+  }
+
   /**
    * Lets bytes wait in the OS buffer for up to `ms` before the next delivery (read-pacer.ts).
    * Only the fast read path can hold; elsewhere bytes are delivered as they come.
