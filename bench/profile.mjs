@@ -6,8 +6,10 @@
  *
  *   node bench/profile.mjs [--seconds=20] [--clients=1,50] [--writes=frame|chunked] [--label=NAME]
  *
- * Prints, per client count: the service's CPU over the window (/proc: every thread), how much of
- * it the main thread spent running JavaScript and native code (the profile's non-idle samples),
+ * Prints, per client count: the service's CPU over the window (/proc: every thread, the sampling
+ * profiler's own thread included, so it reads higher than the CPU figure of `npm run bench`), how
+ * much of the window the main thread spent running JavaScript and native code (the profile's
+ * non-idle samples, one every millisecond),
  * self time by area (serialport, devices/, acquisition/, server/, api/, ws, Node internals, GC),
  * and the top functions by self time. Writes bench/results/profile-NAME.json and .md.
  */
@@ -37,6 +39,7 @@ function areaOf(frame) {
   if (/node_modules\/(@serialport|serialport)\//.test(url)) return 'serialport';
   if (/node_modules\/ws\//.test(url)) return 'ws';
   if (/node_modules\//.test(url)) return 'other dependencies';
+  if (/dist\/main\/devices\/(tty-reader|serial-transport|link-transport|read-pacer)\.js$/.test(url)) return 'devices/ read path';
   const m = /dist\/main\/([a-z-]+)\//.exec(url);
   if (m) return `${m[1]}/`;
   if (/dist\/main\/[^/]+\.js$/.test(url)) return 'app, cli, log';
@@ -66,6 +69,7 @@ function summarise(profile, fromUs, toUs) {
   }
   const areas = new Map();
   const fns = new Map();
+  const fnArea = new Map();
   for (const [id, us] of self) {
     const n = byId.get(id);
     const area = areaOf(n.callFrame);
@@ -73,6 +77,7 @@ function summarise(profile, fromUs, toUs) {
     if (area === 'idle') continue;
     const key = `${n.callFrame.functionName || '(anonymous)'} ${(n.callFrame.url ?? '').replace(/^.*\/(dist|node_modules)\//, '$1/').replace(/^file:\/\//, '')}:${n.callFrame.lineNumber + 1}`;
     fns.set(key, (fns.get(key) ?? 0) + us);
+    fnArea.set(key, area);
   }
   const busy = total - (areas.get('idle') ?? 0);
   const pct = (us) => round((100 * us) / total, 2);
@@ -81,6 +86,8 @@ function summarise(profile, fromUs, toUs) {
     mainThreadBusyPct: pct(busy),
     areas: [...areas].filter(([a]) => a !== 'idle').sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, pct: pct(us), shareOfBusy: round((100 * us) / busy, 1) })),
     top: [...fns].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([fn, us]) => ({ fn, pct: pct(us), shareOfBusy: round((100 * us) / busy, 1) })),
+    /** Every function with its self time, µs, and its area (for summaries across profiles). */
+    functions: [...fns].sort((a, b) => b[1] - a[1]).map(([fn, us]) => ({ fn, us, area: fnArea.get(fn) })),
   };
 }
 
@@ -88,7 +95,7 @@ async function profileAt(clients) {
   const dir = path.join(outDir, '.profiles', `${label}-${clients}`);
   mkdirSync(dir, { recursive: true });
   for (const f of readdirSync(dir)) if (f.endsWith('.cpuprofile')) writeFileSync(path.join(dir, f), '');
-  const rig = await startRig({ writes, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'] });
+  const rig = await startRig({ writes, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
   let window;
   let cpuPct;
   try {
@@ -121,7 +128,7 @@ function markdown(r) {
   const lines = [`Profile "${r.label}" — ${r.machine.date.slice(0, 16).replace('T', ' ')} UTC, load average ${r.machine.loadavg.join(' / ')}; ${r.seconds} s window, emulator writes: ${r.writes}`, ''];
   for (const p of r.runs) {
     lines.push(`### ${p.clients} client${p.clients === 1 ? '' : 's'} (${p.endpoints})`, '');
-    lines.push(`Service CPU ${p.serviceCpuPct} % of a core (all threads, /proc); main thread busy ${p.mainThreadBusyPct} % (profile, ${p.windowS} s).`, '');
+    lines.push(`Service CPU under the profiler ${p.serviceCpuPct} % of a core (all threads, /proc, the profiler's included); main thread busy ${p.mainThreadBusyPct} % of the window (profile, ${p.windowS} s).`, '');
     lines.push('| area | % of wall time | share of busy |', '|---|---|---|');
     for (const a of p.areas.slice(0, 14)) lines.push(`| ${a.area} | ${a.pct} | ${a.shareOfBusy} % |`);
     lines.push('', '| top functions (self) | % of wall time | share of busy |', '|---|---|---|');
