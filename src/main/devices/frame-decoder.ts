@@ -21,8 +21,8 @@
  * Bounds: the carry-over between pushes is < 2 frames (16 bytes), plus at most CONFIRM_FRAMES
  * decoded frames held during a re-lock; output per push is at most chunk length / frame length
  * samples (plus the held frames it releases). The work buffer that joins the carry-over to the
- * next chunk grows to the largest chunk seen (a transport's read size: 16 KiB from the tty reader,
- * 64 KiB from a TCP socket) and is reused.
+ * next chunk, and the scratch columns, grow (by doubling) to fit the largest chunk seen — a
+ * transport's read size: 16 KiB from the tty reader, 64 KiB from a TCP socket — and are reused.
  *
  * Allocation (docs/performance.md, "Allocation"): frames are decoded into reused scratch columns;
  * each run of frames is then copied into exact-length views carved from a shared slab (one 64 KiB

@@ -162,6 +162,8 @@ export class SerialTransport extends LinkTransport<Session> implements HoldableT
   }
 
   protected override sessionEnded(session: Session): void {
+    // Also when serialport closed the port itself (a failed write): nothing may read its fd now.
+    session.reader?.stop();
     clearInterval(session.probe);
   }
 
