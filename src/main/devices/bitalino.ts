@@ -103,7 +103,7 @@ export class Bitalino implements DeviceDriver {
   setReadBatch(samples: number): void {
     if (!Number.isInteger(samples) || samples < 1) throw new TypeError(`readBatch must be an integer ≥ 1 (samples), got ${String(samples)}`);
     this.readBatch = samples;
-    if (this.acq) this.pace(this.acq.rate);
+    if (this.acq && this._state === 'acquiring') this.pace(this.acq.rate);
   }
 
   get state(): DriverState {
