@@ -12,6 +12,7 @@
 import { createServerBit } from '../dist/main/app.js';
 import { BitalinoEmulator } from '../dist/main/devices/emulator.js';
 import { createMemoryPair } from '../dist/main/devices/memory-transport.js';
+import { openedOver } from '../dist/main/devices/open-device.js';
 import { frameLength } from '../dist/main/devices/codec.js';
 import { defaultConfig } from '../dist/shared/config.js';
 import { answerDeviceCommands, benchInput, framePerWrite, now, out } from './lib.mjs';
@@ -27,7 +28,7 @@ const log = [];
 let lastTick = -1;
 let written = -1;
 
-function openEmulator() {
+function openEmulator(address, options) {
   const [host, device] = createMemoryPair({ pathA: 'bench-emulator', pathB: 'bench-emulator:device' });
   const emu = new BitalinoEmulator({
     firmware: 'BITalino_v5.2',
@@ -65,19 +66,19 @@ function openEmulator() {
   });
   void device.open();
   if (writes === 'chunked') emu.run();
-  return {
-    transport: host,
+  // The ordinary BITalino driver over the in-memory link, as the runner's own opener builds it.
+  return openedOver(host, options, {
     simulated: false,
     dispose: async () => {
       emu.halt();
       frames.stop();
       await device.close();
     },
-  };
+  });
 }
 
 const config = { ...defaultConfig(), device: 'bench-emulator', port: Number(opt('--port', '0')), batch_ms: Number(opt('--batch-ms', '40')), token: 'bench-token-0123456789abcdef0123456789' };
-const app = createServerBit({ config, openDevice: async () => openEmulator() });
+const app = createServerBit({ config, openDevice: async (address, options) => openEmulator(address, options) });
 await app.start();
 process.stdout.write(`ServerBIT LISTENING on ${app.url} — in-process emulator\n`);
 
