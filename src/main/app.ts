@@ -11,6 +11,7 @@ import { samplesPerBatch, type ServerBitConfig } from '../shared/config.js';
 import type { OutputStatus } from '../shared/outputs.js';
 import type { SetConfigResult } from '../shared/v2.js';
 import { Acquisition, type AcquisitionOptions } from './acquisition/acquisition.js';
+import { BatchDemand } from './acquisition/batch-demand.js';
 import { runnerSettingsOf } from './acquisition/device-runner.js';
 import { ApiContext, type ApiContextOptions, type OutputsApi } from './api/context.js';
 import type { ConfigStore } from './config/config-store.js';
@@ -94,7 +95,9 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
   const settings =
     options.settings ??
     new Settings({ file: options.config ?? failNoConfig(), ...(options.configStore ? { store: options.configStore } : {}) });
-  const acquisition = new Acquisition({ ...(options.acquisition ?? {}), ...(options.openDevice ? { openDevice: options.openDevice } : {}) });
+  // With no stream wanting smaller batches, drivers pace their reads to the config's batch (read pacing, docs/performance.md).
+  const demand = new BatchDemand((rate) => samplesPerBatch(rate, settings.config.batch_ms));
+  const acquisition = new Acquisition({ ...(options.acquisition ?? {}), demand, ...(options.openDevice ? { openDevice: options.openDevice } : {}) });
   const hub = acquisition.hub;
   const outputs = new OutputsController(outputKinds(hub));
   const recording = new RecordingController(hub, recorderDefaults(settings.config));
@@ -109,6 +112,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
 
   const configure = async (edit: Partial<ServerBitConfig>): Promise<SetConfigResult> => {
     const r = settings.update(edit);
+    demand.refresh(); // the batch period may have changed
     await syncDevices(started);
     if (started) await outputs.apply(settings.config);
     return { config: r.config, saved: r.saved, ...(r.path ? { path: r.path } : {}), restartRequired: r.restartRequired, ...(r.note ? { note: r.note } : {}) };
@@ -138,6 +142,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     hub: acquisition.hub,
     devices: () => acquisition.ids(),
     batchSize: (rate: number) => samplesPerBatch(rate, settings.config.batch_ms),
+    demand,
     onClientCount: () => clients.changed(),
     // The status page at http://<host>:<port>/ is the same UI as the desktop window.
     http: options.http ?? createStaticHandler(RENDERER_DIR),

@@ -87,3 +87,29 @@ describe('Batcher', () => {
     expect(() => new Batcher(2.5, () => undefined)).toThrow(/size/);
   });
 });
+
+describe('Batcher: aligned boundaries, floats and timestamps', () => {
+  it('with an origin, cuts at origin + k × size: a batch opened between two boundaries ends at the next one', () => {
+    const out: SampleBatch[] = [];
+    const b = new Batcher(10, (x) => out.push(x));
+    b.push(makeBatch(1003, 25), 1000); // 1003..1009 (7), 1010..1019, then 1020..1027 pending
+    expect(out.map((x) => [x.index, x.count])).toEqual([[1003, 7], [1010, 10]]);
+    expect(b.pending).toBe(8);
+    b.push(makeBatch(1028, 2), 1000);
+    expect(out.map((x) => [x.index, x.count]).at(-1)).toEqual([1020, 10]);
+    // The values travel with their samples.
+    expect([...out[0].seq]).toEqual([1003, 1004, 1005, 1006, 1007, 1008, 1009].map((i) => i & 15));
+  });
+
+  it('keeps float values (an R-IoT) and carries per-sample timestamps; the batch time is its first timestamp', () => {
+    const out: SampleBatch[] = [];
+    const b = new Batcher(3, (x) => out.push(x));
+    const base = makeBatch(0, 4, [1], 0);
+    b.push({ ...base, analog: [Float32Array.of(0.5, -1.25, 3.75, 7)], timestamps: Float64Array.of(100, 105.5, 111, 116) });
+    b.flush();
+    expect(out.map((x) => [...x.analog[0]])).toEqual([[0.5, -1.25, 3.75], [7]]);
+    expect(out[0].analog[0]).toBeInstanceOf(Float32Array);
+    expect(out.map((x) => x.timestamps && [...x.timestamps])).toEqual([[100, 105.5, 111], [116]]);
+    expect(out.map((x) => x.time)).toEqual([100, 116]);
+  });
+});

@@ -60,11 +60,13 @@ describe('serverbit (headless service) as a child process', () => {
       // ~3 s at 1000 Hz: nothing missing (continuous mod 16), nothing repeated.
       expect(seq.length).toBeGreaterThan(2000);
       for (let i = 1; i < seq.length; i++) if (seq[i] !== ((seq[i - 1] + 1) & 15)) throw new Error(`discontinuity at ${i}: ${seq[i - 1]} → ${seq[i]}`);
-      for (const m of c.msgs) {
+      for (const [i, m] of c.msgs.entries()) {
         expect(Object.keys(m)).toEqual(['nSeq', 'I1', 'I2', 'O1', 'O2', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6']);
         expect(m.A1.every((v) => Number.isInteger(v) && v >= 0 && v <= 1023)).toBe(true);
         expect(m.A6.every((v) => Number.isInteger(v) && v >= 0 && v <= 63)).toBe(true);
-        expect(m.nSeq.length).toBe(40); // default batch: 40 ms at 1000 Hz
+        // Default batch: 40 ms at 1000 Hz, cut at fixed boundaries: the first, joined mid-stream, may end early.
+        if (i > 0) expect(m.nSeq.length).toBe(40);
+        else expect(m.nSeq.length).toBeLessThanOrEqual(40);
       }
     }
     // Both clients saw the same samples where they overlap.

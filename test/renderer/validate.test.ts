@@ -27,7 +27,7 @@ describe('incoming message checks', () => {
     );
     const hello = { type: 'hello', server: 'ServerBIT', version: '2.0.0', protocol: 2, devices: ['0'], control: true, subscription: { batch: 40, columns: 'all', format: 'both', devices: 'all' } };
     const gap = { type: 'gap', device: '0', from: 5, to: 9, reason: 'crc_error' };
-    const server = { type: 'server', clients: 3, devices: ['0', 'left'] };
+    const server = { type: 'server', clients: 3, devices: ['0', 'left'], outputs: [{ output: 'recorder', state: 'running', detail: '00:01:02 · 1.2 MB', counters: { samples: 62000 } }] };
     const marker = toMarkerMessage({ id: 1, label: 'eyes closed', time: 1_700_000_000_500, source: 'window' });
     const replies = [
       { type: 'reply', id: 'ui-1', ok: true, result: { anything: 1 } },

@@ -15,11 +15,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function start(opts: Partial<StreamServerOptions> & { labels?: readonly string[]; channels?: number[] } = {}) {
-  const { labels, channels, ...rest } = opts;
+async function start(opts: Partial<StreamServerOptions> & { labels?: readonly string[]; channels?: number[]; segmentStart?: number } = {}) {
+  const { labels, channels, segmentStart, ...rest } = opts;
   const hub = (rest.hub as Hub | undefined) ?? new Hub();
   // The device the compat stream serves, described as a runner would before its first batch.
-  hub.publishMeta(streamMeta({ ...(labels ? { labels } : {}), ...(channels ? { channels } : {}) }));
+  hub.publishMeta(streamMeta({ ...(labels ? { labels } : {}), ...(channels ? { channels } : {}), ...(segmentStart !== undefined ? { segmentStart } : {}) }));
   // Pings are off unless a test is about them: a paused test client must not be reaped mid-test.
   const server = new StreamServer({ port: 0, hub, pingIntervalMs: 0, ...rest });
   cleanups.push(() => server.close());
@@ -49,7 +49,7 @@ const status = (state: DeviceStatus['state']): DeviceStatus => ({
 
 describe('StreamServer: compatible stream', () => {
   it('sends the original message shape byte for byte, on any path', async () => {
-    const { hub, url } = await start({ batchSize: 3 });
+    const { hub, url } = await start({ batchSize: 3, segmentStart: 4 }); // the example's first sample starts a batch
     const a = await open(`${url}/`);
     const b = await open(`${url}/some/path?x=1`);
     hub.publishBatch(originalExampleBatch());
@@ -126,10 +126,12 @@ describe('StreamServer: compatible stream', () => {
     hub.publishBatch(makeBatch(0, 100));
     hub.publishGap({ device: 'sim', from: 100, to: 150, reason: 'crc_error' });
     hub.publishBatch(makeBatch(150, 100));
-    await waitFor(() => c.texts.length === 5);
-    hub.publishStatus(status('stopped'));
     await waitFor(() => c.texts.length === 6);
-    expect(sizes(c)).toEqual([40, 40, 20, 40, 40, 20]);
+    hub.publishStatus(status('stopped'));
+    await waitFor(() => c.texts.length === 7);
+    // Boundaries stay on the index line (multiples of 40 from the segment's start): after the gap,
+    // the batch up to the next boundary (150..159) is short.
+    expect(sizes(c)).toEqual([40, 40, 20, 10, 40, 40, 10]);
     expect(allIndices(c)).toEqual([...range(0, 100), ...range(150, 250)]);
   });
 

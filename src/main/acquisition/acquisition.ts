@@ -13,10 +13,13 @@ import { DeviceError } from '../../shared/errors.js';
 import type { DeviceOpener } from '../devices/open-device.js';
 import { openDevice as defaultOpener } from '../devices/open-device.js';
 import { DeviceRunner, type RunnerSettings } from './device-runner.js';
+import { BatchDemand } from './batch-demand.js';
 import { Hub } from './hub.js';
 
 export interface AcquisitionOptions {
   hub?: Hub;
+  /** Where the streams say which batch sizes they cut (default: none, every frame is read at once). */
+  demand?: BatchDemand;
   openDevice?: DeviceOpener;
   /** Passed to every runner (tests shorten them). */
   backoff?: { initialMs: number; maxMs: number };
@@ -31,6 +34,8 @@ export const MAX_MARKER_LABEL = 256;
 
 export class Acquisition {
   readonly hub: Hub;
+  /** The batch sizes the streams cut, for the drivers' read pacing. */
+  readonly demand: BatchDemand;
   private readonly options: AcquisitionOptions;
   private readonly opener: DeviceOpener;
   private readonly runners = new Map<string, DeviceRunner>();
@@ -42,6 +47,10 @@ export class Acquisition {
     this.options = options;
     this.hub = options.hub ?? new Hub();
     this.opener = options.openDevice ?? defaultOpener;
+    this.demand = options.demand ?? new BatchDemand();
+    this.demand.onChange(() => {
+      for (const r of this.runners.values()) r.refreshReadBatch();
+    });
   }
 
   /** Device ids in the order they were added. */
@@ -76,6 +85,7 @@ export class Acquisition {
       hub: this.hub,
       openDevice: this.opener,
       simulatorSeed: seed,
+      readBatch: (rate) => this.demand.readBatch(rate, settings.id),
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
       ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
       ...(this.options.now ? { now: this.options.now } : {}),

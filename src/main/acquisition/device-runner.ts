@@ -44,6 +44,8 @@ export interface DeviceRunnerOptions {
   now?: () => number;
   /** Seed of the simulator's signals, when the address is "simulator". */
   simulatorSeed?: number;
+  /** The batch the driver may pace its reads to, at a rate (batch-demand.ts). Default 1: every frame. */
+  readBatch?: (rate: number) => number;
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 10_000 };
@@ -81,6 +83,7 @@ export class DeviceRunner {
   private readonly connectTimeoutMs: number;
   private readonly now: () => number;
   private readonly simulatorSeed: number | undefined;
+  private readonly readBatch: (rate: number) => number;
 
   private state: ServiceState = 'idle';
   private lastError: WireError | undefined;
@@ -111,6 +114,12 @@ export class DeviceRunner {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
     this.now = options.now ?? Date.now;
     this.simulatorSeed = options.simulatorSeed;
+    this.readBatch = options.readBatch ?? (() => 1);
+  }
+
+  /** The streams' batch sizes changed: pace the driver's reads to the new ones. */
+  refreshReadBatch(): void {
+    if (this.started && this.driver?.setReadBatch) this.driver.setReadBatch(this.readBatch(this.started.rate));
   }
 
   get currentSettings(): RunnerSettings {
@@ -354,6 +363,7 @@ export class DeviceRunner {
     const rate = info.source?.rate ?? s.sampling_rate;
     const channels = info.source?.channels ?? s.channels;
     this.started = { rate, channels: [...channels] };
+    driver.setReadBatch?.(this.readBatch(rate));
     this.beginSegment(rate);
     this.crcSeen = 0;
     await driver.start(rate, channels);

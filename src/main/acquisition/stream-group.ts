@@ -9,11 +9,16 @@
  * Order: the group flushes pending samples BEFORE it passes on the gap, status, meta or removal
  * that caused the flush, so each member sees data and events in one order.
  *
+ * Boundaries: batches are cut where (index − segmentStart) is a multiple of the size, so a group
+ * that starts mid-stream sends a shorter first batch, every group of a size cuts alike, and the
+ * driver's read pacing (batch-demand.ts) knows when a batch completes.
+ *
  * Bound: at most batchSize − 1 samples per device are held between hub events.
  */
 import type { DeviceStatus, GapEvent, MarkerEvent, SampleBatch, StreamMeta } from '../../shared/acquisition.js';
 import { createLogger } from '../log.js';
 import { Batcher } from './batcher.js';
+import type { BatchDemand } from './batch-demand.js';
 import type { HubSource } from './hub.js';
 
 const log = createLogger('serverbit:stream');
@@ -31,6 +36,8 @@ export interface GroupMember<E> {
 
 export interface StreamGroupOptions<E> {
   hub: HubSource;
+  /** Where the group says which batch size it cuts, so drivers can pace their reads to it. */
+  demand?: BatchDemand;
   /** Samples per batch for a device at a rate (read at every batch, so a setting change applies at once). */
   batchSize: (rate: number, device: string) => number;
   /** Encodes one output batch, once for all members (make it lazy if members want different forms). */
@@ -54,6 +61,7 @@ export class StreamGroup<E> {
   /** Adds a member; the first one subscribes the group to the hub. */
   add(member: GroupMember<E>): void {
     this.members.add(member);
+    if (this.members.size === 1) this.options.demand?.want(this, this.options.batchSize);
     this.unsubscribe ??= this.options.hub.subscribe({
       batch: (b) => this.onBatch(b),
       gap: (g) => {
@@ -88,6 +96,7 @@ export class StreamGroup<E> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.batchers.clear();
+    this.options.demand?.release(this);
   }
 
   /** Delivers what is pending for one device (or all) now, as a shorter batch. */
@@ -114,7 +123,8 @@ export class StreamGroup<E> {
       batcher = new Batcher(size, (out) => this.emit(device, out));
       this.batchers.set(device, batcher);
     }
-    batcher.push(b);
+    // Cut at the segment's boundaries (index − segmentStart a multiple of size), as every group does.
+    batcher.push(b, this.options.hub.meta(b.device)?.segmentStart);
   }
 
   private emit(device: string, out: SampleBatch): void {

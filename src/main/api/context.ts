@@ -80,6 +80,6 @@ export class ApiContext {
     this.testDevice = o.testDevice;
     this.configure = o.configure;
     this.outputs = o.outputs ?? NO_OUTPUTS;
-    this.groups = new V2Groups({ hub: o.acquisition.hub, batchMs: () => o.settings.config.batch_ms });
+    this.groups = new V2Groups({ hub: o.acquisition.hub, demand: o.acquisition.demand, batchMs: () => o.settings.config.batch_ms });
   }
 }

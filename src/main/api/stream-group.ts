@@ -6,6 +6,7 @@
  */
 import { samplesPerBatch } from '../../shared/config.js';
 import type { DataMessage } from '../../shared/v2.js';
+import type { BatchDemand } from '../acquisition/batch-demand.js';
 import type { HubSource } from '../acquisition/hub.js';
 import { StreamGroup, type GroupMember } from '../acquisition/stream-group.js';
 import { DataEncoder } from './meta.js';
@@ -21,6 +22,8 @@ export type V2Member = GroupMember<Encoded>;
 
 export interface V2GroupsOptions {
   hub: HubSource;
+  /** Where each group says which batch size it cuts, so drivers can pace their reads. */
+  demand?: BatchDemand;
   /** The server's batch period for "auto" subscriptions, ms (config batch_ms, read at every batch). */
   batchMs: () => number;
 }
@@ -39,6 +42,7 @@ export class V2Groups {
       const fixed = sub.batch;
       g = new StreamGroup<Encoded>({
         hub: this.options.hub,
+        ...(this.options.demand ? { demand: this.options.demand } : {}),
         batchSize: (rate) => fixed ?? samplesPerBatch(rate, this.options.batchMs()),
         encode: (out, meta) => {
           let message: DataMessage | undefined;

@@ -82,4 +82,9 @@ export interface DeviceDriver {
   setPwm?(duty: number): Promise<void>;
   setBatteryThreshold?(value: number): Promise<void>;
   readState?(): Promise<DeviceStatePacket>;
+  /**
+   * The consumers cut batches of this many samples at index multiples of it: the driver may let
+   * bytes wait in the OS buffer until a batch can complete (read-pacer.ts). 1: read every frame.
+   */
+  setReadBatch?(samples: number): void;
 }

@@ -36,6 +36,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { DEFAULT_ALLOWED_ORIGINS, DEFAULT_MAX_CLIENTS, samplesPerBatch } from '../../shared/config.js';
 import { NetworkError } from '../../shared/errors.js';
+import type { BatchDemand } from '../acquisition/batch-demand.js';
 import type { HubSource } from '../acquisition/hub.js';
 import { StreamGroup, type GroupMember } from '../acquisition/stream-group.js';
 import { encodeCompat } from './compat-encoder.js';
@@ -86,6 +87,8 @@ export interface StreamServerOptions {
   allowedOrigins?: readonly string[] | (() => readonly string[]);
   /** Where the samples come from; column names come from each device's meta. */
   hub: HubSource;
+  /** Where the compat stream says which batch size it cuts, so drivers can pace their reads. */
+  demand?: BatchDemand;
   /**
    * The device ids, in config order: `/` streams the first, `/devices/<id>` any of them. Read at
    * every connection. Default: the devices the hub has seen.
@@ -321,6 +324,7 @@ export class StreamServer {
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_PAYLOAD_BYTES, clientTracking: false });
     this.compat = new StreamGroup<Buffer>({
       hub: this.hub,
+      ...(o.demand ? { demand: o.demand } : {}),
       batchSize: (rate) => this.sizeFor(rate),
       // Encoded once (string, then UTF-8 bytes) for every client of the device.
       encode: (batch, meta) => {
