@@ -21,7 +21,7 @@ import { listPorts } from './devices/ports.js';
 import { testDevice } from './devices/probe.js';
 import { OutputsController, type OutputKind } from './outputs/controller.js';
 import { LslOutput } from './outputs/lsl/lsl-output.js';
-import { resolveLslSettings, type LslSettings } from './outputs/lsl/settings.js';
+import { lslSettingsFromConfig, type LslSettings } from './outputs/lsl/settings.js';
 import { RecordingController } from './outputs/recorder/controller.js';
 import type { RecorderSettings } from './outputs/recorder/settings.js';
 import { ClientCount } from './server/client-count.js';
@@ -201,7 +201,8 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
 function outputKinds(hub: Acquisition['hub']): OutputKind[] {
   const lsl: OutputKind<LslSettings> = {
     name: 'lsl',
-    settings: (c) => (c.lsl?.enabled === true ? resolveLslSettings(c.lsl as Partial<LslSettings>) : undefined),
+    // The file's `lsl` section (snake_case keys, docs/lsl.md §11); a bad value throws ConfigError naming `lsl.<key>`.
+    settings: (c) => (c.lsl?.enabled === true ? lslSettingsFromConfig(c.lsl) : undefined),
     create: (s) => new LslOutput(hub, s),
   };
   return [lsl as OutputKind];

@@ -10,6 +10,7 @@ import { ServerBitError, toWireError } from '../shared/errors.js';
 import { createServerBit, packageVersion, type ServerBit } from './app.js';
 import { CLI_USAGE, parseCliArgs, type CliArgs } from './config/cli-args.js';
 import { ConfigStore } from './config/config-store.js';
+import { watchLsl } from './outputs/lsl/describe.js';
 import { Settings } from './config/settings.js';
 import { statusPageUrl } from './server/host-check.js';
 
@@ -131,6 +132,8 @@ async function main(argv: string[]): Promise<number> {
   // The token rides in the fragment, which browsers never send (docs/protocol.md "The token").
   const { host, token } = app.settings.config;
   err(`Status page${token ? ' (with control: keep this address to yourself)' : ''}: ${statusPageUrl(host, app.server.address!.port, token)} · versioned stream: ${app.url}v2`);
+  // LSL (docs/lsl.md §11): on or not, how many streams and for whom; errors with their hint.
+  await watchLsl(app.outputs, { out, err }).startup();
   announced = true;
   for (const s of statuses) {
     lastState.set(s.device, s.state);

@@ -15,6 +15,7 @@
 import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, TOKEN_MIN_LENGTH, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
 import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
 import { SENSOR_NAMES, parseSensorName } from './sensors.js';
+import { LSL_CONFIG_SCHEMA } from './outputs/lsl-config.js';
 
 export type ConfigFileShape = 'classic' | 'revolution';
 
@@ -87,7 +88,7 @@ export const CONFIG_SCHEMA = {
     // Each output's own keys are checked by its settings (src/shared/outputs/); here, an object.
     record: { type: 'object', properties: { on_launch: { type: 'boolean' } }, allowed: 'an object of recording settings (docs/recording.md)' },
     osc: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of OSC settings (docs/osc.md)' },
-    lsl: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of LSL settings (docs/lsl.md)' },
+    lsl: LSL_CONFIG_SCHEMA, // strict: src/shared/outputs/lsl-config.ts
     mqtt: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of MQTT settings (docs/mqtt.md)' },
     devices: {
       type: 'array',

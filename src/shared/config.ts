@@ -61,7 +61,7 @@ export interface ServerBitConfig {
   record?: OutputConfig;
   /** OSC output and control input (docs/osc.md). */
   osc?: OutputConfig;
-  /** Lab Streaming Layer outlets (docs/lsl.md). */
+  /** Lab Streaming Layer outlets (docs/lsl.md §11): keys, defaults and schema in src/shared/outputs/lsl-config.ts. */
   lsl?: OutputConfig;
   /** MQTT publishing (docs/mqtt.md). */
   mqtt?: OutputConfig;

@@ -80,7 +80,7 @@ export class Discovery {
       } catch {
         // closed by the failed bind
       }
-      throw new NetworkError('LSL_LISTEN_FAILED', `LSL: cannot listen for discovery on UDP port ${port}: ${(err as Error).message}`, 'Another program may hold the port exclusively; inlets can still find the streams with KnownPeers (docs/lsl.md §2).', { cause: err });
+      throw new NetworkError('LSL_LISTEN_FAILED', `LSL: cannot listen for discovery on UDP port ${port}: ${(err as Error).message}`, `Another program holds UDP port ${port} exclusively: close it, or set lsl.multicast_port. Meanwhile inlets find the streams if their lsl_api.cfg lists this computer in KnownPeers (docs/lsl.md §2).`, { cause: err });
     }
     let joined = 0;
     if (!loopback) {

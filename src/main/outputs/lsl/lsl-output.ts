@@ -15,12 +15,12 @@
  * share one discovery socket.
  */
 import type { SampleBatch, StreamMeta, WireError } from '../../../shared/acquisition.js';
-import { ServerBitError } from '../../../shared/errors.js';
+import { toWireError } from '../../../shared/errors.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import { createLogger } from '../../log.js';
 import type { Output, OutputState, OutputStatus } from '../output.js';
 import { lslClock, type Clock } from './clock.js';
-import { Discovery } from './discovery.js';
+import { Discovery, isLoopback } from './discovery.js';
 import { LslOutlet, defaultBacklogSamples, type LslOutletCounters } from './outlet.js';
 import { resolveLslSettings, type LslSettings } from './settings.js';
 import { planStream, type StreamPlan } from './stream-plan.js';
@@ -52,9 +52,24 @@ export interface LslStreamStatus {
 
 const COUNTER_KEYS = ['samples', 'feeds', 'droppedSamples', 'refused', 'invalid', 'infoRequests'] as const;
 
+/** Every error the output reports carries a hint (what to do); one that is not a ServerBitError is a bug. */
 function wire(err: unknown): WireError {
-  if (err instanceof ServerBitError) return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+  const w = toWireError(err);
+  return w.hint ? w : { ...w, hint: 'This is a bug in ServerBIT (the other streams are not affected): please report it with the log of DEBUG=serverbit:lsl.' };
+}
+
+/**
+ * Who can receive the streams served on `host` (docs/lsl.md §11): "this computer only" for a
+ * loopback address, "every network" for 0.0.0.0, else the network of that interface.
+ */
+export function lslAudience(host: string): string {
+  if (isLoopback(host)) return 'this computer only';
+  if (host === '0.0.0.0') return 'every network';
+  return `the network of ${host}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 export class LslOutput implements Output {
@@ -158,10 +173,23 @@ export class LslOutput implements Output {
     return {
       output: this.name,
       state: this.state === 'running' && errors.length > 0 ? 'error' : this.state,
-      detail: `${streams.length} stream${streams.length === 1 ? '' : 's'} · ${consumers} inlet${consumers === 1 ? '' : 's'} · ${this.settings.host}`,
+      detail: `${plural(streams.length, 'stream')} · ${plural(consumers, 'inlet')} · ${lslAudience(this.settings.host)}`,
       ...(error ? { error } : {}),
       counters: { streams: streams.length, consumers, ...this.counters() },
     };
+  }
+
+  /**
+   * Resolves once no outlet is being opened (every stream is up or has its error), or after
+   * `timeoutMs`; never rejects. The CLI waits for it before its LSL start-up line.
+   */
+  async settled(timeoutMs = 2000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (this.inflight.size > 0 && Date.now() < end) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => (timer = setTimeout(r, Math.max(0, end - Date.now()))))]);
+      clearTimeout(timer);
+    }
   }
 
   onStatus(listener: (status: OutputStatus) => void): () => void {

@@ -6,6 +6,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import os from 'node:os';
 import { NetworkError } from '../../../shared/errors.js';
 
 export interface PortRange {
@@ -31,13 +32,38 @@ function candidates(range: PortRange): number[] {
   return out;
 }
 
-function exhausted(what: string, range: PortRange, cause: unknown): NetworkError {
+/** What went wrong binding `what`, with what the user can change (docs/lsl.md §11). */
+function bindFailed(what: string, range: PortRange, cause: unknown): NetworkError {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRNOTAVAIL') {
+    const own = ownIPv4();
+    return new NetworkError(
+      'LSL_LISTEN_FAILED',
+      `LSL: cannot serve on ${range.host}: it is not an address of this computer (EADDRNOTAVAIL)`,
+      `Set lsl.host to "127.0.0.1" (this computer only), "0.0.0.0" (every network)${own.length > 0 ? ` or one of this computer's addresses (${own.join(', ')})` : ''}.`,
+      { cause },
+    );
+  }
+  if (inUse(cause)) {
+    return new NetworkError(
+      'LSL_LISTEN_FAILED',
+      `LSL: no free ${what} port on ${range.host}: ${range.basePort}–${range.basePort + range.portRange - 1} are all in use${range.allowRandomPorts ? ' and the system gave no other' : ''}`,
+      'Close other LSL programs on this computer, or set lsl.base_port to a free range (docs/lsl.md §2).',
+      { cause },
+    );
+  }
   return new NetworkError(
     'LSL_LISTEN_FAILED',
-    `LSL: no free ${what} port on ${range.host} in ${range.basePort}–${range.basePort + range.portRange - 1}`,
-    'Close other LSL outlets on this computer, or allow random ports; see docs/lsl.md §2.',
+    `LSL: cannot open the ${what} port on ${range.host}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    'Check lsl.host and lsl.base_port in the config (docs/lsl.md §11).',
     { cause },
   );
+}
+
+function ownIPv4(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.push(a.address);
+  return out.slice(0, 8);
 }
 
 /** A listening TCP server on the first free port of the range. */
@@ -64,7 +90,7 @@ export async function listenInRange(server: net.Server, range: PortRange): Promi
       if (!inUse(err)) break;
     }
   }
-  throw exhausted('TCP data', range, last);
+  throw bindFailed('TCP data', range, last);
 }
 
 /** A UDP socket bound to the first free port of the range (a fresh socket per attempt: a failed bind closes it). */
@@ -91,5 +117,5 @@ export async function bindUdpInRange(range: PortRange): Promise<dgram.Socket> {
       if (!inUse(err)) break;
     }
   }
-  throw exhausted('UDP service', range, last);
+  throw bindFailed('UDP service', range, last);
 }
