@@ -241,6 +241,16 @@ export class Inlet {
     const count = Math.floor(n / this.channels);
     return { values: data.subarray(0, count * this.channels), timestamps: ts.subarray(0, count) };
   }
+  /** The float samples the inlet holds now, at most `max`, without waiting (timeout 0: a call of microseconds, fine on the event loop). */
+  pullFloatNow(max: number): { values: Float32Array; timestamps: Float64Array } {
+    const data = new Float32Array(max * this.channels);
+    const ts = new Float64Array(max);
+    const ec = [0];
+    const n = f.pullChunkF(this.handle, data, ts, data.length, ts.length, 0.0, ec) as number;
+    check(ec, 'lsl_pull_chunk_f');
+    const count = Math.floor(n / this.channels);
+    return { values: data.slice(0, count * this.channels), timestamps: ts.slice(0, count) };
+  }
   async pullInt16(max: number, timeout: number): Promise<{ values: Int16Array; timestamps: Float64Array }> {
     const data = new Int16Array(max * this.channels);
     const ts = new Float64Array(max);

@@ -41,10 +41,12 @@ export function describeLsl(status: OutputStatus | undefined, output: unknown): 
   if (s.state === 'off' || s.state === 'stopped') return { summary: undefined, errors };
   const host = output.settings.host;
   const who = `${lslAudience(host)} (${host}${host === '0.0.0.0' ? '; like any LSL outlet, without authentication' : ''})`;
+  const opening = streams.length - open.length - failed.length;
   const list = open.map((x) => `"${x.name}" (${x.type})`).join(', ');
   let what = open.length === 0 ? 'no stream yet' : `${open.length} stream${open.length === 1 ? '' : 's'} — ${list}`;
+  if (opening > 0) what += `; ${opening} opening`;
   if (failed.length > 0) what += `; ${failed.length} could not open (below)`;
-  else if (open.length === 0) what += ': a device\'s stream opens when it streams';
+  if (streams.length === 0) what += ' (a device\'s stream opens when the device streams)';
   return { summary: `LSL on for ${who}: ${what}`, errors };
 }
 
