@@ -9,6 +9,7 @@
  */
 import type { WireError } from '../../../shared/acquisition.js';
 import type { OutputStatus } from '../output.js';
+import { isLoopback } from './discovery.js';
 import { LslOutput, lslAudience } from './lsl-output.js';
 
 export interface LslDescription {
@@ -40,7 +41,7 @@ export function describeLsl(status: OutputStatus | undefined, output: unknown): 
   for (const x of failed) add(x.error!, x.name);
   if (s.state === 'off' || s.state === 'stopped') return { summary: undefined, errors };
   const host = output.settings.host;
-  const who = `${lslAudience(host)} (${host}${host === '0.0.0.0' ? '; like any LSL outlet, without authentication' : ''})`;
+  const who = isLoopback(host) ? `${lslAudience(host)} (${host})` : host === '0.0.0.0' ? `${lslAudience(host)} (${host}; like any LSL outlet, without authentication)` : lslAudience(host);
   const opening = streams.length - open.length - failed.length;
   const list = open.map((x) => `"${x.name}" (${x.type})`).join(', ');
   let what = open.length === 0 ? 'no stream yet' : `${open.length} stream${open.length === 1 ? '' : 's'} — ${list}`;
@@ -54,7 +55,7 @@ export function describeLsl(status: OutputStatus | undefined, output: unknown): 
 export function lslErrorLines(d: LslDescription): string[] {
   const lines: string[] = [];
   for (const { error, streams } of d.errors) {
-    lines.push(`LSL: ${error.message}${streams.length > 0 ? ` — stream${streams.length === 1 ? '' : 's'} ${streams.map((n) => `"${n}"`).join(', ')}` : ''}`);
+    lines.push(`${error.message.startsWith('LSL') ? '' : 'LSL: '}${error.message}${streams.length > 0 ? ` — stream${streams.length === 1 ? '' : 's'} ${streams.map((n) => `"${n}"`).join(', ')}` : ''}`);
     if (error.hint) lines.push(`  → ${error.hint}`);
   }
   return lines;

@@ -258,7 +258,7 @@ export class LslOutput implements Output {
       },
       (err: unknown) => {
         next.error = wire(err);
-        log.warn('LSL stream for device %s: %s', meta.device, (err as Error).message);
+        log.warn('device %s: %s', meta.device, (err as Error).message);
         this.emit();
       },
     );

@@ -62,7 +62,7 @@ function bindFailed(what: string, range: PortRange, cause: unknown): NetworkErro
 
 function ownIPv4(): string[] {
   const out: string[] = [];
-  for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.push(a.address);
+  for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) out.push(a.address);
   return out.slice(0, 8);
 }
 
