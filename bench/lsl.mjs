@@ -71,6 +71,7 @@ export async function runLslBench({ seconds = 20, baselineSeconds = 10, liblsl =
     await host.ask({ cmd: 'record', on: true }, 'record');
     const on = await cpuOf(seconds * 1000);
     const received = await inlet.next('done', 60_000);
+    await inlet.gone; // before its stream goes away (liblsl would log the broken feed)
     const published = await host.ask({ cmd: 'record', on: false }, 'record');
     await host.ask({ cmd: 'lsl', on: false }, 'lsl');
     const off2 = await cpuOf(baselineSeconds * 1000);
@@ -110,10 +111,13 @@ function role(name, args, env, children) {
   const queue = [];
   const waiters = [];
   let exited;
-  child.once('exit', (code) => {
-    exited = code;
-    for (const w of waiters.splice(0)) w.reject(new Error(`the ${name} process exited (${code})`));
-  });
+  const gone = new Promise((resolve) =>
+    child.once('exit', (code) => {
+      exited = code;
+      for (const w of waiters.splice(0)) w.reject(new Error(`the ${name} process exited (${code})`));
+      resolve(code);
+    }),
+  );
   createInterface({ input: child.stdout }).on('line', (line) => {
     let m;
     try {
@@ -135,6 +139,7 @@ function role(name, args, env, children) {
     });
   return {
     child,
+    gone,
     next,
     ask: (cmd, type) => {
       child.stdin.write(JSON.stringify(cmd) + '\n');
@@ -273,7 +278,7 @@ async function inlet(seconds) {
   }
   const u = process.cpuUsage(cpu0);
   send({ type: 'done', version, arrivals, samples, missing, cpuPct: ((u.user + u.system) / 1000 / (nowMs() - t0)) * 100 });
-  process.exit(0); // before the outlet goes away (liblsl would log the broken feed)
+  process.exit(0);
 }
 
 // ---------------------------------------------------------------------------------------------
