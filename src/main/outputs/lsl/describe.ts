@@ -72,7 +72,7 @@ export interface LslOutputsView {
  * The CLI's LSL lines: `startup()` prints the summary (stdout) and the errors (stderr) once the
  * streams have opened; afterwards every change (turned on or off over /v2, a stream opening or
  * failing) is printed on stderr, a quarter of a second after the changes stop (a device set
- * opening its streams gives one line, not one per stream). Returns the unsubscribe function.
+ * opening its streams gives one line, not one per stream). `stop()` unsubscribes.
  */
 export function watchLsl(outputs: LslOutputsView, print: { out(line: string): void; err(line: string): void }): { startup(): Promise<void>; stop(): void } {
   let summary: string | undefined;
