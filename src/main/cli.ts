@@ -11,6 +11,7 @@ import { createServerBit, packageVersion, type ServerBit } from './app.js';
 import { CLI_USAGE, parseCliArgs, type CliArgs } from './config/cli-args.js';
 import { ConfigStore } from './config/config-store.js';
 import { Settings } from './config/settings.js';
+import { followRecording } from './outputs/recorder/console-report.js';
 import { statusPageUrl } from './server/host-check.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -113,6 +114,8 @@ async function main(argv: string[]): Promise<number> {
     },
     removed: (id) => err(`device ${id}: removed`),
   });
+  // The recording (--record DIR, record.on_launch, /v2 record_start): where files go, and when it stops.
+  const recording = followRecording(app.recording, { out, err });
   try {
     await app.start();
   } catch (e) {
@@ -132,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
   const { host, token } = app.settings.config;
   err(`Status page${token ? ' (with control: keep this address to yourself)' : ''}: ${statusPageUrl(host, app.server.address!.port, token)} · versioned stream: ${app.url}v2`);
   announced = true;
+  recording.announce();
   for (const s of statuses) {
     lastState.set(s.device, s.state);
     if (s.state === 'error') err(`${name(s)}: not streaming — ${s.error?.message ?? 'error'}; it stays stopped until its setting is changed.`);
@@ -149,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
         process.exit(130);
       }
       stoppingAt = Date.now();
-      err(`${signal}: stopping ${several() ? 'the devices' : 'the device'}…`);
+      err(`${signal}: stopping ${several() ? 'the devices' : 'the device'}${app.recording.recording ? ' and closing the recording' : ''}…`);
       app.close().then(
         () => {
           err('ServerBIT stopped.');

@@ -13,6 +13,7 @@
  * use these functions; nothing here touches the file system.
  */
 import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, TOKEN_MIN_LENGTH, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
+import { RECORD_SCHEMA } from './outputs/recording-config.js';
 import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
 import { SENSOR_NAMES, parseSensorName } from './sensors.js';
 
@@ -85,7 +86,7 @@ export const CONFIG_SCHEMA = {
       allowed: '6 sensor names, one per channel A1..A6, e.g. ["EMG", "ECG", "EDA", "EEG", "ACC", "LUX"] ("RAW" for no conversion)',
     },
     // Each output's own keys are checked by its settings (src/shared/outputs/); here, an object.
-    record: { type: 'object', properties: { on_launch: { type: 'boolean' } }, allowed: 'an object of recording settings (docs/recording.md)' },
+    record: RECORD_SCHEMA,
     osc: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of OSC settings (docs/osc.md)' },
     lsl: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of LSL settings (docs/lsl.md)' },
     mqtt: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of MQTT settings (docs/mqtt.md)' },

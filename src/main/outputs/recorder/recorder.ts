@@ -130,7 +130,9 @@ export class Recorder implements Output {
   private readonly listeners = new Set<(s: OutputStatus) => void>();
   private lastCountersEmit = 0;
   private startedAt: number | undefined;
-  private counters = { samples: 0, bytes: 0, files: 0, droppedSamples: 0, droppedEvents: 0, gaps: 0, markers: 0, queued: 0, flushes: 0 };
+  /** ms since epoch when the recording stopped (asked to, or on an error). */
+  private stoppedAt: number | undefined;
+  private counters = { samples: 0, bytes: 0, files: 0, droppedSamples: 0, droppedEvents: 0, gaps: 0, markers: 0, queued: 0, flushes: 0, elapsedMs: 0 };
 
   constructor(hub: HubSource, settings: Partial<RecorderSettings> = {}, options: RecorderOptions = {}) {
     this.hub = hub;
@@ -156,11 +158,12 @@ export class Recorder implements Output {
   status(): OutputStatus {
     const c = this.counters;
     c.queued = this.queuedSamples;
+    c.elapsedMs = this.elapsedMs();
     const err = this.error;
     return {
       output: this.name,
       state: this.state,
-      detail: `${this.settings.folder} · ${c.files} file${c.files === 1 ? '' : 's'} · ${formatBytes(c.bytes)}`,
+      detail: this.detail(),
       ...(err ? { error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } } : {}),
       counters: { ...c },
     };
@@ -169,6 +172,29 @@ export class Recorder implements Output {
   onStatus(listener: (status: OutputStatus) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Time recorded so far (or until it stopped), ms. */
+  elapsedMs(): number {
+    if (this.startedAt === undefined) return 0;
+    return Math.max(0, (this.stoppedAt ?? this.now()) - this.startedAt);
+  }
+
+  /** The status line for the tray and the window: "recording 1:05 · 2.3 MB · /home/me/ServerBIT/recordings". */
+  private detail(): string {
+    const c = this.counters;
+    const rest = `${formatBytes(c.bytes)} in ${c.files} file${c.files === 1 ? '' : 's'} · ${this.settings.folder}`;
+    const elapsed = formatElapsed(this.elapsedMs());
+    switch (this.state) {
+      case 'running':
+        return `recording ${elapsed} · ${rest}`;
+      case 'error':
+        return `stopped on an error after ${elapsed} · ${rest}`;
+      case 'stopped':
+        return `recorded ${elapsed} · ${rest}`;
+      default:
+        return `starting · ${this.settings.folder}`;
+    }
   }
 
   // --- What the controls need ------------------------------------------------------------------
@@ -728,6 +754,7 @@ export class Recorder implements Output {
   private setState(state: OutputState): void {
     if (this.state === state) return;
     this.state = state;
+    if ((state === 'stopped' || state === 'error') && this.stoppedAt === undefined) this.stoppedAt = this.now();
     this.emit();
   }
 
@@ -794,6 +821,15 @@ function describeErrno(err: unknown): string {
     default:
       return (err as Error)?.message ?? String(err);
   }
+}
+
+/** "0:07", "12:34", "1:02:03". */
+export function formatElapsed(ms: number): string {
+  const t = Math.floor(ms / 1000);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = String(t % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
 export function formatBytes(n: number): string {
