@@ -27,6 +27,8 @@ export const REVOLUTION_KEYS: readonly string[] = ['buffer_size', 'protocol', 'i
 
 const LABEL: JsonSchema = { type: 'string', minLength: 1, maxLength: 64 };
 
+const DEVICE_ADDRESS_ALLOWED = `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0"), host:port or a recording to play back ("file:/path/recording.txt", "…?loop=1"), up to 256 characters`;
+
 const LABELS_ALLOWED = '11 different names: the columns nSeq, I1, I2, O1, O2 then one per channel A1..A6';
 
 export const CONFIG_SCHEMA = {
@@ -38,7 +40,7 @@ export const CONFIG_SCHEMA = {
       type: 'string',
       minLength: 1,
       maxLength: 256,
-      allowed: `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0") or host:port, up to 256 characters`,
+      allowed: DEVICE_ADDRESS_ALLOWED,
     },
     channels: {
       type: 'array',
@@ -104,7 +106,7 @@ export const CONFIG_SCHEMA = {
             type: 'string',
             minLength: 1,
             maxLength: 256,
-            allowed: `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0") or host:port, up to 256 characters`,
+            allowed: DEVICE_ADDRESS_ALLOWED,
           },
           name: { type: 'string', minLength: 1, maxLength: 64 },
           // The same rules as the top-level keys; filled in below (they are defined above this line).
