@@ -29,7 +29,7 @@ import { AppendFile } from './append-file.js';
 import { EventsFile, deviceRecord, type RecordedDevice, type RecordedGapReason } from './events-file.js';
 import { deviceTag, fileTimestamp, reserveFiles } from './file-names.js';
 import { checkSpace } from './free-space.js';
-import { OpenSignalsH5File, type H5DeviceGroup } from './h5-writer.js';
+import { OpenSignalsH5File, type H5DeviceGroup, type H5Marker } from './h5-writer.js';
 import { loadH5wasm } from './h5wasm-loader.js';
 import { deviceKey, formatTextHeader, isFloatSource, recordedColumns, type HeaderDevice } from './opensignals-header.js';
 import { CsvEncoder, openSignalsFragment, openSignalsLines, zeroFragment, type SampleBlock } from './row-encoders.js';
@@ -65,6 +65,8 @@ interface DeviceRec {
   firstTime: number | undefined;
   csv?: { file: AppendFile; enc: CsvEncoder; headerWritten: boolean };
   h5?: H5DeviceGroup;
+  /** Markers that arrived before the .h5 was created (at the first sample). */
+  h5Early?: H5Marker[];
   /** Samples lost just before the next row (CSV `gap` column). */
   gapBefore: number;
   /** Combined layout: row fragments waiting for the other devices. */
@@ -404,7 +406,16 @@ export class Recorder implements Output {
       case 'marker': {
         const m = item.marker;
         const groups = this.groups.filter((g) => !g.closed && (m.device === undefined || g.members.some((r) => r.id === m.device)));
-        for (const g of groups) g.events.addMarker(m);
+        for (const g of groups) {
+          const members = g.members.filter((r) => m.device === undefined || r.id === m.device);
+          // Where it falls in each device's rows: before the first sample recorded after it arrived.
+          g.events.addMarker(m, Object.fromEntries(members.map((r) => [r.id, r.rows])));
+          for (const r of members) {
+            const h5m: H5Marker = { row: r.rows, index: m.index ?? -1, time: m.time, id: m.id, label: m.label, source: m.source };
+            if (r.h5) r.h5.addMarker(h5m);
+            else if (g.h5Path) (r.h5Early ??= []).push(h5m); // the .h5 is created at the first sample
+          }
+        }
         if (groups.length > 0) this.counters.markers++;
         else this.counters.droppedEvents++;
         return;
@@ -493,7 +504,16 @@ export class Recorder implements Output {
     const devs: HeaderDevice[] = g.members.map((r, position) => ({ key: r.key, meta: r.meta, start: r.firstTime ?? time, position }));
     g.txt?.append(formatTextHeader(devs));
     if (g.h5Path) g.h5 = this.createH5(g.h5Path, devs);
-    for (const r of g.members) if (g.h5) r.h5 = findGroup(g.h5, r.key);
+    this.attachH5(g);
+  }
+
+  /** Gives each member its HDF5 group, with the markers that came before the file existed. */
+  private attachH5(g: FileGroup): void {
+    if (!g.h5) return;
+    for (const r of g.members) {
+      r.h5 = findGroup(g.h5, r.key);
+      for (const m of r.h5Early?.splice(0) ?? []) r.h5?.addMarker(m);
+    }
   }
 
   private createH5(path: string, devs: HeaderDevice[]): OpenSignalsH5File {
@@ -673,7 +693,10 @@ export class Recorder implements Output {
     const empty = g.members.map((r, position) => ({ key: r.key, meta: r.meta, start: this.now(), position }));
     if (g.txt && !g.started) g.txt.append(formatTextHeader(empty));
     if (g.h5Path && !g.h5) {
-      if (reason !== 'error') g.h5 = this.createH5(g.h5Path, empty);
+      if (reason !== 'error') {
+        g.h5 = this.createH5(g.h5Path, empty);
+        this.attachH5(g);
+      }
       else await this.dropEmptyFile(g, g.h5Path); // no HDF5 writes after a write error: remove the empty placeholder
     }
     g.events.doc.stopped = new Date(this.now()).toISOString();
