@@ -11,6 +11,7 @@ import { createServerBit, packageVersion, type ServerBit } from './app.js';
 import { CLI_USAGE, parseCliArgs, type CliArgs } from './config/cli-args.js';
 import { ConfigStore } from './config/config-store.js';
 import { Settings } from './config/settings.js';
+import { isPlaybackAddress } from './devices/playback/playback-address.js';
 import { followRecording } from './outputs/recorder/console-report.js';
 import { statusPageUrl } from './server/host-check.js';
 
@@ -97,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
 
   const app: ServerBit = createServerBit({ settings });
   let announced = false;
+  let shuttingDown = false;
   const lastState = new Map<string, string>();
   const several = () => app.acquisition.ids().length > 1;
   const name = (s: DeviceStatus) => (several() ? `device ${s.device}` : 'device');
@@ -106,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
       lastState.set(s.device, s.state);
       if (!announced) return;
       if (s.state === 'streaming') err(`${name(s)}: streaming — ${describeDevice(s)}`);
+      else if (s.state === 'stopped' && !shuttingDown && isPlaybackAddress(s.address)) err(`${name(s)}: stopped — the recording ${s.address.slice(5)} played to its end (add ?loop=1 to the address to loop it)`);
       else if (s.error && (s.state === 'reconnecting' || s.state === 'error' || s.state === 'stalled')) {
         err(`${name(s)}: ${s.state} — ${s.error.message}`);
         if (s.error.hint) err(`  → ${s.error.hint}`);
@@ -138,7 +141,10 @@ async function main(argv: string[]): Promise<number> {
   recording.announce();
   for (const s of statuses) {
     lastState.set(s.device, s.state);
-    if (s.state === 'error') err(`${name(s)}: not streaming — ${s.error?.message ?? 'error'}; it stays stopped until its setting is changed.`);
+    if (s.state === 'error') {
+      err(`${name(s)}: not streaming — ${s.error?.message ?? 'error'}; it stays stopped until its setting is changed.`);
+      if (s.error?.hint) err(`  → ${s.error.hint}`);
+    }
     else if (s.state !== 'streaming') err(`${name(s)}: not streaming yet — ServerBIT keeps retrying in the background (see the messages above).`);
   }
 
@@ -153,6 +159,7 @@ async function main(argv: string[]): Promise<number> {
         process.exit(130);
       }
       stoppingAt = Date.now();
+      shuttingDown = true;
       err(`${signal}: stopping ${several() ? 'the devices' : 'the device'}${app.recording.recording ? ' and closing the recording' : ''}…`);
       app.close().then(
         () => {

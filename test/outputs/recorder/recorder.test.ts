@@ -245,6 +245,22 @@ describe('Recorder: OpenSignals HDF5 and CSV', () => {
     expect(rec.status().counters.markers).toBe(3);
   });
 
+  it('a device known by its serial port (no MAC) gets a key without "/" in both files: an HDF5 group name cannot hold one', async () => {
+    const folder = await tempDir();
+    const meta = { ...bitalinoMeta({ t0: T0, channels: [1] }), name: '/dev/rfcomm0', address: '/dev/rfcomm0' };
+    const { rec } = await record({ folder, formats: ['txt', 'h5'] }, (hub) => {
+      hub.publishMeta(meta);
+      publish(hub, meta, 0, 300);
+    });
+    expect(rec.status().state).toBe('stopped');
+    const [txt, h5] = rec.files();
+    expect(txt.slice(folder.length + 1)).toMatch(/^serverbit_dev-rfcomm0_/);
+    expect(parseOpenSignalsText(await readFile(txt)).devices.map((d) => d.key)).toEqual(['dev_rfcomm0']);
+    const view = await pythonReadH5(h5);
+    expect(Object.keys(view.groups)).toEqual(['dev_rfcomm0']);
+    expect(view.groups.dev_rfcomm0.attrs.nsamples.value).toBe(300);
+  });
+
   it('writes CSV with units, index and device time, raw and converted values', async () => {
     const folder = await tempDir();
     const meta = bitalinoMeta({ mac: MAC, t0: T0, channels: [1, 2, 3, 4, 6], sensors: ['EMG', 'ECG', 'EDA', 'RAW', 'LUX'] });

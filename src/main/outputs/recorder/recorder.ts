@@ -770,7 +770,7 @@ export class Recorder implements Output {
       case 'EROFS':
         return new RecordingError('RECORDING_WRITE_FAILED', `${folder} is no longer writable (${code}): recording stopped; the files so far are valid`, 'Give yourself write permission on the folder or choose another one, then start recording again.', { cause: err });
       default:
-        return new RecordingError('RECORDING_WRITE_FAILED', `writing the recording in ${folder} failed: ${(err as Error)?.message ?? String(err)}`, hint, { cause: err });
+        return new RecordingError('RECORDING_WRITE_FAILED', `writing the recording in ${folder} failed: ${shortMessage(err)}`, hint, { cause: err });
     }
   }
 
@@ -826,6 +826,17 @@ function uniqueTags(metas: StreamMeta[]): string[] {
     seen.add(t);
     return t;
   });
+}
+
+/**
+ * One line for a status and a terminal: the HDF5 library's errors are a stack of "#000: … in
+ * H5Xfoo(): what" lines; the first says what failed, the last why.
+ */
+function shortMessage(err: unknown): string {
+  const text = (err as Error)?.message ?? String(err);
+  const steps = [...text.matchAll(/#\d+: .*? in \w+\(\): (.*)$/gm)].map((m) => m[1].trim());
+  const line = steps.length > 0 ? `HDF5: ${steps[0]}${steps.length > 1 ? ` (${steps[steps.length - 1]})` : ''}` : text.split('\n')[0];
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
 function describeErrno(err: unknown): string {
