@@ -23,7 +23,7 @@ import { OutputsController, type OutputKind } from './outputs/controller.js';
 import { LslOutput } from './outputs/lsl/lsl-output.js';
 import { lslSettingsFromConfig, type LslSettings } from './outputs/lsl/settings.js';
 import { RecordingController } from './outputs/recorder/controller.js';
-import type { RecorderSettings } from './outputs/recorder/settings.js';
+import { recorderSettingsFromConfig } from './outputs/recorder/settings.js';
 import { ClientCount } from './server/client-count.js';
 import { createStaticHandler } from './server/static-ui.js';
 import { createV2Handler } from './server/v2-endpoint.js';
@@ -100,7 +100,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
   const acquisition = new Acquisition({ ...(options.acquisition ?? {}), demand, ...(options.openDevice ? { openDevice: options.openDevice } : {}) });
   const hub = acquisition.hub;
   const outputs = new OutputsController(outputKinds(hub));
-  const recording = new RecordingController(hub, recorderDefaults(settings.config));
+  const recording = new RecordingController(hub, () => recorderSettingsFromConfig(settings.config.record));
   // Device changes from any source (a save, a reload) go through here, one at a time.
   let syncing: Promise<void> = Promise.resolve();
   const syncDevices = (start: boolean): Promise<void> => {
@@ -206,12 +206,6 @@ function outputKinds(hub: Acquisition['hub']): OutputKind[] {
     create: (s) => new LslOutput(hub, s),
   };
   return [lsl as OutputKind];
-}
-
-/** The config's `record` section as the recorder's defaults (unknown keys are the recorder's to refuse). */
-function recorderDefaults(config: ServerBitConfig): Partial<RecorderSettings> {
-  const { on_launch: _l, enabled: _e, ...rest } = config.record ?? {};
-  return rest as Partial<RecorderSettings>;
 }
 
 /** What /v2 sees of the outputs: every status (the recorder's first), and the recording's start/stop. */

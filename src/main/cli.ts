@@ -12,6 +12,8 @@ import { CLI_USAGE, parseCliArgs, type CliArgs } from './config/cli-args.js';
 import { ConfigStore } from './config/config-store.js';
 import { watchLsl } from './outputs/lsl/describe.js';
 import { Settings } from './config/settings.js';
+import { isPlaybackAddress } from './devices/playback/playback-address.js';
+import { followRecording } from './outputs/recorder/console-report.js';
 import { statusPageUrl } from './server/host-check.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -97,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
 
   const app: ServerBit = createServerBit({ settings });
   let announced = false;
+  let shuttingDown = false;
   const lastState = new Map<string, string>();
   const several = () => app.acquisition.ids().length > 1;
   const name = (s: DeviceStatus) => (several() ? `device ${s.device}` : 'device');
@@ -106,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
       lastState.set(s.device, s.state);
       if (!announced) return;
       if (s.state === 'streaming') err(`${name(s)}: streaming — ${describeDevice(s)}`);
+      else if (s.state === 'stopped' && !shuttingDown && isPlaybackAddress(s.address)) err(`${name(s)}: stopped — the recording ${s.address.slice(5)} played to its end (add ?loop=1 to the address to loop it)`);
       else if (s.error && (s.state === 'reconnecting' || s.state === 'error' || s.state === 'stalled')) {
         err(`${name(s)}: ${s.state} — ${s.error.message}`);
         if (s.error.hint) err(`  → ${s.error.hint}`);
@@ -114,6 +118,8 @@ async function main(argv: string[]): Promise<number> {
     },
     removed: (id) => err(`device ${id}: removed`),
   });
+  // The recording (--record DIR, record.on_launch, /v2 record_start): where files go, and when it stops.
+  const recording = followRecording(app.recording, { out, err });
   try {
     await app.start();
   } catch (e) {
@@ -135,9 +141,13 @@ async function main(argv: string[]): Promise<number> {
   // LSL (docs/lsl.md §11): on or not, how many streams and for whom; errors with their hint.
   await watchLsl(app.outputs, { out, err }).startup();
   announced = true;
+  recording.announce();
   for (const s of statuses) {
     lastState.set(s.device, s.state);
-    if (s.state === 'error') err(`${name(s)}: not streaming — ${s.error?.message ?? 'error'}; it stays stopped until its setting is changed.`);
+    if (s.state === 'error') {
+      err(`${name(s)}: not streaming — ${s.error?.message ?? 'error'}; it stays stopped until its setting is changed.`);
+      if (s.error?.hint) err(`  → ${s.error.hint}`);
+    }
     else if (s.state !== 'streaming') err(`${name(s)}: not streaming yet — ServerBIT keeps retrying in the background (see the messages above).`);
   }
 
@@ -152,7 +162,8 @@ async function main(argv: string[]): Promise<number> {
         process.exit(130);
       }
       stoppingAt = Date.now();
-      err(`${signal}: stopping ${several() ? 'the devices' : 'the device'}…`);
+      shuttingDown = true;
+      err(`${signal}: stopping ${several() ? 'the devices' : 'the device'}${app.recording.recording ? ' and closing the recording' : ''}…`);
       app.close().then(
         () => {
           err('ServerBIT stopped.');

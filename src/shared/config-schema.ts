@@ -13,6 +13,7 @@
  * use these functions; nothing here touches the file system.
  */
 import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, TOKEN_MIN_LENGTH, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
+import { RECORD_SCHEMA } from './outputs/recording-config.js';
 import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
 import { SENSOR_NAMES, parseSensorName } from './sensors.js';
 import { LSL_CONFIG_SCHEMA } from './outputs/lsl-config.js';
@@ -27,6 +28,8 @@ export const REVOLUTION_KEYS: readonly string[] = ['buffer_size', 'protocol', 'i
 
 const LABEL: JsonSchema = { type: 'string', minLength: 1, maxLength: 64 };
 
+const DEVICE_ADDRESS_ALLOWED = `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0"), host:port or a recording to play back ("file:/path/recording.txt", "…?loop=1"), up to 256 characters`;
+
 const LABELS_ALLOWED = '11 different names: the columns nSeq, I1, I2, O1, O2 then one per channel A1..A6';
 
 export const CONFIG_SCHEMA = {
@@ -38,7 +41,7 @@ export const CONFIG_SCHEMA = {
       type: 'string',
       minLength: 1,
       maxLength: 256,
-      allowed: `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0") or host:port, up to 256 characters`,
+      allowed: DEVICE_ADDRESS_ALLOWED,
     },
     channels: {
       type: 'array',
@@ -86,7 +89,7 @@ export const CONFIG_SCHEMA = {
       allowed: '6 sensor names, one per channel A1..A6, e.g. ["EMG", "ECG", "EDA", "EEG", "ACC", "LUX"] ("RAW" for no conversion)',
     },
     // Each output's own keys are checked by its settings (src/shared/outputs/); here, an object.
-    record: { type: 'object', properties: { on_launch: { type: 'boolean' } }, allowed: 'an object of recording settings (docs/recording.md)' },
+    record: RECORD_SCHEMA,
     osc: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of OSC settings (docs/osc.md)' },
     lsl: LSL_CONFIG_SCHEMA, // strict: src/shared/outputs/lsl-config.ts
     mqtt: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of MQTT settings (docs/mqtt.md)' },
@@ -104,7 +107,7 @@ export const CONFIG_SCHEMA = {
             type: 'string',
             minLength: 1,
             maxLength: 256,
-            allowed: `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0") or host:port, up to 256 characters`,
+            allowed: DEVICE_ADDRESS_ALLOWED,
           },
           name: { type: 'string', minLength: 1, maxLength: 64 },
           // The same rules as the top-level keys; filled in below (they are defined above this line).

@@ -6,6 +6,7 @@
  * keys have defaults.
  * Keys this version does not know are preserved on write (see src/main/config/).
  */
+import type { RecordConfig } from './outputs/recording-config.js';
 
 export type SamplingRate = 1 | 10 | 100 | 1000;
 export const SAMPLING_RATES: readonly SamplingRate[] = [1, 10, 100, 1000];
@@ -57,8 +58,8 @@ export interface ServerBitConfig {
    * tools that read the classic key). Keys an entry leaves out take the top-level values.
    */
   devices?: DeviceEntry[];
-  /** Recording (docs/recording.md): where, in which formats, and whether to record from launch. */
-  record?: OutputConfig;
+  /** Recording (docs/recording.md "Settings"): where, in which formats, and whether to record from launch. */
+  record?: RecordConfig;
   /** OSC output and control input (docs/osc.md). */
   osc?: OutputConfig;
   /** Lab Streaming Layer outlets (docs/lsl.md §11): keys, defaults and schema in src/shared/outputs/lsl-config.ts. */

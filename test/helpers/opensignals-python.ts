@@ -49,7 +49,7 @@ for key in f.keys():
     d = {'attrs': attrs(g), 'members': sorted(g.keys()), 'datasets': {}}
     def visit(name, obj):
         if isinstance(obj, h5py.Dataset):
-            d['datasets'][name] = {'dtype': str(obj.dtype), 'shape': list(obj.shape), 'maxshape': [m if m is not None else -1 for m in obj.maxshape], 'chunks': list(obj.chunks) if obj.chunks else None, 'attrs': attrs(obj), 'values': obj[()].reshape(-1).tolist() if obj.ndim == 2 and obj.shape[1] == 1 else None}
+            d['datasets'][name] = {'dtype': str(obj.dtype), 'shape': list(obj.shape), 'maxshape': [m if m is not None else -1 for m in obj.maxshape], 'chunks': list(obj.chunks) if obj.chunks else None, 'attrs': attrs(obj), 'values': obj[()].reshape(-1).tolist() if obj.ndim == 2 and obj.shape[1] == 1 else None, 'records': [{n: val(r[n]) for n in obj.dtype.names} for r in obj[()]] if obj.dtype.names else None}
     g.visititems(visit)
     out['groups'][key] = d
 print(json.dumps(out))
@@ -88,6 +88,8 @@ export interface H5Dataset {
   chunks: number[] | null;
   attrs: Record<string, H5Attr>;
   values: number[] | null;
+  /** A compound dataset's records, each field decoded (bytes as UTF-8 text). */
+  records: Record<string, unknown>[] | null;
 }
 export interface PythonH5View {
   superblock: number;

@@ -6,9 +6,13 @@
  *                      │ fail          │ link lost / silent
  *                      ▼               ▼
  *                 reconnecting ←── (stalled) ── backoff 0.5 s × 2ⁿ, at most 10 s, forever
- *                      │ an address or setting the device can never take (DEVICE_BAD_ARGUMENT)
+ *                      │ an address or setting the device can never take (DEVICE_BAD_ARGUMENT),
+ *                      │ a recording that cannot be played (PLAYBACK_*)
  *                      ▼
  *                    error (no retry: the user must change the setting)
+ *
+ * A finite source that ends (a recording played without loop: the driver's `end()`) goes from
+ * streaming to stopped, with no reconnect.
  *
  * Publishes to the hub, all tagged with this device's id: `status` on every change, `meta` at the
  * start of every segment (first connect, reconnect, pause), `batch`, `gap`.
@@ -277,25 +281,36 @@ export class DeviceRunner {
     while (!run.cancelled) {
       this.setState(first ? 'connecting' : 'reconnecting');
       let error: ServerBitError | undefined;
+      let ended = false;
       try {
-        error = await this.connectAndStream(run, () => {
+        const why = await this.connectAndStream(run, () => {
           if (first) firstAttempt();
           first = false;
           delay = this.backoff.initialMs;
         });
+        if (why === ENDED) ended = true;
+        else error = why;
       } catch (e) {
         error = toServerBitError(e);
       }
       await this.closeDevice();
       if (run.cancelled) break;
+      if (ended) {
+        // A finite source (a recording without loop) played to its end: stopped, as if asked to.
+        this.lastError = undefined;
+        run.cancelled = true;
+        this.setState('stopped');
+        break;
+      }
       const previous = this.lastError;
       this.lastError = error && toWireError(error);
       // Already "reconnecting" after a failed retry: setState() alone would publish nothing, and
       // clients would keep seeing the first error (link lost) instead of the current one (the port
       // is missing, with its hint).
       if (this.state === 'reconnecting' && (previous?.code !== this.lastError?.code || previous?.message !== this.lastError?.message)) this.publishStatus();
-      // An address or a setting the device can never accept will not fix itself by retrying.
-      if (error?.code === 'DEVICE_BAD_ARGUMENT') {
+      // An address or a setting the device can never accept, or a recording that cannot be
+      // played, will not fix itself by retrying.
+      if (error && isPermanent(error)) {
         this.setState('error');
         if (first) firstAttempt();
         run.cancelled = true;
@@ -312,8 +327,8 @@ export class DeviceRunner {
     firstAttempt();
   }
 
-  /** Connects, starts and streams until the link is lost (resolves with why) or the run is cancelled. */
-  private async connectAndStream(run: Run, streaming: () => void): Promise<DeviceError | undefined> {
+  /** Connects, starts and streams until the link is lost (resolves with why), the source ends (ENDED) or the run is cancelled. */
+  private async connectAndStream(run: Run, streaming: () => void): Promise<DeviceError | typeof ENDED | undefined> {
     const s = this.settings;
     const opened = await this.openDevice(s.address, {
       id: this.id,
@@ -325,8 +340,8 @@ export class DeviceRunner {
     const driver = opened.driver;
     this.driver = driver;
     if (run.cancelled) return undefined;
-    let lostResolve!: (e: DeviceError | undefined) => void;
-    const lost = new Promise<DeviceError | undefined>((r) => (lostResolve = r));
+    let lostResolve!: (e: DeviceError | typeof ENDED | undefined) => void;
+    const lost = new Promise<DeviceError | typeof ENDED | undefined>((r) => (lostResolve = r));
     this.linkLost = (e) => lostResolve(e);
     driver.setListener({
       samples: (b) => {
@@ -339,6 +354,7 @@ export class DeviceRunner {
       },
       activity: () => (this.lastInputAt = this.now()),
       close: (err) => lostResolve(err ?? new DeviceError('DEVICE_DISCONNECTED', `the link to ${driver.connection} closed`, 'ServerBIT reconnects by itself.')),
+      end: () => lostResolve(ENDED),
     });
     const info = await driver.connect();
     this.driverInfo = info;
@@ -497,6 +513,14 @@ export class DeviceRunner {
   private publishStatus(): void {
     this.hub.publishStatus(this.status);
   }
+}
+
+/** What connectAndStream resolves with when a finite source (a recording) reached its end. */
+const ENDED = Symbol('ended');
+
+/** Errors that retrying cannot fix: a bad address or setting, a recording that cannot be played (docs/recording.md "Playback as a device"). */
+function isPermanent(e: ServerBitError): boolean {
+  return e.code === 'DEVICE_BAD_ARGUMENT' || e.code.startsWith('PLAYBACK_');
 }
 
 function toServerBitError(e: unknown): ServerBitError {

@@ -76,7 +76,7 @@ export function streamColumns(input: ColumnInputs): StreamColumn[] {
       kind: 'analog',
       channel,
       sensor,
-      resolution: source?.float ? 32 : slotResolution(k + 1),
+      resolution: source?.resolutions?.[k] ?? (source?.float ? 32 : slotResolution(k + 1)),
       ...(unit ? { unit } : {}),
     });
   });

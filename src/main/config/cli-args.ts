@@ -4,6 +4,7 @@
  * are never written to the file. Each value is checked with the config schema, so a bad flag
  * fails with the same "allowed: …" wording as a bad file, naming the flag instead of the key.
  */
+import { resolve as resolvePath } from 'node:path';
 import { MAX_DEVICES, type ServerBitConfig } from '../../shared/config.js';
 import { CONFIG_SCHEMA, validateConfig } from '../../shared/config-schema.js';
 import { ConfigError } from '../../shared/errors.js';
@@ -12,6 +13,8 @@ import { validate } from '../../shared/schema.js';
 export type CliOverrides = Partial<Pick<ServerBitConfig, 'port' | 'host' | 'sampling_rate' | 'channels'>> & {
   /** `--device`, once or repeated: the devices for this run, in order (ids "0", "1", …). */
   devices?: string[];
+  /** `--record [DIR]`: record from launch for this run (`record.on_launch`), into DIR (absolute) when given. */
+  record?: { folder?: string };
 };
 
 export interface CliArgs {
@@ -34,6 +37,8 @@ Settings come from ~/ServerBIT/config.json; these options override them for this
   --host H          address to listen on (127.0.0.1 = this computer only, 0.0.0.0 = every network)
   --rate N          sampling rate in Hz: 1, 10, 100 or 1000
   --channels LIST   analog channels, 1-based, comma-separated (e.g. 1,2,6)
+  --record [DIR]    record every device from launch until exit, into DIR (default: the config's
+                    "record" folder, ~/ServerBIT/recordings); the formats come from the config
   -h, --help        show this help
   -v, --version     show the version
 `;
@@ -57,6 +62,14 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     }
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const flag = eq === -1 ? arg : arg.slice(0, eq);
+    if (flag === '--record') {
+      // The folder is optional: `--record`, `--record DIR`, `--record=DIR`.
+      let dir: string | undefined;
+      if (eq !== -1) dir = arg.slice(eq + 1);
+      else if (argv[i + 1] !== undefined && !argv[i + 1].startsWith('-')) dir = argv[++i];
+      out.overrides.record = dir === undefined ? {} : { folder: recordFolder(dir) };
+      continue;
+    }
     if (!(VALUE_FLAGS as readonly string[]).includes(flag)) {
       throw usage(arg.startsWith('-') ? `Unknown option ${flag}.` : `Unexpected argument ${JSON.stringify(arg)}: serverbit takes only options.`);
     }
@@ -106,8 +119,9 @@ function apply(out: CliArgs, flag: ValueFlag, value: string): void {
  * replaces the device set for this run; `--rate` and `--channels` apply to every device.
  */
 export function applyCliOverrides(config: ServerBitConfig, overrides: CliOverrides): ServerBitConfig {
-  const { devices: addresses, ...rest } = overrides;
+  const { devices: addresses, record, ...rest } = overrides;
   const merged: ServerBitConfig = { ...config, ...rest };
+  if (record) merged.record = { ...config.record, on_launch: true, ...(record.folder !== undefined ? { folder: record.folder } : {}) };
   if (overrides.channels) merged.channels = [...overrides.channels].sort((a, b) => a - b);
   if (addresses && addresses.length > 0) {
     merged.device = addresses[0];
@@ -125,6 +139,15 @@ export function applyCliOverrides(config: ServerBitConfig, overrides: CliOverrid
   const issues = validateConfig(merged);
   if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.', issues[0].path);
   return merged;
+}
+
+/** `--record DIR`: made absolute against the working directory (the config wants an absolute folder). */
+function recordFolder(dir: string): string {
+  if (dir === '') throw usage('--record= needs a folder (or give --record alone for the default folder).', 'record.folder');
+  const folder = dir === '~' || dir.startsWith('~/') || dir.startsWith('~\\') ? dir : resolvePath(dir);
+  const issues = validate(CONFIG_SCHEMA.properties.record.properties.folder, folder, { path: '--record' });
+  if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.', 'record.folder');
+  return folder;
 }
 
 /** Digits only become numbers; anything else stays a string so the message shows what was typed. */

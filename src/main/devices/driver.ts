@@ -24,6 +24,11 @@ export interface AcquisitionListener {
   close?(error?: DeviceError): void;
   /** Any input arrived (the runner's stall watchdog feeds on this). */
   activity?(): void;
+  /**
+   * The source has no more samples and will send none (a recording played to its end, without
+   * loop): the driver is idle again. The runner stops the device, with no reconnect and no stall.
+   */
+  end?(): void;
 }
 
 /**
@@ -49,6 +54,8 @@ export interface SourceDescription {
   float?: boolean;
   /** True when the source has no nSeq/digital columns (an R-IoT). */
   analogOnly?: boolean;
+  /** Bits per analog column, when the source knows them (a recording's `resolution`); default by acquisition slot. */
+  resolutions?: number[];
 }
 
 /** What connect() learns. A BITalino answers its version; other sources describe themselves too. */

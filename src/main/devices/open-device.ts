@@ -1,12 +1,13 @@
 /**
  * `openDevice(address)`: turns a device address into a driver the runner can connect — the
  * built-in simulator (the byte-exact emulator on an in-memory pair, fed with synthetic signals,
- * driven by the ordinary BITalino driver), a serial port, a TCP endpoint, or a MAC address
- * resolved to the port the OS made for it. Accepted forms: docs/configuration.md "Devices".
+ * driven by the ordinary BITalino driver), a serial port, a TCP endpoint, a MAC address
+ * resolved to the port the OS made for it, or a recording played back (`file:…`). Accepted forms: docs/configuration.md "Devices".
  */
 import { SIMULATOR_DEVICE } from '../../shared/config.js';
 import { Bitalino } from './bitalino.js';
 import type { DeviceDriver } from './driver.js';
+import { PlaybackDevice } from './playback/playback-device.js';
 import { classifyAddress, openTransport, type OpenTransportOptions } from './ports.js';
 import { createSimulator } from './simulator.js';
 import type { Transport } from './transport.js';
@@ -37,9 +38,15 @@ export type DeviceOpener = (address: string, options?: OpenDeviceOptions) => Pro
 
 export const openDevice: DeviceOpener = async (address, options = {}) => {
   const o = { ...options, id: options.id ?? address };
-  if (address === SIMULATOR_DEVICE || classifyAddress(address).kind === 'simulator') {
+  const kind = address === SIMULATOR_DEVICE ? { kind: 'simulator' as const } : classifyAddress(address);
+  if (kind.kind === 'simulator') {
     const sim = createSimulator({ seed: options.simulatorSeed ?? 1 });
     return openedOver(sim.transport, o, { simulated: true, dispose: () => sim.close().catch(() => undefined) });
+  }
+  if (kind.kind === 'file') {
+    // A recording played back (docs/recording.md "Playback as a device"): its own driver, no transport.
+    const driver = new PlaybackDevice({ path: kind.path, id: o.id, loop: kind.loop, ...(options.now ? { now: options.now } : {}) });
+    return { driver, simulated: false };
   }
   return openedOver(await openTransport(address, options.transport), o);
 };

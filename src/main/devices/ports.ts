@@ -14,6 +14,7 @@ import net from 'node:net';
 import { SerialPort } from 'serialport';
 import { ORIGINAL_PLACEHOLDER_DEVICE, SIMULATOR_DEVICE } from '../../shared/config.js';
 import { DeviceError } from '../../shared/errors.js';
+import { parsePlaybackAddress } from './playback/playback-address.js';
 import { SerialTransport, type SerialTransportOptions } from './serial-transport.js';
 import { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
 import type { Transport } from './transport.js';
@@ -33,7 +34,9 @@ export type DeviceAddress =
   | { kind: 'simulator' }
   | { kind: 'mac'; mac: string }
   | { kind: 'serial'; path: string }
-  | { kind: 'tcp'; host: string; port: number };
+  | { kind: 'tcp'; host: string; port: number }
+  /** A recording played back as a device (devices/playback/playback-address.ts). */
+  | { kind: 'file'; path: string; loop: boolean };
 
 /** What to open: a serial path (with the MAC it was resolved from, if any) or a TCP endpoint. */
 export type ResolvedDevice =
@@ -52,7 +55,7 @@ export interface PortExtras {
 }
 
 const ACCEPTED_FORMS =
-  'Use "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0, /dev/cu.BITalino-15-26-DevB) or host:port (192.168.4.1:8001, [::1]:8001).';
+  'Use "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0, /dev/cu.BITalino-15-26-DevB), host:port (192.168.4.1:8001, [::1]:8001) or a recording to play back (file:/path/recording.txt).';
 
 const MAC_RE = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
 const HOSTNAME_RE = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -74,6 +77,8 @@ export function classifyAddress(device: string): DeviceAddress {
   if (text === '') throw badAddress('No device is set.');
   if (text === ORIGINAL_PLACEHOLDER_DEVICE) throw badAddress('No device chosen yet: the config still holds the placeholder the original ServerBIT wrote.');
   if (text.toLowerCase() === SIMULATOR_DEVICE) return { kind: 'simulator' };
+  const file = parsePlaybackAddress(text);
+  if (file) return { kind: 'file', path: file.path, loop: file.loop };
 
   const mac = normalizeMac(text);
   if (mac) return { kind: 'mac', mac };
@@ -331,6 +336,9 @@ export async function resolveDevice(device: string, system: SystemProbe = liveSy
       const [listing, rfcommBindings, devEntries] = await Promise.all([system.list(), system.rfcommBindings(), system.devEntries()]);
       return { kind: 'serial', path: resolveMac(address.mac, system.platform, listing, { rfcommBindings, devEntries }), mac: address.mac };
     }
+    case 'file':
+      // openDevice() plays recordings itself; nothing here opens files.
+      throw badAddress(`"${device.slice(0, 60)}" is a recording, not a port: it is played back by openDevice().`);
   }
 }
 

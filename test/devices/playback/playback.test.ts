@@ -51,7 +51,7 @@ describe('PlaybackDevice', () => {
     const files = await recordSynthetic(1200);
     const { dev, info, batches, ended } = await playAll(files[fmt]);
     expect(info).toMatchObject({ firmware: 'BITalino_v5.2', version: 5.2, board: 'revolution', stateLength: 0 });
-    expect(info.source).toEqual({ kind: 'playback', rate: 1000, channels: [1, 3, 4, 6], labels: ['emg', 'eda', 'eeg', 'light'], sensors: ['EMG', 'EDA', 'EEG', 'LUX'], mac: MAC });
+    expect(info.source).toEqual({ kind: 'playback', rate: 1000, channels: [1, 3, 4, 6], labels: ['emg', 'eda', 'eeg', 'light'], sensors: ['EMG', 'EDA', 'EEG', 'LUX'], resolutions: [10, 10, 10, 10], mac: MAC });
     expect(dev.connection).toBe(files[fmt]);
     expect(streamInfo(info.recording)).toEqual({
       rate: 1000, channels: [1, 3, 4, 6], labels: ['emg', 'eda', 'eeg', 'light'], sensors: ['EMG', 'EDA', 'EEG', 'LUX'], resolutions: [10, 10, 10, 10],

@@ -49,6 +49,9 @@ interface Child {
   lastFlushed: () => number;
   error: () => { code: string; message: string } | undefined;
   alive: () => number;
+  /** True when the child's last word was "H5 BEGIN" (it was inside an HDF5 flush); final once `exited` resolved. */
+  inH5Flush: () => boolean;
+  /** Resolves when the child exited and everything it printed was read. */
   exited: Promise<void>;
   stderr: () => string;
 }
@@ -61,6 +64,7 @@ function runChild(settings: object, wrap: string[] = [], options: { uid?: number
   let flushed = 0;
   let error: { code: string; message: string } | undefined;
   let alive = 0;
+  let inH5 = false;
   let buf = '';
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
@@ -76,14 +80,21 @@ function runChild(settings: object, wrap: string[] = [], options: { uid?: number
       else if (word === 'FLUSHED') flushed = Math.max(flushed, Number(arg));
       else if (word === 'ERROR') error = JSON.parse(arg);
       else if (word === 'ALIVE') alive = Number(arg);
+      else if (word === 'H5') inH5 = rest[0] === 'BEGIN';
     }
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  return { child, files: () => files, lastFlushed: () => flushed, error: () => error, alive: () => alive, exited, stderr: () => err };
+  // 'close', not 'exit': after the exit, the last lines may still be in the pipe.
+  const exited = new Promise<void>((r) => child.once('close', () => r()));
+  return { child, files: () => files, lastFlushed: () => flushed, error: () => error, alive: () => alive, inH5Flush: () => inH5, exited, stderr: () => err };
 }
 
-/** Checks every file of a recording: whole rows, every value right, at least `atLeast` samples; returns the row count. */
-async function checkRecording(files: string[], atLeast: number): Promise<number> {
+/**
+ * Checks every file of a recording: whole rows, every value right, at least `atLeast` samples;
+ * returns the row count. `h5MayBeDamaged`: the process was killed inside an HDF5 flush, where
+ * docs/recording.md "Limits" says the .h5 may be left unreadable (HDF5 has no journal); the text
+ * and CSV files are checked in full all the same.
+ */
+async function checkRecording(files: string[], atLeast: number, h5MayBeDamaged = false): Promise<number> {
   const txt = files.find((f) => f.endsWith('.txt'))!;
   const parsed = parseOpenSignalsText(await readFile(txt)); // throws on a partial row or a damaged header
   expect(parsed.rows).toBeGreaterThanOrEqual(atLeast);
@@ -100,7 +111,7 @@ async function checkRecording(files: string[], atLeast: number): Promise<number>
     expect(new Set(rows.map((l) => l.split(',').length)).size).toBeLessThanOrEqual(1);
   }
   const h5 = files.find((f) => f.endsWith('.h5'));
-  if (h5) {
+  if (h5 && !h5MayBeDamaged) {
     const g = (await pythonReadH5(h5)).groups[MAC];
     const n = g.attrs.nsamples.value as number;
     expect(n).toBeGreaterThanOrEqual(atLeast);
@@ -122,7 +133,9 @@ describe('recorder in a child process', () => {
     c.child.kill('SIGKILL');
     await c.exited;
     expect(c.error()).toBeUndefined();
-    const rows = await checkRecording(c.files(), flushed);
+    // The .txt and .csv always; the .h5 too unless the kill fell inside an HDF5 flush (a few ms
+    // of every 200), the one window where docs/recording.md "Limits" says it may be damaged.
+    const rows = await checkRecording(c.files(), flushed, c.inH5Flush());
     expect(rows).toBeGreaterThan(0);
   });
 

@@ -6,11 +6,28 @@
  *   FLUSHED <n>          after a flush completed with n samples written
  *   ERROR <json error>   when the recorder stopped on an error
  *   ALIVE <n>            samples the hub delivered to another subscriber (acquisition goes on)
+ *   H5 BEGIN <k> / H5 END <k>   around the k-th HDF5 flush, the only time the .h5 changes on disk
+ *                        after it is created (h5-writer.ts); a kill between the two may leave
+ *                        it damaged (docs/recording.md "Limits"). Writes to a pipe are
+ *                        synchronous on Linux, so the line is in the pipe before HDF5 starts.
  */
 import { Hub } from '../../../src/main/acquisition/hub.js';
+import { OpenSignalsH5File } from '../../../src/main/outputs/recorder/h5-writer.js';
 import { Recorder } from '../../../src/main/outputs/recorder/recorder.js';
 import type { RecorderSettings } from '../../../src/main/outputs/recorder/settings.js';
 import { bitalinoMeta, synthBatch } from '../../helpers/opensignals-rig.js';
+
+const h5Flush = OpenSignalsH5File.prototype.flush;
+let h5Flushes = 0;
+OpenSignalsH5File.prototype.flush = function (this: OpenSignalsH5File): void {
+  const k = ++h5Flushes;
+  process.stdout.write(`H5 BEGIN ${k}\n`);
+  try {
+    h5Flush.call(this);
+  } finally {
+    process.stdout.write(`H5 END ${k}\n`);
+  }
+};
 
 const args = JSON.parse(process.argv[2] ?? '{}') as { settings: Partial<RecorderSettings>; channels?: number[]; rate?: number };
 const hub = new Hub();

@@ -116,7 +116,8 @@ describe('Recorder: OpenSignals text', () => {
       { device: '0', from: 2000, to: 2010, samples: 10, reason: 'not_announced', row: 1797 },
     ]);
     expect(ev.segments).toEqual([{ device: '0', segmentStart: 1203, time: expect.any(String) }]);
-    expect(ev.markers).toEqual([{ id: 1, label: 'eyes closed', time: T0 + 1500, timeIso: new Date(T0 + 1500).toISOString(), source: 'v2', device: '0', index: 1500 }]);
+    // Marked after the last row: it falls before row 1887 (the rows recorded when it arrived).
+    expect(ev.markers).toEqual([{ id: 1, label: 'eyes closed', time: T0 + 1500, timeIso: new Date(T0 + 1500).toISOString(), source: 'v2', device: '0', index: 1500, rows: { '0': indices.length } }]);
     expect(ev.status).toEqual([{ device: '0', state: 'reconnecting', time: expect.any(String), error: { code: 'DEVICE_DISCONNECTED', message: 'lost' } }]);
     expect(ev.devices).toEqual([expect.objectContaining({ device: '0', key: MAC, mac: MAC, rate: 1000, channels: [2, 5], firstIndex: 0, endIndex: 2100, samples: indices.length, t0: T0 })]);
     expect(ev.stopReason).toBe('stopped');
@@ -202,6 +203,62 @@ describe('Recorder: OpenSignals HDF5 and CSV', () => {
     const pairs: Array<[string, string]> = [['nSeq', 'raw/nSeq'], ['I1', 'digital/digital_1'], ['I2', 'digital/digital_2'], ['O1', 'digital/digital_3'], ['O2', 'digital/digital_4'], ['A1', 'raw/channel_1'], ['A3', 'raw/channel_3'], ['A5', 'raw/channel_5']];
     for (const [c, d] of pairs) expect(g.datasets[d].values, d).toEqual(cols.get(c));
     g.datasets['raw/channel_5'].values!.forEach((v, i) => expect(v).toBe(expectedRow(i, 3)[7]));
+  });
+
+  it('writes markers to each device\'s events/markers (row, index, time, id, label, source) and to the events file', async () => {
+    const folder = await tempDir();
+    const a = bitalinoMeta({ device: '0', mac: MAC, t0: T0, channels: [1] });
+    const b = bitalinoMeta({ device: '1', name: 'simulator', t0: T0, channels: [2] });
+    const mark = (hub: Hub, id: number, label: string, device?: string, index?: number) =>
+      hub.publishMarker({ id, label, time: T0 + id * 1000, source: id === 2 ? 'tray' : 'v2', ...(device !== undefined ? { device } : {}), ...(index !== undefined ? { index } : {}) });
+    const long = 'ü'.repeat(256); // 256 UTF-16 code units, 512 UTF-8 bytes: kept whole
+    const { rec } = await record({ folder, formats: ['txt', 'h5'] }, async (hub, r) => {
+      hub.publishMeta(a);
+      hub.publishMeta(b);
+      mark(hub, 1, 'baseline'); // before any sample: before the .h5 exists
+      publish(hub, a, 0, 300);
+      publish(hub, b, 0, 100);
+      mark(hub, 2, 'stimulus ✓', '0', 250);
+      await r.flush();
+      publish(hub, a, 300, 500);
+      mark(hub, 3, long, '1');
+      publish(hub, b, 100, 120);
+    });
+    const files = rec.files();
+    const h5a = files.find((f) => f.includes('201607181526') && f.endsWith('.h5'))!;
+    const h5b = files.find((f) => f.includes('simulator') && f.endsWith('.h5'))!;
+    const ma = (await pythonReadH5(h5a)).groups[MAC].datasets['events/markers'];
+    expect(ma).toMatchObject({ shape: [2], maxshape: [-1], chunks: [64] });
+    expect(ma.records).toEqual([
+      { row: 0, index: -1, time: T0 + 1000, id: 1, label: 'baseline', source: 'v2' },
+      { row: 300, index: 250, time: T0 + 2000, id: 2, label: 'stimulus ✓', source: 'tray' },
+    ]);
+    const mb = (await pythonReadH5(h5b)).groups.simulator.datasets['events/markers'];
+    expect(mb.records).toEqual([
+      { row: 0, index: -1, time: T0 + 1000, id: 1, label: 'baseline', source: 'v2' },
+      { row: 100, index: -1, time: T0 + 3000, id: 3, label: long, source: 'v2' },
+    ]);
+    const evA = JSON.parse(await readFile(files.find((f) => f.includes('201607181526') && f.endsWith('.events.json'))!, 'utf8'));
+    expect(evA.markers.map((m: { id: number; rows: unknown }) => [m.id, m.rows])).toEqual([[1, { '0': 0 }], [2, { '0': 300 }]]);
+    const evB = JSON.parse(await readFile(files.find((f) => f.includes('simulator') && f.endsWith('.events.json'))!, 'utf8'));
+    expect(evB.markers.map((m: { id: number; label: string }) => [m.id, m.label])).toEqual([[1, 'baseline'], [3, long]]);
+    expect(rec.status().counters.markers).toBe(3);
+  });
+
+  it('a device known by its serial port (no MAC) gets a key without "/" in both files: an HDF5 group name cannot hold one', async () => {
+    const folder = await tempDir();
+    const meta = { ...bitalinoMeta({ t0: T0, channels: [1] }), name: '/dev/rfcomm0', address: '/dev/rfcomm0' };
+    const { rec } = await record({ folder, formats: ['txt', 'h5'] }, (hub) => {
+      hub.publishMeta(meta);
+      publish(hub, meta, 0, 300);
+    });
+    expect(rec.status().state).toBe('stopped');
+    const [txt, h5] = rec.files();
+    expect(txt.slice(folder.length + 1)).toMatch(/^serverbit_dev-rfcomm0_/);
+    expect(parseOpenSignalsText(await readFile(txt)).devices.map((d) => d.key)).toEqual(['dev_rfcomm0']);
+    const view = await pythonReadH5(h5);
+    expect(Object.keys(view.groups)).toEqual(['dev_rfcomm0']);
+    expect(view.groups.dev_rfcomm0.attrs.nsamples.value).toBe(300);
   });
 
   it('writes CSV with units, index and device time, raw and converted values', async () => {

@@ -10,7 +10,7 @@
  * with a PLAYBACK_* error naming the line; connect() describes the stream in `source` (kind
  * "playback", the file's rate, channels, labels, sensors, MAC). At the end of the file playback
  * loops (option `loop`) or stops: the device goes idle and `end()` is called on the listener
- * (PlaybackListener; a driver listener without `end` just sees the samples stop).
+ * (driver.ts; the device runner then stops the device, without reconnecting).
  *
  * Rows play back to back: a jump in the recorded nSeq (samples the original recording lost) is
  * replayed as it is, not as a gap.
@@ -18,6 +18,7 @@
 import type { Board } from '../../../shared/acquisition.js';
 import { DeviceError } from '../../../shared/errors.js';
 import type { AcquisitionListener, DeviceDriver, DriverInfo, DriverState, SourceDescription } from '../driver.js';
+import { parsePlaybackAddress } from './playback-address.js';
 import { openRecording, type SampleSource } from './sample-source.js';
 import type { ReaderLimits, RecordingInfo, Rows } from './text-reader.js';
 
@@ -36,15 +37,13 @@ export interface PlaybackOptions {
   limits?: Partial<ReaderLimits>;
 }
 
-export interface PlaybackListener extends AcquisitionListener {
-  /** The file ended (no `loop`): the device is idle again. */
-  end?(): void;
-}
+/** The driver listener; its `end()` says the file ended (no `loop`) and the device is idle again. */
+export type PlaybackListener = AcquisitionListener;
 
 /** What connect() resolves with: DriverInfo (with the recording's rate, channels, labels, sensors and MAC as `source`) plus the whole header. */
 export interface PlaybackInfo extends DriverInfo {
   board: Board;
-  source: SourceDescription & { kind: 'playback'; rate: number; channels: number[]; labels: string[]; sensors: string[] };
+  source: SourceDescription & { kind: 'playback'; rate: number; channels: number[]; labels: string[]; sensors: string[]; resolutions: number[] };
   recording: RecordingInfo;
 }
 
@@ -83,12 +82,9 @@ export function streamInfo(info: RecordingInfo): PlaybackStreamInfo {
   };
 }
 
-/** `file:/x/y.txt` → `/x/y.txt`; undefined when the address is not a file address. */
+/** `file:/x/y.txt` → `/x/y.txt`; undefined when the address is not a file address (playback-address.ts has the forms). */
 export function playbackPath(address: string): string | undefined {
-  if (!address.startsWith('file:')) return undefined;
-  let p = address.slice(5);
-  if (p.startsWith('//')) p = decodeURIComponent(new URL(address).pathname);
-  return p || undefined;
+  return parsePlaybackAddress(address)?.path;
 }
 
 /** Samples read ahead of playback: enough for 1 s (or 1000 samples), so a slow disk does not stutter. */
@@ -160,7 +156,7 @@ export class PlaybackDevice implements DeviceDriver {
       }
       this.source = source;
       const r = source.info;
-      const description = { kind: 'playback' as const, rate: r.rate, channels: [...r.channels], labels: [...r.labels], sensors: [...r.sensors], ...(r.mac ? { mac: r.mac } : {}) };
+      const description = { kind: 'playback' as const, rate: r.rate, channels: [...r.channels], labels: [...r.labels], sensors: [...r.sensors], resolutions: [...r.resolutions], ...(r.mac ? { mac: r.mac } : {}) };
       const info: PlaybackInfo = { firmware: r.firmware, version: r.version, board: r.board, stateLength: 0, source: description, recording: r };
       this._info = info;
       this._state = 'idle';

@@ -12,20 +12,24 @@ import { resolveRecorderSettings, type RecorderSettings } from './settings.js';
 
 export class RecordingController {
   private readonly hub: HubSource;
-  private readonly defaults: Partial<RecorderSettings>;
+  private readonly defaults: () => Partial<RecorderSettings>;
   private readonly options: RecorderOptions;
   private current: Recorder | undefined;
   private unlisten: (() => void) | undefined;
   private readonly listeners = new Set<(s: OutputStatus) => void>();
 
-  /** `defaults`: the config's recording settings; each start() may override some of them. */
-  constructor(hub: HubSource, defaults: Partial<RecorderSettings> = {}, options: RecorderOptions = {}) {
+  /**
+   * `defaults`: the config's recording settings, or a function that reads them at each start()
+   * (so a saved change of the config's `record` section applies to the next recording); each
+   * start() may override some of them.
+   */
+  constructor(hub: HubSource, defaults: Partial<RecorderSettings> | (() => Partial<RecorderSettings>) = {}, options: RecorderOptions = {}) {
     this.hub = hub;
-    this.defaults = defaults;
+    this.defaults = typeof defaults === 'function' ? defaults : () => defaults;
     this.options = options;
   }
 
-  /** The running recorder (or the last one, if it stopped on an error). */
+  /** The running recorder, or the last one (stopped, or stopped on an error): its status shows what it wrote. */
   get recorder(): Recorder | undefined {
     return this.current;
   }
@@ -44,7 +48,7 @@ export class RecordingController {
     if (this.recording) {
       throw new RecordingError('RECORDING_ALREADY_RUNNING', `a recording is already running (to ${this.current!.settings.folder})`, 'Stop it first (record_stop), then start a new one.');
     }
-    const settings = resolveRecorderSettings({ ...this.defaults, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
+    const settings = resolveRecorderSettings({ ...this.defaults(), ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
     await this.dispose();
     const rec = new Recorder(this.hub, settings, this.options);
     this.current = rec;
@@ -53,15 +57,20 @@ export class RecordingController {
     return rec.summary();
   }
 
-  /** Stops the recording, flushing everything; resolves with its files. Rejects with RECORDING_NOT_RUNNING if none. */
+  /**
+   * Stops the recording, flushing everything; resolves with its files (also for a recording that
+   * already stopped on an error, which this acknowledges). Rejects with RECORDING_NOT_RUNNING when
+   * none runs. The recorder stays as `recorder`, so its last status ("stopped", what it wrote) is
+   * published and stays visible until the next start.
+   */
   async stop(): Promise<RecordingSummary> {
     const rec = this.current;
-    if (!rec) throw new RecordingError('RECORDING_NOT_RUNNING', 'no recording is running', 'Start one with record_start (or the Record button).');
-    await this.dispose();
+    if (!rec || rec.status().state === 'stopped') throw new RecordingError('RECORDING_NOT_RUNNING', 'no recording is running', 'Start one with record_start (or the Record button).');
+    await rec.close();
     return rec.summary();
   }
 
-  /** The current (or last errored) recording's state and files, or undefined. */
+  /** The current (or last) recording's state and files, or undefined before the first. */
   summary(): RecordingSummary | undefined {
     return this.current?.summary();
   }
@@ -87,6 +96,12 @@ export class RecordingController {
   }
 
   private emit(s: OutputStatus): void {
-    for (const l of this.listeners) l(s);
+    for (const l of this.listeners) {
+      try {
+        l(s);
+      } catch {
+        // A listener's failure must not reach the recorder's flush.
+      }
+    }
   }
 }

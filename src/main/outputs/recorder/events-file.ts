@@ -79,7 +79,8 @@ export interface EventsDocument {
   devices: RecordedDevice[];
   segments: RecordedSegment[];
   gaps: RecordedGap[];
-  markers: Array<MarkerEvent & { timeIso: string }>;
+  /** `rows`: per device id, its data row the marker falls before (the rows recorded when it arrived). */
+  markers: Array<MarkerEvent & { timeIso: string; rows?: Record<string, number> }>;
   status: RecordedStatus[];
   omitted: { gaps: number; markers: number; status: number; segments: number };
 }
@@ -153,8 +154,8 @@ export class EventsFile {
     }
     this.push('gaps', gap);
   }
-  addMarker(m: MarkerEvent): void {
-    this.push('markers', { ...m, timeIso: new Date(m.time).toISOString() });
+  addMarker(m: MarkerEvent, rows?: Record<string, number>): void {
+    this.push('markers', { ...m, timeIso: new Date(m.time).toISOString(), ...(rows ? { rows } : {}) });
   }
   addStatus(s: RecordedStatus): void {
     this.push('status', s);

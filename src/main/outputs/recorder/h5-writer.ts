@@ -1,7 +1,8 @@
 /**
  * OpenSignals HDF5 (docs/recording.md "HDF5 layout"), written with h5wasm: one group per device
  * named by its key, holding `raw/nSeq`, `raw/channel_<n>`, `digital/digital_1…4`, empty
- * `events/digital` and `events/sync`, an empty `plugin`, and the 16 group attributes.
+ * `events/digital` and `events/sync`, the markers in `events/markers` (ours: OpenSignals has no
+ * such dataset), an empty `plugin`, and the 16 group attributes.
  * `support` (OpenSignals' display zoom levels) is left out: NeuroKit2 and opensignalsreader do
  * not open .h5 at all and biosignalsnotebooks reads only the group attributes and `raw/channel_<n>`
  * (docs/recording.md "Which tools open the files").
@@ -43,6 +44,44 @@ class Pending<T extends Uint16Array | Float32Array> {
   }
 }
 
+/** A marker as written to `events/markers` (docs/recording.md "Markers"). */
+export interface H5Marker {
+  /** This device's data row the marker falls before: the rows recorded when it arrived. */
+  row: number;
+  /** The session index the sender named, or -1. */
+  index: number;
+  /** Wall clock of the mark, ms since the Unix epoch. */
+  time: number;
+  id: number;
+  label: string;
+  source: string;
+}
+
+/**
+ * `events/markers`: one compound record per marker. Fixed-length UTF-8 strings (h5wasm cannot
+ * extend variable-length ones): a label has at most 256 UTF-16 code units (acquisition.ts
+ * MAX_MARKER_LABEL), which never take more than 768 bytes in UTF-8, so none is cut.
+ */
+export const H5_MARKER_DTYPE: [string, string][] = [
+  ['row', '<q'],
+  ['index', '<q'],
+  ['time', '<d'],
+  ['id', '<q'],
+  ['label', 'S768'],
+  ['source', 'S16'],
+];
+
+function markerColumns(ms: readonly H5Marker[]): Map<string, BigInt64Array | Float64Array | string[]> {
+  return new Map<string, BigInt64Array | Float64Array | string[]>([
+    ['row', new BigInt64Array(ms.map((m) => BigInt(m.row)))],
+    ['index', new BigInt64Array(ms.map((m) => BigInt(m.index)))],
+    ['time', new Float64Array(ms.map((m) => m.time))],
+    ['id', new BigInt64Array(ms.map((m) => BigInt(m.id)))],
+    ['label', ms.map((m) => m.label)],
+    ['source', ms.map((m) => m.source.slice(0, 16))],
+  ]);
+}
+
 const u16 = (n: number) => new Uint16Array(n);
 const f32 = (n: number) => new Float32Array(n);
 const i64 = (values: number[]) => new BigInt64Array(values.map((v) => BigInt(Math.round(v))));
@@ -56,6 +95,9 @@ export class H5DeviceGroup {
   private readonly pending: Pending<Uint16Array | Float32Array>[];
   private written = 0;
   private queued = 0;
+  private readonly markers: Dataset;
+  private markersWritten = 0;
+  private markersQueued: H5Marker[] = [];
 
   constructor(file: File, key: string, meta: StreamMeta, start: number) {
     this.key = key;
@@ -93,6 +135,7 @@ export class H5DeviceGroup {
     const events = g.create_group('events');
     events.create_dataset({ name: 'digital', data: new Uint32Array(0), shape: [0, 4], maxshape: [null, 4], chunks: [512, 4], dtype: '<I' });
     events.create_dataset({ name: 'sync', data: new Uint32Array(0), shape: [0, 3], maxshape: [null, 3], chunks: [512, 3], dtype: '<I' });
+    this.markers = events.create_dataset({ name: 'markers', data: markerColumns([]) as never, shape: [0], maxshape: [null], chunks: [64], dtype: H5_MARKER_DTYPE as never });
     g.create_group('plugin');
     this.datasets = [extensible(raw, 'nSeq', '<H')];
     for (let k = 1; k <= 4; k++) this.datasets.push(extensible(digital, `digital_${k}`, '<H'));
@@ -131,13 +174,26 @@ export class H5DeviceGroup {
     this.queued += n;
   }
 
-  /** Bytes the next write adds, roughly (for the free-space check). */
-  get pendingBytes(): number {
-    return this.queued * this.datasets.length * 4;
+  /** Queues a marker (written at the next flush). */
+  addMarker(m: H5Marker): void {
+    this.markersQueued.push(m);
   }
 
-  /** Appends the queued samples to the datasets and updates `nsamples`/`duration`. */
+  /** Bytes the next write adds, roughly (for the free-space check). */
+  get pendingBytes(): number {
+    return this.queued * this.datasets.length * 4 + this.markersQueued.length * 816;
+  }
+
+  /** Appends the queued samples to the datasets and updates `nsamples`/`duration`; appends the queued markers. */
   write(): void {
+    if (this.markersQueued.length > 0) {
+      const ms = this.markersQueued;
+      this.markersQueued = [];
+      const to = this.markersWritten + ms.length;
+      this.markers.resize([to]);
+      this.markers.write_slice([[this.markersWritten, to]], markerColumns(ms));
+      this.markersWritten = to;
+    }
     if (this.queued === 0) return;
     const from = this.written;
     const to = from + this.queued;

@@ -42,9 +42,15 @@ export function isFloatSource(cols: RecordedColumns): boolean {
   return cols.analog.some((c) => c.resolution === 32);
 }
 
-/** The top-level key OpenSignals files use: the device's MAC, else its name, else its id. */
+/**
+ * The top-level key OpenSignals files use: the device's MAC, else its name, else its id. The same
+ * key names the device's HDF5 group, where "/" separates groups: a name such as the serial port
+ * "/dev/rfcomm0" becomes "dev_rfcomm0" (in the .txt too, so both files agree).
+ */
 export function deviceKey(meta: StreamMeta): string {
-  return meta.mac ?? (meta.name || meta.device);
+  const key = meta.mac ?? (meta.name || meta.device);
+  const safe = key.replace(/^\/+/, '').replace(/\//g, '_');
+  return /^\.*$/.test(safe) ? 'device' : safe; // "", ".", ".." name no HDF5 group
 }
 
 /** OpenSignals `device`: "bitalino_rev" for a (r)evolution, "bitalino" for the legacy board, else the source kind. */

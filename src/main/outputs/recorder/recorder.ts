@@ -29,7 +29,7 @@ import { AppendFile } from './append-file.js';
 import { EventsFile, deviceRecord, type RecordedDevice, type RecordedGapReason } from './events-file.js';
 import { deviceTag, fileTimestamp, reserveFiles } from './file-names.js';
 import { checkSpace } from './free-space.js';
-import { OpenSignalsH5File, type H5DeviceGroup } from './h5-writer.js';
+import { OpenSignalsH5File, type H5DeviceGroup, type H5Marker } from './h5-writer.js';
 import { loadH5wasm } from './h5wasm-loader.js';
 import { deviceKey, formatTextHeader, isFloatSource, recordedColumns, type HeaderDevice } from './opensignals-header.js';
 import { CsvEncoder, openSignalsFragment, openSignalsLines, zeroFragment, type SampleBlock } from './row-encoders.js';
@@ -65,6 +65,8 @@ interface DeviceRec {
   firstTime: number | undefined;
   csv?: { file: AppendFile; enc: CsvEncoder; headerWritten: boolean };
   h5?: H5DeviceGroup;
+  /** Markers that arrived before the .h5 was created (at the first sample). */
+  h5Early?: H5Marker[];
   /** Samples lost just before the next row (CSV `gap` column). */
   gapBefore: number;
   /** Combined layout: row fragments waiting for the other devices. */
@@ -130,7 +132,9 @@ export class Recorder implements Output {
   private readonly listeners = new Set<(s: OutputStatus) => void>();
   private lastCountersEmit = 0;
   private startedAt: number | undefined;
-  private counters = { samples: 0, bytes: 0, files: 0, droppedSamples: 0, droppedEvents: 0, gaps: 0, markers: 0, queued: 0, flushes: 0 };
+  /** ms since epoch when the recording stopped (asked to, or on an error). */
+  private stoppedAt: number | undefined;
+  private counters = { samples: 0, bytes: 0, files: 0, droppedSamples: 0, droppedEvents: 0, gaps: 0, markers: 0, queued: 0, flushes: 0, elapsedMs: 0 };
 
   constructor(hub: HubSource, settings: Partial<RecorderSettings> = {}, options: RecorderOptions = {}) {
     this.hub = hub;
@@ -156,11 +160,12 @@ export class Recorder implements Output {
   status(): OutputStatus {
     const c = this.counters;
     c.queued = this.queuedSamples;
+    c.elapsedMs = this.elapsedMs();
     const err = this.error;
     return {
       output: this.name,
       state: this.state,
-      detail: `${this.settings.folder} · ${c.files} file${c.files === 1 ? '' : 's'} · ${formatBytes(c.bytes)}`,
+      detail: this.detail(),
       ...(err ? { error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } } : {}),
       counters: { ...c },
     };
@@ -169,6 +174,29 @@ export class Recorder implements Output {
   onStatus(listener: (status: OutputStatus) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Time recorded so far (or until it stopped), ms. */
+  elapsedMs(): number {
+    if (this.startedAt === undefined) return 0;
+    return Math.max(0, (this.stoppedAt ?? this.now()) - this.startedAt);
+  }
+
+  /** The status line for the tray and the window: "recording 1:05 · 2.3 MB · /home/me/ServerBIT/recordings". */
+  private detail(): string {
+    const c = this.counters;
+    const rest = `${formatBytes(c.bytes)} in ${c.files} file${c.files === 1 ? '' : 's'} · ${this.settings.folder}`;
+    const elapsed = formatElapsed(this.elapsedMs());
+    switch (this.state) {
+      case 'running':
+        return `recording ${elapsed} · ${rest}`;
+      case 'error':
+        return `stopped on an error after ${elapsed} · ${rest}`;
+      case 'stopped':
+        return `recorded ${elapsed} · ${rest}`;
+      default:
+        return `starting · ${this.settings.folder}`;
+    }
   }
 
   // --- What the controls need ------------------------------------------------------------------
@@ -378,7 +406,16 @@ export class Recorder implements Output {
       case 'marker': {
         const m = item.marker;
         const groups = this.groups.filter((g) => !g.closed && (m.device === undefined || g.members.some((r) => r.id === m.device)));
-        for (const g of groups) g.events.addMarker(m);
+        for (const g of groups) {
+          const members = g.members.filter((r) => m.device === undefined || r.id === m.device);
+          // Where it falls in each device's rows: before the first sample recorded after it arrived.
+          g.events.addMarker(m, Object.fromEntries(members.map((r) => [r.id, r.rows])));
+          for (const r of members) {
+            const h5m: H5Marker = { row: r.rows, index: m.index ?? -1, time: m.time, id: m.id, label: m.label, source: m.source };
+            if (r.h5) r.h5.addMarker(h5m);
+            else if (g.h5Path) (r.h5Early ??= []).push(h5m); // the .h5 is created at the first sample
+          }
+        }
         if (groups.length > 0) this.counters.markers++;
         else this.counters.droppedEvents++;
         return;
@@ -467,7 +504,16 @@ export class Recorder implements Output {
     const devs: HeaderDevice[] = g.members.map((r, position) => ({ key: r.key, meta: r.meta, start: r.firstTime ?? time, position }));
     g.txt?.append(formatTextHeader(devs));
     if (g.h5Path) g.h5 = this.createH5(g.h5Path, devs);
-    for (const r of g.members) if (g.h5) r.h5 = findGroup(g.h5, r.key);
+    this.attachH5(g);
+  }
+
+  /** Gives each member its HDF5 group, with the markers that came before the file existed. */
+  private attachH5(g: FileGroup): void {
+    if (!g.h5) return;
+    for (const r of g.members) {
+      r.h5 = findGroup(g.h5, r.key);
+      for (const m of r.h5Early?.splice(0) ?? []) r.h5?.addMarker(m);
+    }
   }
 
   private createH5(path: string, devs: HeaderDevice[]): OpenSignalsH5File {
@@ -647,7 +693,10 @@ export class Recorder implements Output {
     const empty = g.members.map((r, position) => ({ key: r.key, meta: r.meta, start: this.now(), position }));
     if (g.txt && !g.started) g.txt.append(formatTextHeader(empty));
     if (g.h5Path && !g.h5) {
-      if (reason !== 'error') g.h5 = this.createH5(g.h5Path, empty);
+      if (reason !== 'error') {
+        g.h5 = this.createH5(g.h5Path, empty);
+        this.attachH5(g);
+      }
       else await this.dropEmptyFile(g, g.h5Path); // no HDF5 writes after a write error: remove the empty placeholder
     }
     g.events.doc.stopped = new Date(this.now()).toISOString();
@@ -721,13 +770,14 @@ export class Recorder implements Output {
       case 'EROFS':
         return new RecordingError('RECORDING_WRITE_FAILED', `${folder} is no longer writable (${code}): recording stopped; the files so far are valid`, 'Give yourself write permission on the folder or choose another one, then start recording again.', { cause: err });
       default:
-        return new RecordingError('RECORDING_WRITE_FAILED', `writing the recording in ${folder} failed: ${(err as Error)?.message ?? String(err)}`, hint, { cause: err });
+        return new RecordingError('RECORDING_WRITE_FAILED', `writing the recording in ${folder} failed: ${shortMessage(err)}`, hint, { cause: err });
     }
   }
 
   private setState(state: OutputState): void {
     if (this.state === state) return;
     this.state = state;
+    if ((state === 'stopped' || state === 'error') && this.stoppedAt === undefined) this.stoppedAt = this.now();
     this.emit();
   }
 
@@ -778,6 +828,17 @@ function uniqueTags(metas: StreamMeta[]): string[] {
   });
 }
 
+/**
+ * One line for a status and a terminal: the HDF5 library's errors are a stack of "#000: … in
+ * H5Xfoo(): what" lines; the first says what failed, the last why.
+ */
+function shortMessage(err: unknown): string {
+  const text = (err as Error)?.message ?? String(err);
+  const steps = [...text.matchAll(/#\d+: .*? in \w+\(\): (.*)$/gm)].map((m) => m[1].trim());
+  const line = steps.length > 0 ? `HDF5: ${steps[0]}${steps.length > 1 ? ` (${steps[steps.length - 1]})` : ''}` : text.split('\n')[0];
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}
+
 function describeErrno(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   switch (code) {
@@ -794,6 +855,15 @@ function describeErrno(err: unknown): string {
     default:
       return (err as Error)?.message ?? String(err);
   }
+}
+
+/** "0:07", "12:34", "1:02:03". */
+export function formatElapsed(ms: number): string {
+  const t = Math.floor(ms / 1000);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = String(t % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
 export function formatBytes(n: number): string {

@@ -1,22 +1,26 @@
 /**
- * What a recording writes and where (docs/recording.md). The config key, the CLI flag
- * `--record [DIR]`, the tray, the window and /v2 `record_start` all end up here: pass whatever
- * they give to `resolveRecorderSettings`, which fills the defaults and names the first bad value.
+ * What a recording writes and where (docs/recording.md "Settings"). The config's `record`
+ * section (and the CLI flag `--record [DIR]`, which sets it for one run) goes through
+ * `recorderSettingsFromConfig`; the tray, the window and /v2 `record_start` pass their overrides
+ * to `resolveRecorderSettings`, which fills the defaults and names the first bad value. The
+ * defaults live here and only here (DEFAULT_RECORDER_SETTINGS).
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { RecordingError } from '../../../shared/errors.js';
+import { ConfigError, RecordingError } from '../../../shared/errors.js';
+import { RECORD_FORMATS, RECORD_LIMITS, RECORD_SCHEMA, type RecordConfig, type RecordFormat, type RecordLayout } from '../../../shared/outputs/recording-config.js';
+import { validate } from '../../../shared/schema.js';
 
 /** `txt`: OpenSignals text; `h5`: OpenSignals HDF5; `csv`: spreadsheet-friendly text (docs/recording.md "Formats"). */
-export type RecordingFormat = 'txt' | 'h5' | 'csv';
-export const RECORDING_FORMATS: readonly RecordingFormat[] = ['txt', 'h5', 'csv'];
+export type RecordingFormat = RecordFormat;
+export const RECORDING_FORMATS: readonly RecordingFormat[] = RECORD_FORMATS;
 
 /**
  * `per-device`: one set of files per device (what OpenSignals writes for one device, and what every
  * reader opens). `combined`: one `.txt` with the devices side by side and one `.h5` with a group
  * per device (docs/recording.md "Several devices"); CSV stays one file per device.
  */
-export type RecordingLayout = 'per-device' | 'combined';
+export type RecordingLayout = RecordLayout;
 
 export interface RecorderSettings {
   /** Formats to write, each once. Default `['txt']`. */
@@ -79,9 +83,39 @@ export function resolveRecorderSettings(input: Partial<RecorderSettings> = {}): 
     if (!Array.isArray(s.devices) || s.devices.some((d) => typeof d !== 'string' || d === '')) throw bad('devices', 'give a list of device ids, or leave it out to record every device');
   }
   if (s.layout !== 'per-device' && s.layout !== 'combined') throw bad('layout', `${JSON.stringify(s.layout)} is not a layout: use "per-device" or "combined"`);
-  intIn('flushIntervalMs', s.flushIntervalMs, 50, 1000);
-  intIn('maxQueuedSamples', s.maxQueuedSamples, 1000, 10_000_000);
+  intIn('flushIntervalMs', s.flushIntervalMs, RECORD_LIMITS.flushMs.min, RECORD_LIMITS.flushMs.max);
+  intIn('maxQueuedSamples', s.maxQueuedSamples, RECORD_LIMITS.maxQueuedSamples.min, RECORD_LIMITS.maxQueuedSamples.max);
   if (typeof s.fsync !== 'boolean') throw bad('fsync', 'use true or false');
-  if (typeof s.prefix !== 'string' || !/^[A-Za-z0-9_-]{0,32}$/.test(s.prefix)) throw bad('prefix', 'use up to 32 letters, digits, "_" or "-"');
+  if (typeof s.prefix !== 'string' || !new RegExp(RECORD_LIMITS.prefixPattern).test(s.prefix)) throw bad('prefix', 'use up to 32 letters, digits, "_" or "-"');
   return { ...s, formats, devices: s.devices && [...new Set(s.devices)] };
+}
+
+/** `~`, `~/…` and `~\…` are under the home folder; anything else stays as it is. */
+export function expandHome(folder: string, home = homedir()): string {
+  if (folder === '~') return home;
+  if (folder.startsWith('~/') || folder.startsWith('~\\')) return join(home, folder.slice(2));
+  return folder;
+}
+
+/**
+ * The config's `record` section as recorder settings: only the keys it sets (the rest are the
+ * recorder's defaults, filled by resolveRecorderSettings). `on_launch` is the caller's (app.ts).
+ * Throws ConfigError (CONFIG_INVALID_VALUE) naming the first bad key, e.g. `record.flush_ms`.
+ */
+export function recorderSettingsFromConfig(section: RecordConfig | undefined, home = homedir()): Partial<RecorderSettings> {
+  if (section === undefined) return {};
+  const issues = validate(RECORD_SCHEMA, section, { path: 'record' });
+  if (issues.length > 0) {
+    throw new ConfigError('CONFIG_INVALID_VALUE', `${issues.map((i) => i.message).join('; ')}.`, issues[0].path || 'record', 'Fix the "record" section of the config file (docs/recording.md "Settings").');
+  }
+  const out: Partial<RecorderSettings> = {};
+  if (section.folder !== undefined) out.folder = expandHome(section.folder, home);
+  if (section.formats !== undefined) out.formats = [...section.formats];
+  if (section.layout !== undefined) out.layout = section.layout;
+  if (section.devices !== undefined) out.devices = [...section.devices];
+  if (section.flush_ms !== undefined) out.flushIntervalMs = section.flush_ms;
+  if (section.max_queued_samples !== undefined) out.maxQueuedSamples = section.max_queued_samples;
+  if (section.fsync !== undefined) out.fsync = section.fsync;
+  if (section.prefix !== undefined) out.prefix = section.prefix;
+  return out;
 }
