@@ -17,6 +17,8 @@ function troubleshooting(code: string, device: string): string[] {
     'Is the port the one for this BITalino? Another paired device can have a similar name.',
     'Is another program using it (OpenSignals, another ServerBIT, a serial monitor)? A BITalino talks to one program at a time.',
   ];
+  // A recording played back: the reader's own message and hint say what is wrong with the file.
+  if (code.startsWith('PLAYBACK_')) return [];
   switch (code) {
     case 'DEVICE_BAD_ARGUMENT':
       return ['Check the address: use "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0, /dev/cu.BITalino-15-26-DevB) or host:port (192.168.4.1:8001).'];

@@ -191,3 +191,13 @@ describe('file: addresses', () => {
     expect(error).toMatchObject({ code: 'DEVICE_BAD_ARGUMENT', message: expect.stringMatching(why), hint: expect.stringContaining('file:/absolute/path/recording.txt') });
   });
 });
+
+describe('the device picker\'s Test on a recording', () => {
+  it('says what is wrong with the file, without BITalino pairing advice', async () => {
+    const { testDevice } = await import('../../../src/main/devices/probe.js');
+    const r = await testDevice('file:/nonexistent/serverbit-recording.txt');
+    expect(r.ok).toBe(false);
+    expect(r.error?.code).toMatch(/^PLAYBACK_/);
+    expect(r.steps?.join(' ') ?? '').not.toMatch(/PIN 1234|paired/);
+  });
+});
