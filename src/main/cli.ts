@@ -7,10 +7,14 @@
 import type { DeviceStatus } from '../shared/acquisition.js';
 import { defaultConfig, type ServerBitConfig } from '../shared/config.js';
 import { ServerBitError, toWireError } from '../shared/errors.js';
+import type { OutputStatus } from '../shared/outputs.js';
+import { resolveOscInput, resolveOscOutput } from '../shared/outputs/osc-config.js';
 import { createServerBit, packageVersion, type ServerBit } from './app.js';
 import { CLI_USAGE, parseCliArgs, type CliArgs } from './config/cli-args.js';
 import { ConfigStore } from './config/config-store.js';
 import { Settings } from './config/settings.js';
+import { describeOscInput, describeOscOutput } from './outputs/osc/describe.js';
+import type { OscInput } from './outputs/osc/osc-input.js';
 import { statusPageUrl } from './server/host-check.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -26,8 +30,35 @@ export function describeChannels(channels: readonly number[]): string {
 export function describeDevice(s: DeviceStatus): string {
   const info = s.info;
   if (!info) return s.address;
+  if (info.firmware === 'R-IoT') return `${s.address} (R-IoT, receiving on ${info.address})`;
   const board = info.board === 'revolution' ? 'BITalino (r)evolution' : 'BITalino (legacy)';
   return info.simulated ? `simulator (${board})` : `${s.address} (${board}, ${info.firmware})`;
+}
+
+/**
+ * Where OSC goes and where the control input listens (docs/osc.md), then each OSC problem once,
+ * with what to do: an unreachable destination repeats with every datagram, the message does not.
+ */
+function reportOsc(app: ServerBit): void {
+  const shown = new Set<string>();
+  const show = (s: OutputStatus): void => {
+    if ((s.output !== 'osc' && s.output !== 'osc-in') || s.state !== 'error' || !s.error) return;
+    const key = `${s.output} ${s.error.code} ${s.error.message}`;
+    if (shown.has(key)) return;
+    shown.add(key);
+    err(`${s.output === 'osc' ? 'OSC' : 'OSC control'}: ${s.error.message}`);
+    if (s.error.hint) err(`  → ${s.error.hint}`);
+  };
+  try {
+    const output = resolveOscOutput(app.settings.config.osc);
+    if (output && app.outputs.status('osc')?.state === 'running') err(describeOscOutput(output));
+    const input = resolveOscInput(app.settings.config.osc);
+    if (input && app.outputs.status('osc-in')?.state === 'running') err(describeOscInput(input, (app.outputs.output('osc-in') as OscInput | undefined)?.address));
+  } catch {
+    // an invalid section: its status says why (shown below)
+  }
+  for (const s of app.outputs.statuses()) show(s);
+  app.outputs.onStatus(show);
 }
 
 function printError(prefix: string, e: unknown): void {
@@ -132,6 +163,7 @@ async function main(argv: string[]): Promise<number> {
   const { host, token } = app.settings.config;
   err(`Status page${token ? ' (with control: keep this address to yourself)' : ''}: ${statusPageUrl(host, app.server.address!.port, token)} · versioned stream: ${app.url}v2`);
   announced = true;
+  reportOsc(app);
   for (const s of statuses) {
     lastState.set(s.device, s.state);
     if (s.state === 'error') err(`${name(s)}: not streaming — ${s.error?.message ?? 'error'}; it stays stopped until its setting is changed.`);

@@ -1,13 +1,16 @@
 /**
  * `openDevice(address)`: turns a device address into a driver the runner can connect — the
  * built-in simulator (the byte-exact emulator on an in-memory pair, fed with synthetic signals,
- * driven by the ordinary BITalino driver), a serial port, a TCP endpoint, or a MAC address
- * resolved to the port the OS made for it. Accepted forms: docs/configuration.md "Devices".
+ * driven by the ordinary BITalino driver), a serial port, a TCP endpoint, a MAC address
+ * resolved to the port the OS made for it, or an R-IoT streaming OSC to a UDP port (riot.ts,
+ * docs/osc.md "R-IoT devices"). Accepted forms: docs/configuration.md "Devices".
  */
 import { SIMULATOR_DEVICE } from '../../shared/config.js';
+import { DEFAULT_RIOT_RATE, RIOT_LABELS, type OscRiotSettings } from '../../shared/outputs/osc-config.js';
 import { Bitalino } from './bitalino.js';
 import type { DeviceDriver } from './driver.js';
 import { classifyAddress, openTransport, type OpenTransportOptions } from './ports.js';
+import { Riot } from './riot.js';
 import { createSimulator } from './simulator.js';
 import type { Transport } from './transport.js';
 
@@ -30,6 +33,8 @@ export interface OpenDeviceOptions {
   simulatorSeed?: number;
   /** Transport options (tests; the serial read path). */
   transport?: OpenTransportOptions;
+  /** What R-IoT devices share: the config's `osc.riot` (labels, nominal rate). Default the 22 RIOT_LABELS at 200 Hz. */
+  riot?: Partial<OscRiotSettings>;
 }
 
 /** Opens nothing yet: the runner calls `driver.connect()`. Rejects with DeviceError for an address it cannot use. */
@@ -37,9 +42,16 @@ export type DeviceOpener = (address: string, options?: OpenDeviceOptions) => Pro
 
 export const openDevice: DeviceOpener = async (address, options = {}) => {
   const o = { ...options, id: options.id ?? address };
-  if (address === SIMULATOR_DEVICE || classifyAddress(address).kind === 'simulator') {
+  const kind = address === SIMULATOR_DEVICE ? { kind: 'simulator' as const } : classifyAddress(address);
+  if (kind.kind === 'simulator') {
     const sim = createSimulator({ seed: options.simulatorSeed ?? 1 });
     return openedOver(sim.transport, o, { simulated: true, dispose: () => sim.close().catch(() => undefined) });
+  }
+  if (kind.kind === 'riot') {
+    const { host, port, module } = kind;
+    const labels = [...(options.riot?.labels ?? RIOT_LABELS)];
+    const riot = new Riot({ kind: 'riot', id: o.id, module, host, port, labels, rate: options.riot?.rate ?? DEFAULT_RIOT_RATE }, options.now ? { now: options.now } : {});
+    return { driver: riot, simulated: false };
   }
   return openedOver(await openTransport(address, options.transport), o);
 };

@@ -21,9 +21,13 @@
  */
 import type { SampleBatch, StreamColumn, StreamMeta, WireError } from '../../shared/acquisition.js';
 import { DeviceError } from '../../shared/errors.js';
-import { validateRiotDeviceSettings, type RiotDeviceSettings } from '../../shared/osc-settings.js';
+import { validateRiotDeviceSettings, type RiotDeviceSettings } from '../../shared/outputs/osc-config.js';
 import type { AcquisitionListener, DeviceDriver, DriverInfo, DriverState, SourceDescription } from './driver.js';
 import { openRiotSocket, type RiotSocket } from './riot-listener.js';
+
+/** What to check when an R-IoT goes silent (the runner's stall hint for this kind). */
+export const RIOT_STALL_HINT =
+  'The R-IoT may be switched off, out of Wi-Fi range, or sending to another address or port (its settings page); ServerBIT keeps listening and reconnects by itself.';
 
 export interface RiotOptions {
   /** Clock for t0 and arrival times, ms since the epoch. Default Date.now. */

@@ -3,7 +3,7 @@
  * that feeds a real Hub, with and without an OscOutput sending to liblo's oscdump, in a private
  * network namespace. Run: `node test/outputs/osc/measure.mjs [seconds]`.
  */
-import { defaultOscOutputSettings, type OscOutputSettings } from '../../../src/shared/osc-settings.js';
+import { defaultOscOutputSettings, type OscOutputSettings } from '../../../src/shared/outputs/osc-config.js';
 import os from 'node:os';
 import { startNetns } from './netns.js';
 

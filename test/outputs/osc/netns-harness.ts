@@ -17,7 +17,7 @@ import { Hub } from '../../../src/main/acquisition/hub.js';
 import { OscOutput } from '../../../src/main/outputs/osc/osc-output.js';
 import { OscInput, type OscControl } from '../../../src/main/outputs/osc/osc-input.js';
 import { Riot, riotStreamMeta } from '../../../src/main/devices/riot.js';
-import type { OscInputSettings, OscOutputSettings, RiotDeviceSettings } from '../../../src/shared/osc-settings.js';
+import type { OscInputSettings, OscOutputSettings, RiotDeviceSettings } from '../../../src/shared/outputs/osc-config.js';
 import { feedMeta, signalBatch } from './signal.js';
 
 type Args = Record<string, unknown>;
