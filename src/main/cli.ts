@@ -8,7 +8,7 @@ import type { DeviceStatus } from '../shared/acquisition.js';
 import { defaultConfig, type ServerBitConfig } from '../shared/config.js';
 import { ServerBitError, toWireError } from '../shared/errors.js';
 import type { OutputStatus } from '../shared/outputs.js';
-import { resolveOscInput, resolveOscOutput } from '../shared/outputs/osc-config.js';
+import { isRiotAddress, resolveOscInput, resolveOscOutput } from '../shared/outputs/osc-config.js';
 import { createServerBit, packageVersion, type ServerBit } from './app.js';
 import { CLI_USAGE, parseCliArgs, type CliArgs } from './config/cli-args.js';
 import { ConfigStore } from './config/config-store.js';
@@ -26,11 +26,17 @@ export function describeChannels(channels: readonly number[]): string {
   return channels.map((c) => `A${c}`).join(',');
 }
 
+/** The device and what it streams: "simulator (BITalino (r)evolution), A1..A6 @ 1000 Hz"; an R-IoT's values once it sent some. */
+export function describeStream(s: DeviceStatus): string {
+  if (!isRiotAddress(s.address)) return `${describeDevice(s)}, ${describeChannels(s.channels)} @ ${s.rate} Hz`;
+  return s.info ? `${describeDevice(s)}, ${s.channels.length} values @ ${s.rate} Hz` : describeDevice(s);
+}
+
 /** "simulator (BITalino (r)evolution)", "/dev/rfcomm0 (BITalino (r)evolution, BITalino_v5.2)", or the address before the first connect. */
 export function describeDevice(s: DeviceStatus): string {
   const info = s.info;
+  if (isRiotAddress(s.address)) return info ? `${s.address} (R-IoT, receiving on ${info.address})` : `${s.address} (R-IoT, waiting for its first message)`;
   if (!info) return s.address;
-  if (info.firmware === 'R-IoT') return `${s.address} (R-IoT, receiving on ${info.address})`;
   const board = info.board === 'revolution' ? 'BITalino (r)evolution' : 'BITalino (legacy)';
   return info.simulated ? `simulator (${board})` : `${s.address} (${board}, ${info.firmware})`;
 }
@@ -154,10 +160,10 @@ async function main(argv: string[]): Promise<number> {
   const statuses = app.acquisition.statuses();
   if (statuses.length === 1) {
     const s = statuses[0];
-    out(`ServerBIT LISTENING on ${app.url} — ${describeDevice(s)}, ${describeChannels(s.channels)} @ ${s.rate} Hz`);
+    out(`ServerBIT LISTENING on ${app.url} — ${describeStream(s)}`);
   } else {
     out(`ServerBIT LISTENING on ${app.url} — ${statuses.length} devices`);
-    for (const s of statuses) out(`  device ${s.device}: ${describeDevice(s)}, ${describeChannels(s.channels)} @ ${s.rate} Hz — ${app.url}devices/${encodeURIComponent(s.device)}`);
+    for (const s of statuses) out(`  device ${s.device}: ${describeStream(s)} — ${app.url}devices/${encodeURIComponent(s.device)}`);
   }
   // The token rides in the fragment, which browsers never send (docs/protocol.md "The token").
   const { host, token } = app.settings.config;

@@ -50,7 +50,11 @@ export const openDevice: DeviceOpener = async (address, options = {}) => {
   if (kind.kind === 'riot') {
     const { host, port, module } = kind;
     const labels = [...(options.riot?.labels ?? RIOT_LABELS)];
-    const riot = new Riot({ kind: 'riot', id: o.id, module, host, port, labels, rate: options.riot?.rate ?? DEFAULT_RIOT_RATE }, options.now ? { now: options.now } : {});
+    // Its first message stands for a BITalino's version reply: connect() waits as long for it.
+    const riot = new Riot(
+      { kind: 'riot', id: o.id, module, host, port, labels, rate: options.riot?.rate ?? DEFAULT_RIOT_RATE },
+      { firstMessageTimeoutMs: options.versionTimeoutMs ?? 3000, ...(options.now ? { now: options.now } : {}) },
+    );
     return { driver: riot, simulated: false };
   }
   return openedOver(await openTransport(address, options.transport), o);
