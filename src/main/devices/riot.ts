@@ -1,5 +1,5 @@
 /**
- * An R-IoT module (IRCAM / PLUX motion sensor) as a device (docs/osc.md "R-IoT"): it streams one
+ * An R-IoT module (IRCAM / PLUX motion sensor) as a device (docs/osc.md "R-IoT devices"): it streams one
  * OSC message `/<module>/raw` with 22 floats per sample (accelerometer, gyroscope, magnetometer,
  * temperature, switch, analog inputs, quaternion, Euler angles) over UDP, by default to
  * 192.168.1.100:8888 every 5 ms.

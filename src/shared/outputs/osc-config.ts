@@ -7,7 +7,7 @@
  *
  * Pure and dependency-free: the config loader, the window's settings form and the outputs share it.
  *
- * Security defaults (docs/osc.md "Security"): the control input is off and, when on, binds
+ * Security defaults (docs/osc.md "The control input"): the control input is off and, when on, binds
  * 127.0.0.1; the output sends to 127.0.0.1 unless told otherwise.
  */
 import { ConfigError } from '../errors.js';

@@ -30,7 +30,7 @@ export interface Netns {
 }
 
 export interface NetnsOptions {
-  /** The harness to run inside, a file beside this one. Default netns-harness.ts (the outputs and the R-IoT in process); cli-harness.ts runs the real CLI. */
+  /** The harness to run inside: a file beside this one, or an absolute path. Default netns-harness.ts (the outputs and the R-IoT in process); cli-harness.ts runs the real CLI. */
   harness?: string;
 }
 
@@ -38,7 +38,7 @@ export async function startNetns(options: NetnsOptions = {}): Promise<Netns> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serverbit-osc-netns-'));
   const outfile = path.join(dir, 'harness.mjs');
   await build({
-    entryPoints: [path.join(here, options.harness ?? 'netns-harness.ts')],
+    entryPoints: [path.resolve(here, options.harness ?? 'netns-harness.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',
