@@ -10,18 +10,20 @@ import type { WebSocket } from 'ws';
 import { samplesPerBatch, type ServerBitConfig } from '../shared/config.js';
 import type { OutputStatus } from '../shared/outputs.js';
 import type { SetConfigResult } from '../shared/v2.js';
+import { resolveRiotSettings } from '../shared/outputs/osc-config.js';
 import { Acquisition, type AcquisitionOptions } from './acquisition/acquisition.js';
 import { BatchDemand } from './acquisition/batch-demand.js';
 import { runnerSettingsOf } from './acquisition/device-runner.js';
 import { ApiContext, type ApiContextOptions, type OutputsApi } from './api/context.js';
 import type { ConfigStore } from './config/config-store.js';
 import { Settings } from './config/settings.js';
-import type { DeviceOpener } from './devices/open-device.js';
+import { openDevice, type DeviceOpener } from './devices/open-device.js';
 import { listPorts } from './devices/ports.js';
 import { testDevice } from './devices/probe.js';
 import { OutputsController, type OutputKind } from './outputs/controller.js';
 import { LslOutput } from './outputs/lsl/lsl-output.js';
 import { lslSettingsFromConfig, type LslSettings } from './outputs/lsl/settings.js';
+import { oscOutputKinds } from './outputs/osc/kinds.js';
 import { RecordingController } from './outputs/recorder/controller.js';
 import { recorderSettingsFromConfig } from './outputs/recorder/settings.js';
 import { ClientCount } from './server/client-count.js';
@@ -97,9 +99,11 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     new Settings({ file: options.config ?? failNoConfig(), ...(options.configStore ? { store: options.configStore } : {}) });
   // With no stream wanting smaller batches, drivers pace their reads to the config's batch (read pacing, docs/performance.md).
   const demand = new BatchDemand((rate) => samplesPerBatch(rate, settings.config.batch_ms));
-  const acquisition = new Acquisition({ ...(options.acquisition ?? {}), demand, ...(options.openDevice ? { openDevice: options.openDevice } : {}) });
+  // R-IoT devices share the config's osc.riot (labels, rate): read at each connect.
+  const opener = options.openDevice ?? openDevice;
+  const acquisition = new Acquisition({ ...(options.acquisition ?? {}), demand, openDevice: (address, o) => opener(address, { riot: resolveRiotSettings(settings.config.osc), ...o }) });
   const hub = acquisition.hub;
-  const outputs = new OutputsController(outputKinds(hub));
+  const outputs = new OutputsController(outputKinds(hub, acquisition));
   const recording = new RecordingController(hub, () => recorderSettingsFromConfig(settings.config.record));
   // Device changes from any source (a save, a reload) go through here, one at a time.
   let syncing: Promise<void> = Promise.resolve();
@@ -198,14 +202,14 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
  * The outputs that follow the config, one kind each: on when their section says `enabled`.
  * (Each output's settings are checked by its own resolver, which throws ConfigError naming the key.)
  */
-function outputKinds(hub: Acquisition['hub']): OutputKind[] {
+function outputKinds(hub: Acquisition['hub'], acquisition: Acquisition): OutputKind[] {
   const lsl: OutputKind<LslSettings> = {
     name: 'lsl',
     // The file's `lsl` section (snake_case keys, docs/lsl.md §11); a bad value throws ConfigError naming `lsl.<key>`.
     settings: (c) => (c.lsl?.enabled === true ? lslSettingsFromConfig(c.lsl) : undefined),
     create: (s) => new LslOutput(hub, s),
   };
-  return [lsl as OutputKind];
+  return [...oscOutputKinds(acquisition), lsl as OutputKind];
 }
 
 /** What /v2 sees of the outputs: every status (the recorder's first), and the recording's start/stop. */

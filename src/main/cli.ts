@@ -7,6 +7,8 @@
 import type { DeviceStatus } from '../shared/acquisition.js';
 import { defaultConfig, type ServerBitConfig } from '../shared/config.js';
 import { ServerBitError, toWireError } from '../shared/errors.js';
+import type { OutputStatus } from '../shared/outputs.js';
+import { isRiotAddress, resolveOscInput, resolveOscOutput } from '../shared/outputs/osc-config.js';
 import { createServerBit, packageVersion, type ServerBit } from './app.js';
 import { CLI_USAGE, parseCliArgs, type CliArgs } from './config/cli-args.js';
 import { ConfigStore } from './config/config-store.js';
@@ -14,6 +16,8 @@ import { watchLsl } from './outputs/lsl/describe.js';
 import { Settings } from './config/settings.js';
 import { isPlaybackAddress } from './devices/playback/playback-address.js';
 import { followRecording } from './outputs/recorder/console-report.js';
+import { describeOscInput, describeOscOutput } from './outputs/osc/describe.js';
+import type { OscInput } from './outputs/osc/osc-input.js';
 import { statusPageUrl } from './server/host-check.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
@@ -25,12 +29,45 @@ export function describeChannels(channels: readonly number[]): string {
   return channels.map((c) => `A${c}`).join(',');
 }
 
+/** The device and what it streams: "simulator (BITalino (r)evolution), A1..A6 @ 1000 Hz"; an R-IoT's values once it sent some. */
+export function describeStream(s: DeviceStatus): string {
+  if (!isRiotAddress(s.address)) return `${describeDevice(s)}, ${describeChannels(s.channels)} @ ${s.rate} Hz`;
+  return s.info ? `${describeDevice(s)}, ${s.channels.length} values @ ${s.rate} Hz` : describeDevice(s);
+}
+
 /** "simulator (BITalino (r)evolution)", "/dev/rfcomm0 (BITalino (r)evolution, BITalino_v5.2)", or the address before the first connect. */
 export function describeDevice(s: DeviceStatus): string {
   const info = s.info;
+  if (isRiotAddress(s.address)) return info ? `${s.address} (R-IoT, receiving on ${info.address})` : `${s.address} (R-IoT, waiting for its first message)`;
   if (!info) return s.address;
   const board = info.board === 'revolution' ? 'BITalino (r)evolution' : 'BITalino (legacy)';
   return info.simulated ? `simulator (${board})` : `${s.address} (${board}, ${info.firmware})`;
+}
+
+/**
+ * Where OSC goes and where the control input listens (docs/osc.md), then each OSC problem once,
+ * with what to do: an unreachable destination repeats with every datagram, the message does not.
+ */
+function reportOsc(app: ServerBit): void {
+  const shown = new Set<string>();
+  const show = (s: OutputStatus): void => {
+    if ((s.output !== 'osc' && s.output !== 'osc-in') || s.state !== 'error' || !s.error) return;
+    const key = `${s.output} ${s.error.code} ${s.error.message}`;
+    if (shown.has(key)) return;
+    shown.add(key);
+    err(`${s.output === 'osc' ? 'OSC' : 'OSC control'}: ${s.error.message}`);
+    if (s.error.hint) err(`  → ${s.error.hint}`);
+  };
+  try {
+    const output = resolveOscOutput(app.settings.config.osc);
+    if (output && app.outputs.status('osc')?.state === 'running') err(describeOscOutput(output));
+    const input = resolveOscInput(app.settings.config.osc);
+    if (input && app.outputs.status('osc-in')?.state === 'running') err(describeOscInput(input, (app.outputs.output('osc-in') as OscInput | undefined)?.address));
+  } catch {
+    // an invalid section: its status says why (shown below)
+  }
+  for (const s of app.outputs.statuses()) show(s);
+  app.outputs.onStatus(show);
 }
 
 function printError(prefix: string, e: unknown): void {
@@ -130,10 +167,10 @@ async function main(argv: string[]): Promise<number> {
   const statuses = app.acquisition.statuses();
   if (statuses.length === 1) {
     const s = statuses[0];
-    out(`ServerBIT LISTENING on ${app.url} — ${describeDevice(s)}, ${describeChannels(s.channels)} @ ${s.rate} Hz`);
+    out(`ServerBIT LISTENING on ${app.url} — ${describeStream(s)}`);
   } else {
     out(`ServerBIT LISTENING on ${app.url} — ${statuses.length} devices`);
-    for (const s of statuses) out(`  device ${s.device}: ${describeDevice(s)}, ${describeChannels(s.channels)} @ ${s.rate} Hz — ${app.url}devices/${encodeURIComponent(s.device)}`);
+    for (const s of statuses) out(`  device ${s.device}: ${describeStream(s)} — ${app.url}devices/${encodeURIComponent(s.device)}`);
   }
   // The token rides in the fragment, which browsers never send (docs/protocol.md "The token").
   const { host, token } = app.settings.config;
@@ -142,6 +179,7 @@ async function main(argv: string[]): Promise<number> {
   await watchLsl(app.outputs, { out, err }).startup();
   announced = true;
   recording.announce();
+  reportOsc(app);
   for (const s of statuses) {
     lastState.set(s.device, s.state);
     if (s.state === 'error') {

@@ -15,6 +15,23 @@
 import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, TOKEN_MIN_LENGTH, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
 import { RECORD_SCHEMA } from './outputs/recording-config.js';
 import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
+import {
+  OSC_SECTION_SCHEMA,
+  RIOT_PAIR_FORM,
+  formatRiotAddress,
+  isOscProtocol,
+  isRiotPair,
+  mergeOriginalOsc,
+  oscFromOriginalConfig,
+  oscToOriginalConfig,
+  parseRiotAddress,
+  riotAddressIssues,
+  riotPairModule,
+  DEFAULT_RIOT_HOST,
+  DEFAULT_RIOT_PORT,
+  type OriginalOsc,
+  type OscSection,
+} from './outputs/osc-config.js';
 import { SENSOR_NAMES, parseSensorName } from './sensors.js';
 import { LSL_CONFIG_SCHEMA } from './outputs/lsl-config.js';
 
@@ -28,7 +45,7 @@ export const REVOLUTION_KEYS: readonly string[] = ['buffer_size', 'protocol', 'i
 
 const LABEL: JsonSchema = { type: 'string', minLength: 1, maxLength: 64 };
 
-const DEVICE_ADDRESS_ALLOWED = `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0"), host:port or a recording to play back ("file:/path/recording.txt", "…?loop=1"), up to 256 characters`;
+const DEVICE_ADDRESS_ALLOWED = `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0"), host:port, a recording to play back ("file:/path/recording.txt", "…?loop=1") or an R-IoT ("riot:8888/0"), up to 256 characters`;
 
 const LABELS_ALLOWED = '11 different names: the columns nSeq, I1, I2, O1, O2 then one per channel A1..A6';
 
@@ -90,7 +107,7 @@ export const CONFIG_SCHEMA = {
     },
     // Each output's own keys are checked by its settings (src/shared/outputs/); here, an object.
     record: RECORD_SCHEMA,
-    osc: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of OSC settings (docs/osc.md)' },
+    osc: OSC_SECTION_SCHEMA,
     lsl: LSL_CONFIG_SCHEMA, // strict: src/shared/outputs/lsl-config.ts
     mqtt: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of MQTT settings (docs/mqtt.md)' },
     devices: {
@@ -168,6 +185,7 @@ export function validateConfig(value: unknown): ValidationIssue[] {
         issues.push({ path: 'device', message: `device is ${preview(value.device)}, but the first of "devices" is ${preview(entries[0].address)}; allowed: the first device's address` });
       }
     }
+    issues.push(...riotAddressIssues(value.device, value.devices));
     // A short token can be guessed; the message says how long it is, never what it is.
     const token = value.token as string;
     if (token !== '' && token.length < TOKEN_MIN_LENGTH) {
@@ -219,7 +237,10 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
   const issues: ValidationIssue[] = [];
   const notices: string[] = [];
   const config = defaultConfig();
-  if (rev) config.port = 8000; // the (r)evolution's own default (docs/original-serverbit.md §1)
+  // With protocol "OSC", ip_address and port say where OSC goes; the WebSocket server keeps its own defaults (docs/osc.md).
+  const orig = rev ? oscFromOriginalConfig(raw) : undefined;
+  const oscMode = orig?.oscMode === true;
+  if (rev && !oscMode) config.port = 8000; // the (r)evolution's own default (docs/original-serverbit.md §1)
 
   const has = (key: string): boolean => Object.hasOwn(raw, key);
   /** Validates raw[key] (a key new in this version); true if present and valid. */
@@ -235,11 +256,13 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
     return read(key, schema);
   };
 
-  readDevice(raw, rev, config, issues, notices);
+  readDevice(raw, rev, config, issues, notices, orig);
 
   if (readOriginal('channels', PROPS.channels, config.channels)) config.channels = [...(raw.channels as number[])].sort((a, b) => a - b);
   if (readOriginal('sampling_rate', PROPS.sampling_rate, config.sampling_rate)) config.sampling_rate = raw.sampling_rate as ServerBitConfig['sampling_rate'];
-  if (readOriginal('port', PROPS.port, config.port)) config.port = raw.port as number;
+  if (oscMode) {
+    if (read('websocket_port', PROPS.port)) config.port = raw.websocket_port as number;
+  } else if (readOriginal('port', PROPS.port, config.port)) config.port = raw.port as number;
 
   if (!rev) {
     if (readOriginal('labels', PROPS.labels, config.labels)) config.labels = [...(raw.labels as string[])];
@@ -254,7 +277,9 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
     if (read('host', PROPS.host)) config.host = raw.host as string;
     if (read('batch_ms', PROPS.batch_ms)) config.batch_ms = raw.batch_ms as number;
   } else {
-    if (readOriginal('ip_address', IP_ADDRESS, config.host)) config.host = raw.ip_address === 'localhost' ? '127.0.0.1' : (raw.ip_address as string);
+    if (oscMode) {
+      if (read('host', PROPS.host)) config.host = raw.host as string;
+    } else if (readOriginal('ip_address', IP_ADDRESS, config.host)) config.host = raw.ip_address === 'localhost' ? '127.0.0.1' : (raw.ip_address as string);
     const rateOk = !issues.some((i) => i.path === 'sampling_rate');
     if (readOriginal('buffer_size', BUFFER_SIZE, samplesPerBatch(config.sampling_rate, config.batch_ms)) && rateOk) {
       const ms = bufferToBatchMs(raw.buffer_size as number, config.sampling_rate);
@@ -263,12 +288,12 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
         notices.push(`buffer_size ${raw.buffer_size as number} at ${config.sampling_rate} Hz is ${ms} ms per message; using ${config.batch_ms} ms (allowed: 1 to 1000 ms).`);
       }
     }
-    for (const [ours, theirs] of [['host', 'ip_address'], ['batch_ms', 'buffer_size']] as const) {
+    const ignored: [string, string][] = oscMode ? [['batch_ms', 'buffer_size']] : [['host', 'ip_address'], ['websocket_port', 'port'], ['batch_ms', 'buffer_size']];
+    for (const [ours, theirs] of ignored) {
       if (has(ours)) notices.push(`"${ours}" is ignored in a (r)evolution-style file; "${theirs}" sets it.`);
     }
-    if (typeof raw.protocol === 'string' && raw.protocol.toLowerCase() !== 'websockets') {
-      notices.push(`protocol is ${preview(raw.protocol)}: this ServerBIT streams over WebSockets only; "OSC_config" is kept but not used.`);
-    }
+    issues.push(...orig!.issues);
+    notices.push(...orig!.notices);
   }
 
   if (read('allowed_origins', PROPS.allowed_origins)) config.allowed_origins = [...(raw.allowed_origins as string[])];
@@ -278,6 +303,12 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
   if (read('stall_timeout_s', PROPS.stall_timeout_s)) config.stall_timeout_s = raw.stall_timeout_s as number;
   if (read('sensors', PROPS.sensors)) config.sensors = [...(raw.sensors as string[])];
   for (const key of OUTPUT_KEYS) if (read(key, PROPS[key])) config[key] = structuredClone(raw[key] as Record<string, unknown>);
+  if (orig) {
+    // The original's OSC keys, with this version's own `osc` key laid over them.
+    const osc = mergeOriginalOsc(orig.section, config.osc, notices);
+    if (osc) config.osc = osc;
+    else delete config.osc;
+  }
   readDevices(raw, config, issues, notices);
 
   if (issues.length === 0) issues.push(...validateConfig(config)); // cross-key rules, e.g. 6 labels that repeat "nSeq"
@@ -300,8 +331,8 @@ const BUFFER_SIZE: JsonSchema = { type: 'integer', minimum: 1, allowed: 'a whole
 const DEVICE_LIST: JsonSchema = {
   type: 'array',
   maxItems: 64,
-  items: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', maxLength: 256 }, allowed: 'an [address, "bitalino"] pair' },
-  allowed: 'a list of [address, "bitalino"] pairs',
+  items: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', maxLength: 256 }, allowed: 'an [address, "bitalino"] or ["/<module>/raw", "R-IoT (OSC)"] pair' },
+  allowed: 'a list of [address, "bitalino"] and ["/<module>/raw", "R-IoT (OSC)"] pairs',
 };
 
 const DEVICE_FORMS: JsonSchema = {
@@ -309,7 +340,7 @@ const DEVICE_FORMS: JsonSchema = {
   allowed: `${CONFIG_SCHEMA.properties.device.allowed}; or a list of [address, "bitalino"] pairs`,
 };
 
-function readDevice(raw: Record<string, unknown>, rev: boolean, config: ServerBitConfig, issues: ValidationIssue[], notices: string[]): void {
+function readDevice(raw: Record<string, unknown>, rev: boolean, config: ServerBitConfig, issues: ValidationIssue[], notices: string[], orig: OriginalOsc | undefined): void {
   // "devices" lists the devices: `device` only mirrors the first (readDevices).
   if (Object.hasOwn(raw, 'devices') && (typeof raw.device === 'string' || !Object.hasOwn(raw, 'device'))) return;
   if (!Object.hasOwn(raw, 'device')) {
@@ -327,28 +358,30 @@ function readDevice(raw: Record<string, unknown>, rev: boolean, config: ServerBi
   if (typeof value === 'string') address = value;
   else {
     const pairs = value as string[][];
-    const picked = pickBitalino(pairs);
     if (pairs.length === 0) {
       notices.push(`"device" lists no device, so ServerBIT streams from its built-in simulator. ${SET_DEVICE_HINT}`);
       return;
     }
-    if (picked === -1) {
+    // BITalino and R-IoT pairs are devices; other pairs (devices this version cannot stream) are kept as they are.
+    const devices = pairs.map((p, i) => ({ p, i, address: devicePairAddress(p, i, orig, issues) })).filter((d) => isDevicePair(d.p));
+    if (devices.length === 0) {
       issues.push({
         path: 'device',
-        message: `device lists only ${preview(pairs.map((p) => p[1] ?? ''))} devices; allowed: at least one ["<address>", "bitalino"] pair (this ServerBIT streams BITalino only), or [] for the simulator`,
+        message: `device lists only ${preview(pairs.map((p) => p[1] ?? ''))} devices; allowed: at least one ["<address>", "bitalino"] or ["/<module>/raw", "R-IoT (OSC)"] pair, or [] for the simulator`,
       });
       return;
     }
-    address = pairs[picked][0];
-    path = `device[${picked}][0]`;
-    const bitalinos = pairs.map((p, i) => [p, i] as const).filter(([p]) => isBitalinoPair(p));
-    if (bitalinos.length > 1 && !Object.hasOwn(raw, 'devices')) {
+    if (devices[0].address === undefined) return;
+    address = devices[0].address;
+    path = `device[${devices[0].i}][0]`;
+    if (devices.length > 1 && !Object.hasOwn(raw, 'devices')) {
       // The original numbers its devices by their place in the list (its OSC addresses /0/…, /1/…).
       const entries: DeviceEntry[] = [];
-      for (const [p, i] of bitalinos) {
-        const bad = validate(PROPS.device, p[0], { path: `device[${i}][0]` });
+      for (const { i, address: a } of devices) {
+        if (a === undefined) continue;
+        const bad = validate(PROPS.device, a, { path: `device[${i}][0]` });
         if (bad.length > 0) issues.push(...bad);
-        else entries.push({ id: String(i), address: isPlaceholderDevice(p[0]) ? SIMULATOR_DEVICE : p[0] });
+        else entries.push({ id: String(i), address: isPlaceholderDevice(a) ? SIMULATOR_DEVICE : a });
       }
       config.devices = entries;
     }
@@ -390,8 +423,35 @@ function isBitalinoPair(pair: readonly string[]): boolean {
   return pair.length < 2 || pair[1].toLowerCase() === 'bitalino';
 }
 
-function pickBitalino(pairs: readonly string[][]): number {
-  return pairs.findIndex(isBitalinoPair);
+/** A pair this version streams from: a BITalino or an R-IoT. */
+function isDevicePair(pair: readonly string[]): boolean {
+  return isBitalinoPair(pair) || isRiotPair(pair);
+}
+
+function pickDevicePair(pairs: readonly string[][]): number {
+  return pairs.findIndex(isDevicePair);
+}
+
+/**
+ * The address a device pair stands for: a BITalino's as written; an R-IoT's "/<module>/raw" says
+ * only its module, where it is received is OSC_config's (docs/osc.md "Config files from the
+ * original"). Undefined (and an issue) for an R-IoT pair that names no module.
+ */
+function devicePairAddress(pair: readonly string[], i: number, orig: OriginalOsc | undefined, issues: ValidationIssue[]): string | undefined {
+  if (!isRiotPair(pair)) return pair[0];
+  const module = riotPairModule(pair[0]);
+  if (module === undefined) {
+    issues.push({ path: `device[${i}][0]`, message: `device[${i}][0] is ${preview(pair[0])}; allowed: ${RIOT_PAIR_FORM}` });
+    return undefined;
+  }
+  return formatRiotAddress({ ...(orig?.riot ?? { host: DEFAULT_RIOT_HOST, port: DEFAULT_RIOT_PORT }), module });
+}
+
+/** The pair that stands for `address` in a (r)evolution list; `was` is the pair it replaces (its type's spelling is kept). */
+function pairOf(address: string, was: readonly string[] | undefined): string[] {
+  const riot = parseRiotAddress(address);
+  if (riot) return [`/${riot.module}/raw`, was && isRiotPair(was) ? was[1] : 'R-IoT (OSC)'];
+  return [address, was && isBitalinoPair(was) && was.length >= 2 ? was[1] : 'bitalino'];
 }
 
 /** (r)evolution `buffer_size` (samples per message) → milliseconds of device time at `rate`. */
@@ -421,11 +481,17 @@ export function denormalizeConfig(raw: Record<string, unknown>, config: ServerBi
     if (stale(fileKey, key)) out[fileKey] = value;
   };
   const rev = shape === 'revolution';
+  // With protocol "OSC" the original's ip_address and port are OSC's; the WebSocket server's are this version's own keys.
+  const oscMode = rev && isOscProtocol(raw.protocol);
+  const putOwn = (fileKey: string, key: ConfigKey, fallback: unknown): void => {
+    if (Object.hasOwn(raw, fileKey) || !jsonEqual(config[key], fallback)) put(fileKey, key, config[key]);
+  };
 
   put('device', 'device', rev ? revolutionDevice(raw.device, config.device) : config.device);
   put('channels', 'channels', [...config.channels]);
   put('sampling_rate', 'sampling_rate', config.sampling_rate);
-  put('port', 'port', config.port);
+  if (oscMode) putOwn('websocket_port', 'port', defaultConfig().port);
+  else put('port', 'port', config.port);
   if (!rev) {
     put('labels', 'labels', [...config.labels]);
     put('host', 'host', config.host);
@@ -433,7 +499,8 @@ export function denormalizeConfig(raw: Record<string, unknown>, config: ServerBi
   } else {
     const short = jsonEqual(config.labels.slice(0, 5), FIXED_COLUMNS) && !(Array.isArray(raw.labels) && raw.labels.length === 11);
     put('labels', 'labels', short ? config.labels.slice(5) : [...config.labels]);
-    put('ip_address', 'host', config.host);
+    if (oscMode) putOwn('host', 'host', defaultConfig().host);
+    else put('ip_address', 'host', config.host);
     const bs = raw.buffer_size;
     const keeps = Number.isInteger(bs) && (bs as number) >= 1 && clamp(bufferToBatchMs(bs as number, config.sampling_rate), 1, 1000) === config.batch_ms;
     if (!keeps) out.buffer_size = samplesPerBatch(config.sampling_rate, config.batch_ms);
@@ -450,7 +517,41 @@ export function denormalizeConfig(raw: Record<string, unknown>, config: ServerBi
     else delete out[key];
   }
   writeDevices(raw, out, config, rev, was);
+  if (rev) {
+    writeOriginalOsc(raw, out, config.osc, was);
+    writeRiotEndpoint(raw, out, config);
+  }
   return out;
+}
+
+/**
+ * The `osc` section into a (r)evolution file: the address mode and R-IoT labels into the
+ * original's keys, the rest into this version's `osc` key (oscToOriginalConfig). Unchanged, the
+ * file keeps what it had.
+ */
+function writeOriginalOsc(raw: Record<string, unknown>, out: Record<string, unknown>, osc: OscSection | undefined, was: ServerBitConfig | undefined): void {
+  if (was && jsonEqual(was.osc, osc)) {
+    if (Object.hasOwn(raw, 'osc')) out.osc = raw.osc;
+    else delete out.osc;
+    return;
+  }
+  const r = oscToOriginalConfig(raw, osc);
+  Object.assign(out, r.keys);
+  if (r.osc) out.osc = r.osc;
+  else delete out.osc;
+}
+
+/** OSC_config follows the R-IoT pairs written to the device list: where they are received (one host:port for all, as in the original). */
+function writeRiotEndpoint(raw: Record<string, unknown>, out: Record<string, unknown>, config: ServerBitConfig): void {
+  if (!Array.isArray(out.device)) return;
+  const written = out.devices === undefined && config.devices ? config.devices.map((e) => e.address) : [config.device];
+  const riot = written.map((a) => parseRiotAddress(a)).find((r) => r !== undefined);
+  if (!riot) return;
+  const now = oscFromOriginalConfig({ ...raw, device: out.device });
+  if (now.riot.host === riot.host && now.riot.port === riot.port && !now.issues.some((i) => i.path.startsWith('OSC_config'))) return;
+  const rest = Array.isArray(raw.OSC_config) && raw.OSC_config.length >= 2 ? raw.OSC_config.slice(2, 8) : ['riot', ''];
+  // The original stored the port as a string.
+  out.OSC_config = [riot.host, String(riot.port), ...rest];
 }
 
 /**
@@ -464,8 +565,14 @@ function writeDevices(raw: Record<string, unknown>, out: Record<string, unknown>
     delete out.devices;
     return;
   }
+  // R-IoT pairs share one OSC_config: they can be pairs only when they are received on one host:port.
+  const riotEndpoints = new Set(entries.map((e) => parseRiotAddress(e.address)).flatMap((r) => (r ? [`${r.host}|${r.port}`] : [])));
   const plainPairs =
-    rev && !Object.hasOwn(raw, 'devices') && Array.isArray(raw.device) && entries.every((e, i) => Object.keys(e).every((k) => k === 'address' || k === 'id') && (e.id === undefined || /^\d+$/.test(e.id)) && (i === 0 || e.id !== undefined));
+    rev &&
+    !Object.hasOwn(raw, 'devices') &&
+    Array.isArray(raw.device) &&
+    riotEndpoints.size <= 1 &&
+    entries.every((e, i) => Object.keys(e).every((k) => k === 'address' || k === 'id') && (e.id === undefined || /^\d+$/.test(e.id)) && (i === 0 || e.id !== undefined));
   if (plainPairs) {
     if (!was || !jsonEqual(was.devices, entries)) out.device = revolutionPairs(raw.device, entries);
     delete out.devices;
@@ -476,14 +583,14 @@ function writeDevices(raw: Record<string, unknown>, out: Record<string, unknown>
   if (!rev || typeof raw.device === 'string') out.device = entries[0].address;
 }
 
-/** (r)evolution pairs for these devices: the BITalino pairs replaced in place (by id = position), other pairs kept. */
+/** (r)evolution pairs for these devices: the BITalino and R-IoT pairs replaced in place (by id = position), other pairs kept. */
 function revolutionPairs(current: unknown, entries: readonly DeviceEntry[]): string[][] {
   const pairs = Array.isArray(current) && validate(DEVICE_LIST, current).length === 0 ? (current as string[][]).map((p) => [...p]) : [];
-  const others = pairs.map((p, i) => [p, i] as const).filter(([p]) => !isBitalinoPair(p));
+  const others = pairs.map((p, i) => [p, i] as const).filter(([p]) => !isDevicePair(p));
   const result: string[][] = [];
   entries.forEach((e, k) => {
     const at = e.id !== undefined ? Number(e.id) : k;
-    result[at] = [e.address, 'bitalino'];
+    result[at] = pairOf(e.address, pairs[at]);
   });
   for (const [p, i] of others) {
     if (result[i] === undefined) result[i] = p;
@@ -492,12 +599,12 @@ function revolutionPairs(current: unknown, entries: readonly DeviceEntry[]): str
   return result.filter((p) => p !== undefined);
 }
 
-/** The (r)evolution `device` list with the streamed BITalino's address replaced, others kept. */
+/** The (r)evolution `device` list with the streamed device's pair (the first BITalino or R-IoT) replaced, others kept. */
 function revolutionDevice(current: unknown, device: string): unknown {
   if (typeof current === 'string') return device; // early (r)evolution files held one string
   const pairs = Array.isArray(current) && validate(DEVICE_LIST, current).length === 0 ? (current as string[][]).map((p) => [...p]) : [];
-  const i = pickBitalino(pairs);
-  if (i === -1) return [[device, 'bitalino'], ...pairs];
-  pairs[i][0] = device;
+  const i = pickDevicePair(pairs);
+  if (i === -1) return [pairOf(device, undefined), ...pairs];
+  pairs[i] = [...pairOf(device, pairs[i]), ...pairs[i].slice(2)];
   return pairs;
 }

@@ -8,6 +8,8 @@
  */
 import type { RecordConfig } from './outputs/recording-config.js';
 
+import type { OscSection } from './outputs/osc-config.js';
+
 export type SamplingRate = 1 | 10 | 100 | 1000;
 export const SAMPLING_RATES: readonly SamplingRate[] = [1, 10, 100, 1000];
 
@@ -20,7 +22,7 @@ export const ORIGINAL_PLACEHOLDER_DEVICE = 'WINDOWS - XX:XX:XX:XX:XX:XX | MAC - 
 export const DEFAULT_LABELS: readonly string[] = ['nSeq', 'I1', 'I2', 'O1', 'O2', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6'];
 
 export interface ServerBitConfig {
-  /** "simulator", a MAC address (xx:xx:xx:xx:xx:xx), a serial path (COM3, /dev/rfcomm0, /dev/tty.BITalino-…) or host:port. */
+  /** "simulator", a MAC address (xx:xx:xx:xx:xx:xx), a serial path (COM3, /dev/rfcomm0, /dev/tty.BITalino-…), host:port, or an R-IoT "riot:8888/0" (docs/osc.md). */
   device: string;
   /** Analog channels, 1-based (1..6 = A1..A6), ascending, no duplicates, at least one. */
   channels: number[];
@@ -60,8 +62,8 @@ export interface ServerBitConfig {
   devices?: DeviceEntry[];
   /** Recording (docs/recording.md "Settings"): where, in which formats, and whether to record from launch. */
   record?: RecordConfig;
-  /** OSC output and control input (docs/osc.md). */
-  osc?: OutputConfig;
+  /** OSC output, control input (`osc.control`) and what R-IoT devices share (`osc.riot`); docs/osc.md. */
+  osc?: OscSection;
   /** Lab Streaming Layer outlets (docs/lsl.md §11): keys, defaults and schema in src/shared/outputs/lsl-config.ts. */
   lsl?: OutputConfig;
   /** MQTT publishing (docs/mqtt.md). */
@@ -117,7 +119,7 @@ export function resolveDevices(config: ServerBitConfig): DeviceConfig[] {
 export interface DeviceConfig {
   /** Stable id: names the device in /v2, OSC addresses, MQTT topics, recordings. Default its position ("0", "1", …). */
   id: string;
-  /** As `device` above: "simulator", a MAC, a serial path or host:port. */
+  /** As `device` above: "simulator", a MAC, a serial path, host:port or an R-IoT "riot:[host:]port/module". */
   address: string;
   /** What the user calls it (window, tray, recordings); default: the address. */
   name?: string;

@@ -167,11 +167,11 @@ describe('normalizeConfigFile: (r)evolution', () => {
     expect(issuesOf({ ...base, labels: ['nSeq', 'b', 'c', 'd', 'e', 'f'] })[0]).toMatch(/labels has "nSeq" more than once/);
   });
 
-  it('notes keys it ignores and OSC it does not speak', () => {
+  it('notes keys it ignores (protocol "OSC": test/outputs/osc/osc-config.test.ts)', () => {
     const base = JSON.parse(REVOLUTION_ORIGINAL) as Record<string, unknown>;
-    const r = ok(normalizeConfigFile({ ...base, protocol: 'OSC', host: '0.0.0.0' }));
+    const r = ok(normalizeConfigFile({ ...base, host: '0.0.0.0' }));
     expect(r.config.host).toBe('127.0.0.1');
-    expect(r.notices).toEqual(['"host" is ignored in a (r)evolution-style file; "ip_address" sets it.', 'protocol is "OSC": this ServerBIT streams over WebSockets only; "OSC_config" is kept but not used.']);
+    expect(r.notices).toEqual(['"host" is ignored in a (r)evolution-style file; "ip_address" sets it.']);
   });
 });
 

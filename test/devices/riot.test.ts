@@ -10,9 +10,9 @@ import { Hub } from '../../src/main/acquisition/hub.js';
 import { Riot, riotColumns, riotStreamMeta } from '../../src/main/devices/riot.js';
 import type { DeviceStatus, StreamMeta } from '../../src/shared/acquisition.js';
 import type { SampleBatch } from '../../src/shared/acquisition.js';
-import { RIOT_LABELS, defaultRiotDeviceSettings, type RiotDeviceSettings } from '../../src/shared/osc-settings.js';
+import { RIOT_LABELS, defaultRiotDeviceSettings, type RiotDeviceSettings } from '../../src/shared/outputs/osc-config.js';
 import { dumpLines, parseDumpLine, startNetns, type Netns } from '../outputs/osc/netns.js';
-import { defaultOscOutputSettings } from '../../src/shared/osc-settings.js';
+import { defaultOscOutputSettings } from '../../src/shared/outputs/osc-config.js';
 
 interface Collected {
   samples: { index: number; values: number[]; t: number }[];

@@ -28,6 +28,7 @@ import { DeviceError, ServerBitError, toWireError } from '../../shared/errors.js
 import type { DeviceStatePacket } from '../devices/codec.js';
 import type { DeviceDriver, DriverInfo } from '../devices/driver.js';
 import type { DeviceOpener, OpenedDevice } from '../devices/open-device.js';
+import { RIOT_STALL_HINT } from '../devices/riot.js';
 import type { Hub } from './hub.js';
 import { buildStreamMeta } from './stream-meta.js';
 
@@ -481,7 +482,11 @@ export class DeviceRunner {
         this.stopWatchdog();
         this.setState('stalled');
         this.linkLost?.(
-          new DeviceError('DEVICE_STALLED', `no data from ${driver.connection} for ${this.settings.stall_timeout_s} s`, 'The BITalino may be out of range, asleep or out of battery; ServerBIT reconnects by itself.'),
+          new DeviceError(
+            'DEVICE_STALLED',
+            `no data from ${driver.connection} for ${this.settings.stall_timeout_s} s`,
+            this.driverInfo?.source?.kind === 'riot' ? RIOT_STALL_HINT : 'The BITalino may be out of range, asleep or out of battery; ServerBIT reconnects by itself.',
+          ),
         );
       }
     }, Math.min(1000, Math.max(50, limitMs / 4)));

@@ -2,13 +2,16 @@
  * `openDevice(address)`: turns a device address into a driver the runner can connect — the
  * built-in simulator (the byte-exact emulator on an in-memory pair, fed with synthetic signals,
  * driven by the ordinary BITalino driver), a serial port, a TCP endpoint, a MAC address
- * resolved to the port the OS made for it, or a recording played back (`file:…`). Accepted forms: docs/configuration.md "Devices".
+ * resolved to the port the OS made for it, a recording played back (`file:…`), or an R-IoT
+ * streaming OSC to a UDP port (riot.ts, docs/osc.md "R-IoT devices"). Accepted forms: docs/configuration.md "Devices".
  */
 import { SIMULATOR_DEVICE } from '../../shared/config.js';
+import { DEFAULT_RIOT_RATE, RIOT_LABELS, type OscRiotSettings } from '../../shared/outputs/osc-config.js';
 import { Bitalino } from './bitalino.js';
 import type { DeviceDriver } from './driver.js';
 import { PlaybackDevice } from './playback/playback-device.js';
 import { classifyAddress, openTransport, type OpenTransportOptions } from './ports.js';
+import { Riot } from './riot.js';
 import { createSimulator } from './simulator.js';
 import type { Transport } from './transport.js';
 
@@ -31,6 +34,8 @@ export interface OpenDeviceOptions {
   simulatorSeed?: number;
   /** Transport options (tests; the serial read path). */
   transport?: OpenTransportOptions;
+  /** What R-IoT devices share: the config's `osc.riot` (labels, nominal rate). Default the 22 RIOT_LABELS at 200 Hz. */
+  riot?: Partial<OscRiotSettings>;
 }
 
 /** Opens nothing yet: the runner calls `driver.connect()`. Rejects with DeviceError for an address it cannot use. */
@@ -47,6 +52,16 @@ export const openDevice: DeviceOpener = async (address, options = {}) => {
     // A recording played back (docs/recording.md "Playback as a device"): its own driver, no transport.
     const driver = new PlaybackDevice({ path: kind.path, id: o.id, loop: kind.loop, ...(options.now ? { now: options.now } : {}) });
     return { driver, simulated: false };
+  }
+  if (kind.kind === 'riot') {
+    const { host, port, module } = kind;
+    const labels = [...(options.riot?.labels ?? RIOT_LABELS)];
+    // Its first message stands for a BITalino's version reply: connect() waits as long for it.
+    const riot = new Riot(
+      { kind: 'riot', id: o.id, module, host, port, labels, rate: options.riot?.rate ?? DEFAULT_RIOT_RATE },
+      { firstMessageTimeoutMs: options.versionTimeoutMs ?? 3000, ...(options.now ? { now: options.now } : {}) },
+    );
+    return { driver: riot, simulated: false };
   }
   return openedOver(await openTransport(address, options.transport), o);
 };

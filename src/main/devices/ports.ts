@@ -15,6 +15,7 @@ import { SerialPort } from 'serialport';
 import { ORIGINAL_PLACEHOLDER_DEVICE, SIMULATOR_DEVICE } from '../../shared/config.js';
 import { DeviceError } from '../../shared/errors.js';
 import { parsePlaybackAddress } from './playback/playback-address.js';
+import { RIOT_ADDRESS_FORMS, isRiotAddress, parseRiotAddress, type RiotAddress } from '../../shared/outputs/osc-config.js';
 import { SerialTransport, type SerialTransportOptions } from './serial-transport.js';
 import { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
 import type { Transport } from './transport.js';
@@ -36,13 +37,16 @@ export type DeviceAddress =
   | { kind: 'serial'; path: string }
   | { kind: 'tcp'; host: string; port: number }
   /** A recording played back as a device (devices/playback/playback-address.ts). */
-  | { kind: 'file'; path: string; loop: boolean };
+  | { kind: 'file'; path: string; loop: boolean }
+  /** An R-IoT streaming OSC to a UDP port (docs/osc.md "R-IoT devices"). */
+  | ({ kind: 'riot' } & RiotAddress);
 
 /** What to open: a serial path (with the MAC it was resolved from, if any) or a TCP endpoint. */
 export type ResolvedDevice =
   | { kind: 'simulator'; path: string }
   | { kind: 'serial'; path: string; mac?: string }
-  | { kind: 'tcp'; path: string; host: string; port: number };
+  | { kind: 'tcp'; path: string; host: string; port: number }
+  | ({ kind: 'riot'; path: string } & RiotAddress);
 
 export type PortEntry = PortListing & { isBitalino: boolean; mac?: string; label: string };
 
@@ -55,7 +59,7 @@ export interface PortExtras {
 }
 
 const ACCEPTED_FORMS =
-  'Use "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0, /dev/cu.BITalino-15-26-DevB), host:port (192.168.4.1:8001, [::1]:8001) or a recording to play back (file:/path/recording.txt).';
+  'Use "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0, /dev/cu.BITalino-15-26-DevB), host:port (192.168.4.1:8001, [::1]:8001), a recording to play back (file:/path/recording.txt) or an R-IoT (riot:8888/0).';
 
 const MAC_RE = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
 const HOSTNAME_RE = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -79,6 +83,12 @@ export function classifyAddress(device: string): DeviceAddress {
   if (text.toLowerCase() === SIMULATOR_DEVICE) return { kind: 'simulator' };
   const file = parsePlaybackAddress(text);
   if (file) return { kind: 'file', path: file.path, loop: file.loop };
+  // An R-IoT streams to us over OSC/UDP (docs/osc.md "R-IoT devices").
+  if (isRiotAddress(text)) {
+    const riot = parseRiotAddress(text);
+    if (!riot) throw new DeviceError('DEVICE_BAD_ARGUMENT', `"${text}" is not an R-IoT address.`, `Use ${RIOT_ADDRESS_FORMS}.`);
+    return { kind: 'riot', ...riot };
+  }
 
   const mac = normalizeMac(text);
   if (mac) return { kind: 'mac', mac };
@@ -332,6 +342,8 @@ export async function resolveDevice(device: string, system: SystemProbe = liveSy
       return { kind: 'serial', path: address.path };
     case 'tcp':
       return { kind: 'tcp', path: net.isIPv6(address.host) ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`, host: address.host, port: address.port };
+    case 'riot':
+      return { ...address, path: `${address.host}:${address.port}` };
     case 'mac': {
       const [listing, rfcommBindings, devEntries] = await Promise.all([system.list(), system.rfcommBindings(), system.devEntries()]);
       return { kind: 'serial', path: resolveMac(address.mac, system.platform, listing, { rfcommBindings, devEntries }), mac: address.mac };
@@ -367,5 +379,7 @@ export async function openTransport(device: string, options: OpenTransportOption
       return new TcpTransport(resolved.host, resolved.port, options.tcp);
     case 'simulator':
       throw new DeviceError('DEVICE_BAD_ARGUMENT', 'The simulator has no transport to open here: the service connects it through an in-memory pair.');
+    case 'riot':
+      throw new DeviceError('DEVICE_BAD_ARGUMENT', 'An R-IoT has no transport to open: it streams OSC to a UDP port (openDevice opens it as an R-IoT device).');
   }
 }

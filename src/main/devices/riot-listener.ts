@@ -1,5 +1,5 @@
 /**
- * The UDP sockets R-IoT modules stream to (docs/osc.md "R-IoT"). Several modules usually send to
+ * The UDP sockets R-IoT modules stream to (docs/osc.md "R-IoT devices"). Several modules usually send to
  * the same port (8888) and tell themselves apart by the id in their address, /<id>/raw, so one
  * socket per host:port is shared by every R-IoT device on it (reference-counted) and each
  * datagram's messages are routed to the device of their module id.

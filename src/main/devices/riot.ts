@@ -1,5 +1,5 @@
 /**
- * An R-IoT module (IRCAM / PLUX motion sensor) as a device (docs/osc.md "R-IoT"): it streams one
+ * An R-IoT module (IRCAM / PLUX motion sensor) as a device (docs/osc.md "R-IoT devices"): it streams one
  * OSC message `/<module>/raw` with 22 floats per sample (accelerometer, gyroscope, magnetometer,
  * temperature, switch, analog inputs, quaternion, Euler angles) over UDP, by default to
  * 192.168.1.100:8888 every 5 ms.
@@ -8,8 +8,10 @@
  * start()/stop() → close(); `setListener({samples, gap, close, activity})`; `state`, `id`.
  * connect() opens (or shares) the UDP socket and describes the source (rate, 22 float columns
  * named by the labels, irregular, no nSeq/digital columns); nothing is sent to the module, which
- * streams whenever it is on, so start() takes no rate or channels of its own: it delivers what
- * the R-IoT sends. It has no outputs, PWM or state (the runner answers DEVICE_UNSUPPORTED).
+ * streams whenever it is on, so with `firstMessageTimeoutMs` connect() waits for the module's
+ * first message as a BITalino's connect waits for its version reply: a silent R-IoT is then
+ * "reconnecting" with DEVICE_NO_ANSWER, not "streaming" nothing. start() takes no rate or
+ * channels of its own: it delivers what the R-IoT sends. It has no outputs, PWM or state (the runner answers DEVICE_UNSUPPORTED).
  *
  * What comes out: one SampleBatch per datagram that carried this module's samples, with one
  * Float32Array per label (analog channels 1..N in label order), a host arrival time per sample
@@ -21,13 +23,23 @@
  */
 import type { SampleBatch, StreamColumn, StreamMeta, WireError } from '../../shared/acquisition.js';
 import { DeviceError } from '../../shared/errors.js';
-import { validateRiotDeviceSettings, type RiotDeviceSettings } from '../../shared/osc-settings.js';
+import { validateRiotDeviceSettings, type RiotDeviceSettings } from '../../shared/outputs/osc-config.js';
 import type { AcquisitionListener, DeviceDriver, DriverInfo, DriverState, SourceDescription } from './driver.js';
 import { openRiotSocket, type RiotSocket } from './riot-listener.js';
+
+/** What to check when an R-IoT goes silent (the runner's stall hint for this kind). */
+export const RIOT_STALL_HINT =
+  'The R-IoT may be switched off, out of Wi-Fi range, or sending to another address or port (its settings page); ServerBIT keeps listening and reconnects by itself.';
 
 export interface RiotOptions {
   /** Clock for t0 and arrival times, ms since the epoch. Default Date.now. */
   now?: () => number;
+  /**
+   * ms connect() waits for the module's first message before it rejects with DEVICE_NO_ANSWER
+   * (the R-IoT answers nothing: a message is its only sign of life). 0 (default): connect()
+   * resolves once the socket is open. openDevice uses the runner's connect timeout (3 s).
+   */
+  firstMessageTimeoutMs?: number;
 }
 
 export interface RiotStats {
@@ -125,6 +137,9 @@ export class Riot implements DeviceDriver {
   private readonly meter = new RateMeter();
   private readonly counts = { samples: 0, badMessages: 0 };
   private lastBad: WireError | undefined;
+  private readonly firstMessageTimeoutMs: number;
+  /** While connect() waits for the first message: settles that wait. */
+  private firstWait: ((error?: DeviceError) => void) | undefined;
 
   constructor(settings: RiotDeviceSettings, options: RiotOptions = {}) {
     const issues = validateRiotDeviceSettings(settings);
@@ -132,6 +147,7 @@ export class Riot implements DeviceDriver {
     this.settings = { ...settings, labels: [...settings.labels] };
     this.id = settings.id;
     this.now = options.now ?? Date.now;
+    this.firstMessageTimeoutMs = options.firstMessageTimeoutMs ?? 0;
     this.channels = settings.labels.map((_, k) => k + 1);
   }
 
@@ -161,7 +177,11 @@ export class Riot implements DeviceDriver {
     this.listener = listener;
   }
 
-  /** Opens the UDP socket (shared with other R-IoTs on the same host:port). Rejects with DEVICE_OPEN_FAILED. */
+  /**
+   * Opens the UDP socket (shared with other R-IoTs on the same host:port) and, with
+   * `firstMessageTimeoutMs`, waits for the module's first message. Rejects with DEVICE_OPEN_FAILED
+   * (the port), DEVICE_NO_ANSWER (nothing arrived) or DEVICE_DISCONNECTED (closed meanwhile).
+   */
   async connect(): Promise<DriverInfo> {
     if (this._state !== 'closed') {
       if (this._state === 'connecting') throw new DeviceError('DEVICE_BAD_STATE', 'cannot connect: the R-IoT device is already connecting');
@@ -175,16 +195,36 @@ export class Riot implements DeviceDriver {
         throw new DeviceError('DEVICE_DISCONNECTED', 'the R-IoT device was closed while connecting');
       }
       this.socket = socket;
+      const first = this.firstMessageTimeoutMs > 0 ? new Promise<DeviceError | undefined>((resolve) => (this.firstWait = resolve)) : undefined;
       this.unsubscribe = socket.subscribe(this.settings.module, {
         messages: (lists, at) => this.onMessages(lists, at),
         failed: (e) => void this.fail(e),
       });
+      if (first) {
+        const timer = setTimeout(() => this.firstWait?.(this.noAnswer()), this.firstMessageTimeoutMs);
+        const error = await first;
+        clearTimeout(timer);
+        this.firstWait = undefined;
+        if (error) throw error;
+        if (this._state !== 'connecting') throw new DeviceError('DEVICE_DISCONNECTED', 'the R-IoT device was closed while connecting');
+      }
       this._state = 'idle';
       return this.info();
     } catch (e) {
       this._state = 'closed';
+      await this.releaseSocket();
       throw e;
     }
+  }
+
+  private noAnswer(): DeviceError {
+    const { module, host, port } = this.settings;
+    const where = host === '0.0.0.0' || host === '::' ? `this computer, UDP port ${port}` : `${host}, UDP port ${port}`;
+    return new DeviceError(
+      'DEVICE_NO_ANSWER',
+      `no OSC message /${module}/raw arrived on ${host}:${port} in ${this.firstMessageTimeoutMs / 1000} s`,
+      `Is the R-IoT switched on, on the same Wi-Fi network, sending to ${where}, with module id ${module}? Its settings page shows where it sends; ServerBIT keeps listening.`,
+    );
   }
 
   /**
@@ -209,6 +249,7 @@ export class Riot implements DeviceDriver {
   async close(): Promise<void> {
     if (this._state === 'closed' && !this.socket) return;
     this._state = 'closed';
+    this.firstWait?.(new DeviceError('DEVICE_DISCONNECTED', 'the R-IoT device was closed while connecting'));
     await this.releaseSocket();
     this.listener.close?.();
   }
@@ -240,6 +281,7 @@ export class Riot implements DeviceDriver {
   }
 
   private onMessages(lists: unknown[][], receivedAt: number): void {
+    this.firstWait?.();
     this.listener.activity?.();
     if (this._state !== 'acquiring' || !this.acq) return;
     const n = this.settings.labels.length;

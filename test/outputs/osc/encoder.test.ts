@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addressPart, columnAddress, deviceAddress } from '../../../src/main/outputs/osc/addresses.js';
 import { BUNDLE_HEADER_BYTES, encodeBatch, keepSample, layoutFor, messageBytes, samplesPerBundle, type EncoderOptions } from '../../../src/main/outputs/osc/encoder.js';
 import { riotStreamMeta } from '../../../src/main/devices/riot.js';
-import { defaultRiotDeviceSettings } from '../../../src/shared/osc-settings.js';
+import { defaultRiotDeviceSettings } from '../../../src/shared/outputs/osc-config.js';
 import { feedMeta, sampleValues, signalBatch } from './signal.js';
 
 const opts = (over: Partial<EncoderOptions> = {}): EncoderOptions => ({ addresses: 'consolidated', values: 'raw', maxRate: 0, maxDatagramBytes: 1400, timeTag: 'device', ...over });

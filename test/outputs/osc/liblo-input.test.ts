@@ -6,7 +6,7 @@
 import { Bundle, Message, encode } from 'node-osc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutputStatus } from '../../../src/main/outputs/output.js';
-import { defaultOscInputSettings } from '../../../src/shared/osc-settings.js';
+import { defaultOscInputSettings } from '../../../src/shared/outputs/osc-config.js';
 import { startNetns, type Netns } from './netns.js';
 
 const PORT = 12000;

@@ -3,7 +3,7 @@
  * implementation that is not ours) in a private network namespace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultOscOutputSettings, type OscOutputSettings } from '../../../src/shared/osc-settings.js';
+import { defaultOscOutputSettings, type OscOutputSettings } from '../../../src/shared/outputs/osc-config.js';
 import type { OutputStatus } from '../../../src/main/outputs/output.js';
 import { dumpLines, parseDumpLine, startNetns, type DumpLine, type Netns } from './netns.js';
 import { sampleValues } from './signal.js';

@@ -7,29 +7,21 @@
  * It hosts the real code under test (Hub, OscOutput, OscInput, Riot) and the real liblo tools
  * (oscdump, oscsend, oscsendfile) side by side.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import dgram from 'node:dgram';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import readline from 'node:readline';
 import { Hub } from '../../../src/main/acquisition/hub.js';
 import { OscOutput } from '../../../src/main/outputs/osc/osc-output.js';
 import { OscInput, type OscControl } from '../../../src/main/outputs/osc/osc-input.js';
 import { Riot, riotStreamMeta } from '../../../src/main/devices/riot.js';
-import type { OscInputSettings, OscOutputSettings, RiotDeviceSettings } from '../../../src/shared/osc-settings.js';
+import type { OscInputSettings, OscOutputSettings, RiotDeviceSettings } from '../../../src/shared/outputs/osc-config.js';
+import { libloOps, serve, sleep, type Ops } from './liblo-ops.js';
 import { feedMeta, signalBatch } from './signal.js';
 
-type Args = Record<string, unknown>;
-
 const hub = new Hub();
-const dumps = new Map<string, { child: ChildProcess; lines: string[]; stderr: string }>();
+const liblo = libloOps();
+const dumps = liblo.dumps;
 let output: OscOutput | undefined;
 let input: OscInput | undefined;
 const calls: { call: string; args: unknown[] }[] = [];
 const riots = new Map<string, { riot: Riot; samples: { index: number; values: number[]; t: number }[]; activity: number; closed: number }>();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The injected control: records every call; device "9" does not exist; pwm on device "1" rejects; device "7" never answers. */
 const never = new Promise<void>(() => undefined);
@@ -46,54 +38,8 @@ const control: OscControl = {
   marker: async (label, device) => void calls.push({ call: 'marker', args: [label, device ?? null] }),
 };
 
-function run(cmd: string, args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  if (!['oscsend', 'oscsendfile'].includes(cmd)) throw new Error(`not allowed: ${cmd}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c) => (stdout += c));
-    child.stderr!.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    if (stdin !== undefined) {
-      child.stdin!.on('error', () => undefined); // the tool may exit before reading it all
-      child.stdin!.end(stdin);
-    }
-  });
-}
-
-async function sendUdp(port: number, datagrams: Buffer[], host = '127.0.0.1'): Promise<void> {
-  const s = dgram.createSocket('udp4');
-  for (const d of datagrams) await new Promise<void>((resolve) => s.send(d, port, host, () => resolve()));
-  s.close();
-}
-
-const ops: Record<string, (a: Args) => Promise<unknown> | unknown> = {
-  'oscdump.start': async (a) => {
-    const child = spawn('oscdump', ['-L', String(a.target)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const entry = { child, lines: [] as string[], stderr: '' };
-    readline.createInterface({ input: child.stdout! }).on('line', (l) => entry.lines.push(l));
-    child.stderr!.on('data', (c) => (entry.stderr += c));
-    dumps.set(String(a.id), entry);
-    await sleep(300); // oscdump prints nothing when ready; give it time to bind
-    return { pid: child.pid };
-  },
-  'oscdump.lines': (a) => {
-    const d = dumps.get(String(a.id))!;
-    const from = Number(a.from ?? 0);
-    return { lines: d.lines.slice(from), total: d.lines.length, stderr: d.stderr };
-  },
-  'oscdump.stop': (a) => {
-    dumps.get(String(a.id))?.child.kill();
-    dumps.delete(String(a.id));
-    return true;
-  },
-  run: (a) => run(String(a.cmd), a.args as string[], a.stdin as string | undefined),
-  'udp.send': async (a) => {
-    await sendUdp(Number(a.port), (a.hex as string[]).map((h) => Buffer.from(h, 'hex')), (a.host as string) ?? '127.0.0.1');
-    return true;
-  },
+const ops: Ops = {
+  ...liblo.ops,
   'output.start': async (a) => {
     output = new OscOutput({ hub, settings: a.settings as OscOutputSettings, statusIntervalMs: 200 });
     await output.start();
@@ -185,16 +131,6 @@ const ops: Record<string, (a: Args) => Promise<unknown> | unknown> = {
     const e = riots.get(String(a.id))!;
     return { samples: e.samples, activity: e.activity, closed: e.closed, stats: e.riot.stats, state: e.riot.state };
   },
-  /** Writes `text` to a temp file and plays it with oscsendfile (which replays oscdump's format at its recorded pace). */
-  'riot.play': async (a) => {
-    const file = path.join(os.tmpdir(), `riot-${process.pid}-${Date.now()}.txt`);
-    fs.writeFileSync(file, String(a.text));
-    try {
-      return await run('oscsendfile', ['127.0.0.1', String(a.port), file]);
-    } finally {
-      fs.rmSync(file, { force: true });
-    }
-  },
   'riot.close': async (a) => {
     await riots.get(String(a.id))?.riot.close();
     riots.delete(String(a.id));
@@ -202,39 +138,11 @@ const ops: Record<string, (a: Args) => Promise<unknown> | unknown> = {
   },
 };
 
-function reply(msg: object): void {
-  process.stdout.write(JSON.stringify(msg) + '\n');
-}
-
 async function cleanup(): Promise<void> {
-  for (const d of dumps.values()) d.child.kill();
+  liblo.cleanup();
   await output?.close();
   await input?.close();
   for (const r of riots.values()) await r.riot.close();
 }
 
-const rl = readline.createInterface({ input: process.stdin });
-rl.on('line', (line) => {
-  let req: { id: number; op: string; args?: Args };
-  try {
-    req = JSON.parse(line);
-  } catch {
-    return;
-  }
-  Promise.resolve()
-    .then(() => {
-      const op = ops[req.op];
-      if (!op) throw new Error(`unknown op ${req.op}`);
-      return op(req.args ?? {});
-    })
-    .then(
-      (result) => reply({ id: req.id, ok: true, result }),
-      (err: unknown) => reply({ id: req.id, ok: false, error: { message: String((err as Error)?.message ?? err), code: (err as { code?: string })?.code, hint: (err as { hint?: string })?.hint } }),
-    );
-});
-// The parent went away (or closed stdin): stop everything. As PID 1 of its own PID namespace,
-// our exit also ends every process we started.
-rl.on('close', () => {
-  void cleanup().finally(() => process.exit(0));
-});
-reply({ id: 0, ok: true, result: 'ready' });
+serve(ops, cleanup);

@@ -5,8 +5,9 @@
  * (netns-harness.ts) its own network and PID namespaces: when the harness ends, or unshare is
  * killed, the kernel ends every process started inside, oscdump included.
  *
- * Its loopback also carries multicast (224.0.0.0/4 routed to it) and has the usual
- * 127.255.255.255 broadcast route, so multicast and broadcast destinations can be tested.
+ * Its loopback also carries multicast (224.0.0.0/4 routed to it), has the usual
+ * 127.255.255.255 broadcast route, so multicast and broadcast destinations can be tested, and
+ * has the address 192.168.1.100, where a factory R-IoT sends (docs/osc.md "R-IoT devices").
  *
  * The harness is bundled from the TypeScript sources with esbuild (a dev dependency) into a temp
  * dir, so these tests do not depend on a prior build.
@@ -28,24 +29,31 @@ export interface Netns {
   stderr(): string;
 }
 
-export async function startNetns(): Promise<Netns> {
+export interface NetnsOptions {
+  /** The harness to run inside: a file beside this one, or an absolute path. Default netns-harness.ts (the outputs and the R-IoT in process); cli-harness.ts runs the real CLI. */
+  harness?: string;
+}
+
+export async function startNetns(options: NetnsOptions = {}): Promise<Netns> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serverbit-osc-netns-'));
   const outfile = path.join(dir, 'harness.mjs');
   await build({
-    entryPoints: [path.join(here, 'netns-harness.ts')],
+    entryPoints: [path.resolve(here, options.harness ?? 'netns-harness.ts')],
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     outfile,
     logLevel: 'silent',
+    // CommonJS dependencies (ws) call require() for Node's own modules; an ES module has none.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
   // As root, new namespaces directly; otherwise inside a user namespace where we are root
   // (needs unprivileged user namespaces, on by default on Debian and most distributions).
   const userns = process.getuid?.() === 0 ? [] : ['--user', '--map-root-user'];
   const child: ChildProcess = spawn(
     'unshare',
-    [...userns, '--net', '--pid', '--fork', '--kill-child', 'sh', '-c', 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec "$0" "$1"', process.execPath, outfile],
+    [...userns, '--net', '--pid', '--fork', '--kill-child', 'sh', '-c', 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && ip addr add 192.168.1.100/32 dev lo && exec "$0" "$1"', process.execPath, outfile],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stderr = '';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Hub } from '../../../src/main/acquisition/hub.js';
 import { OscOutput } from '../../../src/main/outputs/osc/osc-output.js';
 import type { OutputStatus } from '../../../src/main/outputs/output.js';
-import { defaultOscOutputSettings, type OscOutputSettings } from '../../../src/shared/osc-settings.js';
+import { defaultOscOutputSettings, type OscOutputSettings } from '../../../src/shared/outputs/osc-config.js';
 import { feedMeta, sampleValues, signalBatch } from './signal.js';
 
 async function freePort(): Promise<number> {

@@ -16,7 +16,7 @@
 import { Bundle, Message, encode } from 'node-osc';
 import type { SampleBatch, StreamColumn, StreamMeta } from '../../../shared/acquisition.js';
 import { SENSOR_UNITS, convert, type SensorName } from '../../../shared/sensors.js';
-import type { OscAddressMode } from '../../../shared/osc-settings.js';
+import type { OscAddressMode } from '../../../shared/outputs/osc-config.js';
 import { columnAddress, deviceAddress } from './addresses.js';
 
 export interface EncoderOptions {

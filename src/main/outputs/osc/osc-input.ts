@@ -19,7 +19,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { NetworkError } from '../../../shared/errors.js';
-import { validateOscInputSettings, type OscInputSettings } from '../../../shared/osc-settings.js';
+import { validateOscInputSettings, type OscInputSettings } from '../../../shared/outputs/osc-config.js';
 import type { WireError } from '../../../shared/acquisition.js';
 import { createLogger } from '../../log.js';
 import type { Output, OutputState, OutputStatus } from '../output.js';

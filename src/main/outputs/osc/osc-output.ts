@@ -14,7 +14,7 @@
  */
 import type { SampleBatch, StreamMeta, WireError } from '../../../shared/acquisition.js';
 import { type NetworkError, ServerBitError } from '../../../shared/errors.js';
-import { validateOscOutputSettings, type OscOutputSettings } from '../../../shared/osc-settings.js';
+import { validateOscOutputSettings, type OscOutputSettings } from '../../../shared/outputs/osc-config.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import { createLogger } from '../../log.js';
 import type { Output, OutputState, OutputStatus } from '../output.js';
@@ -228,9 +228,13 @@ export class OscOutput implements Output {
     }
   }
 
+  /** One line for the tray and the window: where, how much, and while in error what is wrong and what to do. */
   private detail(): string {
     const to = this.destinations.map((d) => d.label).join(', ');
-    return `→ ${to} · ${this.counters.datagramsPerSecond} datagrams/s`;
+    let line = `→ ${to} · ${this.counters.datagramsPerSecond} datagrams/s`;
+    if (this.counters.dropped > 0) line += ` · ${this.counters.dropped} dropped (the network is slower than the stream)`;
+    if (this.state === 'error' && this.error) line += ` · ${this.error.message}${this.error.hint ? ` — ${this.error.hint}` : ''}`;
+    return line;
   }
 
   private setState(state: OutputState): void {
