@@ -24,7 +24,7 @@ const CLI = path.join(root, 'dist/main/cli.js');
  * repeated (many devices), this is the one line to change:
  *   (ptys) => ptys.flatMap((p) => ['--device', p.a])
  */
-const serviceDeviceArgs = (ptys) => ['--device', ptys[0].a];
+const serviceDeviceArgs = (ptys) => ptys.flatMap((p) => ['--device', p.a]);
 
 /**
  * @param {{ batchMs?: number, channels?: number[], rate?: number, record?: boolean, nodeArgs?: string[], inProcess?: boolean, env?: Record<string, string>, inspect?: boolean, writes?: 'frame' | 'chunked', devices?: number }} o
@@ -90,8 +90,9 @@ export async function startRig(o = {}) {
     const emulator = emulators[0];
     const pty = ptys[0];
     await service.waitFor((m) => m.type === 'text' && m.line.startsWith('ServerBIT LISTENING'), 20_000, 'LISTENING line');
-    // Today the service opens the first device only; the others' emulators wait idle.
-    const start = await emulator.waitFor('start', 10_000, 'acquisition start');
+    // Every device starts acquiring (ids "0", "1", … by position: one --device each).
+    const starts = await Promise.all(emulators.map((e) => e.waitFor('start', 10_000, 'acquisition start')));
+    const start = starts[0];
     const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(service.stderr)?.[1];
 
     const url = `ws://127.0.0.1:${port}/`;
@@ -125,8 +126,11 @@ export async function startRig(o = {}) {
         };
       },
       /** Starts `n` clients in one process and waits until all are connected. */
-      async clients(n, { endpoint = 'compat', record } = {}) {
-        const args = [path.join(here, 'clients.mjs'), '--url', endpoint === 'v2' ? `${url}v2` : url, '--n', String(n), '--endpoint', endpoint, '--t0', String(start.t0), '--rate', String(start.rate)];
+      async clients(n, { endpoint = 'compat', record, device } = {}) {
+        // One device's stream when `device` (its position) is given: /devices/<i>, or /v2?devices=<i>.
+        const where = device === undefined ? { compat: url, v2: `${url}v2` } : { compat: `${url}devices/${device}`, v2: `${url}v2?devices=${device}` };
+        const s0 = starts[device ?? 0];
+        const args = [path.join(here, 'clients.mjs'), '--url', where[endpoint], '--n', String(n), '--endpoint', endpoint, '--t0', String(s0.t0), '--rate', String(s0.rate)];
         if (record) args.push('--record', record);
         const p = new Proc(`clients×${n}`, process.execPath, args);
         parts.push({ close: () => p.stop('SIGKILL') });
@@ -147,7 +151,8 @@ export async function startRig(o = {}) {
        * the clients are given `settleMs` to drain and are stopped — so a client that lags shows
        * as behind (a reading taken after the wait would let it catch up first).
        */
-      async stopClients(procs, settleMs = 500) {
+      async stopClients(procs, settleMs = 500, device = 0) {
+        const emulator = emulators[device];
         const id = ++positionSeq;
         const before = emulator.messages.length;
         emulator.send({ cmd: 'mark' });

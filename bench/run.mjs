@@ -34,7 +34,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const value = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const ALL = ['decoder', 'delivery', 'latency', 'cpu', 'fanout', 'plot', 'memory'];
+const ALL = ['decoder', 'delivery', 'latency', 'cpu', 'devices', 'fanout', 'plot', 'recording', 'osc', 'lsl', 'mqtt', 'memory'];
 const quick = flag('quick');
 const only = value('only')?.split(',').map((s) => s.trim()) ?? ALL;
 for (const o of only) if (!ALL.includes(o)) fail(`unknown figure "${o}": use ${ALL.join(', ')}`);
@@ -42,8 +42,8 @@ const outDir = path.resolve(value('out') ?? path.join(here, 'results'));
 
 /** Durations, seconds (memory in minutes). */
 const D = quick
-  ? { delivery: 10, latency: 5, cpu: 5, floor: 5, fanout: 8, fanoutLevels: [100, 500], plot: 5, memoryMin: 1, memoryChunkedMin: 0.5, memoryEvery: 5 }
-  : { delivery: 60, latency: 20, cpu: 20, floor: 10, fanout: 20, fanoutLevels: [250, 500, 1000, 1500, 2000], plot: 15, memoryMin: 10, memoryChunkedMin: 3, memoryEvery: 10 };
+  ? { delivery: 10, latency: 5, cpu: 5, floor: 5, devices: 5, deviceCounts: [1, 4], fanout: 8, fanoutLevels: [100, 500], plot: 5, outputs: 5, outputRounds: 1, memoryMin: 1, memoryChunkedMin: 0.5, memoryEvery: 5 }
+  : { delivery: 60, latency: 20, cpu: 20, floor: 10, devices: 20, deviceCounts: [1, 4, 8], fanout: 20, fanoutLevels: [250, 500, 1000, 1500, 2000], plot: 15, outputs: 10, outputRounds: 3, memoryMin: 10, memoryChunkedMin: 3, memoryEvery: 10 };
 if (value('memory-minutes')) {
   D.memoryMin = Number(value('memory-minutes'));
   D.memoryChunkedMin = Math.min(D.memoryChunkedMin, D.memoryMin);
@@ -69,6 +69,9 @@ const RULES = {
   /** CPU of the service, % of one core, frame-per-write link: 1 client; 50 clients (25 compat + 25 /v2). */
   cpuOneClientPct: 3,
   cpuFiftyClientsPct: 8,
+  /** Many devices: 8 devices at 1000 Hz × 6 ch, 10 clients each (5 compat + 5 /v2), % of one core. */
+  cpuEightDevicesPct: 15,
+  clientsPerDevice: 10,
   /** Fan-out: in every second of a level, the p99 of the clients' lag (receive − device time of the newest sample), ms. */
   fanoutLagP99Ms: 50,
   /** Memory, 1 client: RSS after a forced full GC at the end, MB; growth between the forced GCs at start and end. */
@@ -359,6 +362,93 @@ async function figCpu() {
   };
 }
 
+/** Service CPU and delivery with N devices at once (each its own emulator on its own pty), 10 clients per device. */
+async function figDevices() {
+  const per = RULES.clientsPerDevice;
+  say(`devices: ${D.deviceCounts.join(', ')} devices at 1000 Hz × 6 ch, ${per} clients each (half compat at /devices/<id>, half /v2?devices=<id>), ${D.devices} s each`);
+  const levels = [];
+  for (const n of D.deviceCounts) {
+    const rig = await startRig({ batchMs: RULES.batchMs, devices: n });
+    try {
+      const procs = [];
+      for (let d = 0; d < n; d++) {
+        procs.push({ d, p: await rig.clients(per / 2, { device: d }) });
+        procs.push({ d, p: await rig.clients(per / 2, { device: d, endpoint: 'v2' }) });
+      }
+      await sleep(2000);
+      const pids = { service: rig.service.pid, ...Object.fromEntries(procs.map((x, i) => [`clients${i}`, x.p.pid])) };
+      const usage = await usageOver(pids, D.devices * 1000);
+      const verdicts = [];
+      for (let d = 0; d < n; d++) {
+        const mine = procs.filter((x) => x.d === d).map((x) => x.p);
+        const stop = await rig.stopClients(mine, 500, d);
+        verdicts.push(deliveryVerdict(mergeResults(stop.results), stop, batchSamples(RULES.batchMs)));
+      }
+      levels.push({ devices: n, clients: n * per, cpu: usage.cpu.service, delivered: verdicts.every((v) => v.ok), deliveredPct: Math.min(...verdicts.map((v) => v.deliveredPct)), rig: rig.describe(n * per, procs.length), usage: conditionsOf(usage) });
+    } finally {
+      await rig.close();
+      await killAll();
+    }
+  }
+  const eight = levels.find((l) => l.devices === 8);
+  return {
+    id: 'devices',
+    figure: 'many devices',
+    rig: levels.at(-1)?.rig,
+    how: `N emulators on N ptys (frame-per-write), one serverbit with a --device each, ${per} clients per device in other processes checking every sample, service CPU over ${D.devices} s`,
+    target: `every sample at every client; ≤ ${RULES.cpuEightDevicesPct} % of one core for 8 devices × ${per} clients`,
+    measured: levels.map((l) => `${l.devices} device${l.devices === 1 ? '' : 's'} (${l.clients} clients): ${r1(l.cpu)} % CPU, ${l.delivered ? 'every sample delivered' : `${r2(l.deliveredPct)} % delivered`}`).join('; '),
+    pass: levels.every((l) => l.delivered) && (eight ? eight.cpu <= RULES.cpuEightDevicesPct : null),
+    conditions: levels.at(-1)?.usage,
+    details: { levels },
+  };
+}
+
+/** An output's own benchmark module (bench/<name>.mjs), run as it is and reported as it says. */
+async function figOutput(id) {
+  const mod = await import(`./${id}.mjs`);
+  const run = mod[`run${id[0].toUpperCase()}${id.slice(1)}Bench`] ?? (id === 'osc' ? mod.runOscBench : id === 'lsl' ? mod.runLslBench : id === 'mqtt' ? mod.runMqttBench : undefined);
+  if (typeof run !== 'function') throw new Error(`bench/${id}.mjs exports no run function`);
+  const result = await run({ seconds: D.outputs, rounds: D.outputRounds, runs: D.outputRounds, quick });
+  return outputRow(id, result);
+}
+
+function outputRow(id, r) {
+  const base = { id, details: r };
+  if (r?.skipped) return { ...base, figure: id, how: '', target: '', measured: `not measured: ${r.skipped}`, pass: null };
+  switch (id) {
+    case 'recording':
+      return {
+        ...base,
+        figure: 'recording',
+        how: "recorder's added CPU at 1000 Hz × 6 ch, per format, against the same service without it",
+        target: 'reported',
+        measured: (r.formats ?? []).map((f) => `${f.formats?.join('+') ?? f.format}: +${r2(f.addedPct)} %`).join(', '),
+        pass: null,
+      };
+    case 'osc':
+      return {
+        ...base,
+        figure: 'OSC',
+        how: 'OscOutput at 1000 Hz × 6 ch to a liblo receiver (oscdump), every sample checked',
+        target: 'every sample; datagrams/s and added CPU reported',
+        measured: `consolidated ${r1(r.datagramsPerSecond)} datagrams/s, +${r2(r.addedCpuPercent)} % CPU; per label ${r1(r.perLabel?.datagramsPerSecond)} datagrams/s, +${r2(r.perLabel?.addedCpuPercent)} %${r.delivered === false ? '; NOT every sample delivered' : ''}`,
+        pass: r.delivered === false ? false : null,
+      };
+    case 'lsl':
+      return {
+        ...base,
+        figure: 'LSL',
+        how: 'LSL output at 1000 Hz × 6 ch with one liblsl inlet in another process',
+        target: 'added CPU and latency reported',
+        measured: `+${r2(r.cpuPct?.added)} % CPU; batch published → newest sample at the inlet p50 ${r2(r.latencyMs?.p50)} / p99 ${r2(r.latencyMs?.p99)} ms`,
+        pass: null,
+      };
+    default:
+      return { ...base, figure: id, how: '', target: '', measured: JSON.stringify(r).slice(0, 300), pass: null };
+  }
+}
+
 async function figFanout() {
   const rig = await startRig({ batchMs: RULES.batchMs });
   const levels = [];
@@ -506,13 +596,31 @@ async function figMemory() {
   };
 }
 
-const FIGS = { decoder: figDecoder, delivery: figDelivery, latency: figLatency, cpu: figCpu, fanout: figFanout, plot: figPlot, memory: figMemory };
+const FIGS = {
+  decoder: figDecoder,
+  delivery: figDelivery,
+  latency: figLatency,
+  cpu: figCpu,
+  devices: figDevices,
+  fanout: figFanout,
+  plot: figPlot,
+  recording: () => figOutput('recording'),
+  osc: () => figOutput('osc'),
+  lsl: () => figOutput('lsl'),
+  mqtt: () => figOutput('mqtt'),
+  memory: figMemory,
+};
 const META = {
   decoder: ['decoder', 'frames decoded per second, all channel counts', '≥ 10 million/s'],
   delivery: ['samples delivered', '1000 Hz × 6 channels, sample indices checked at every client', '100 %, none repeated'],
   latency: ['added latency', 'emulator writes a frame → client receives the sample', `newest sample p99 ≤ ${RULES.latencyBeyondLinkMs} ms beyond the link's own`],
   cpu: ['CPU', 'service process at 1000 Hz × 6 channels, 1 and 50 clients', `≤ ${RULES.cpuOneClientPct} % and ≤ ${RULES.cpuFiftyClientsPct} % of one core`],
+  devices: ['many devices', '1, 4 and 8 devices at 1000 Hz × 6 channels, 10 clients each', `≤ ${RULES.cpuEightDevicesPct} % for 8 devices`],
   fanout: ['fan-out', 'clients at 1000 Hz × 6 ch with no loss, default batch', '≥ 1000 on 2 cores'],
+  recording: ['recording', "recorder's added CPU per format", 'reported'],
+  osc: ['OSC', 'datagrams/s and added CPU', 'reported'],
+  lsl: ['LSL', 'added CPU and latency with one inlet', 'reported'],
+  mqtt: ['MQTT', 'broker fan-out, relays, publisher CPU, broker latency', 'every sample'],
   plot: ['live plot', 'renderer in Chromium at 1000 Hz, A1 and all six', `≥ ${RULES.plotFps} fps, no task > 50 ms, ≤ ${RULES.plotProcessCpuPct} % renderer CPU for A1`],
   memory: ['memory', `service RSS and heap after GC over ${D.memoryMin} min at 1000 Hz with 1 client`, `≤ ${RULES.memoryRssMB} MB, flat`],
 };
