@@ -26,7 +26,9 @@ import { OutputsController, type OutputKind } from './outputs/controller.js';
 import { LslOutput } from './outputs/lsl/lsl-output.js';
 import { lslSettingsFromConfig, type LslSettings } from './outputs/lsl/settings.js';
 import { oscOutputKinds } from './outputs/osc/kinds.js';
-import { resolveMqttSettings, type MqttSettings } from '../shared/outputs/mqtt-config.js';
+import { resolveMqttSettings, resolveRelaySettings, type MqttSettings, type RelaySettings } from '../shared/outputs/mqtt-config.js';
+import { RemoteSource } from './acquisition/remote-source.js';
+import { MqttRelay } from './outputs/mqtt/relay.js';
 import { DataEncoder, toMarkerMessage, toMetaMessage, toStatusMessage } from './api/meta.js';
 import { MessageRateLimit, parseIncoming } from './api/incoming.js';
 import { createCommandRunner } from './api/commands.js';
@@ -71,6 +73,12 @@ export interface ServerBitOptions {
   api?: Pick<ApiContextOptions, 'listPorts' | 'testDevice'>;
   /** How long /v2 data waits for a first subscribe message, ms (tests shorten it). */
   settleMs?: number;
+  /**
+   * Relay mode (`serverbit --relay URL [--prefix F]`, docs/mqtt.md "Relay"): no device of its own;
+   * the devices published to this broker under F are served instead. Credentials and TLS files
+   * come from the config's `mqtt` section; the MQTT publisher stays off.
+   */
+  relay?: { url: string; prefix?: string | undefined } | undefined;
 }
 
 export interface ServerBit {
@@ -111,12 +119,15 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
   const acquisition = new Acquisition({ ...(options.acquisition ?? {}), demand, openDevice: (address, o) => opener(address, { riot: resolveRiotSettings(settings.config.osc), ...o }) });
   const hub = acquisition.hub;
   let api!: ApiContext;
-  const outputs = new OutputsController([...outputKinds(hub, acquisition), mqttKind(hub, () => api)]);
+  const remote = options.relay ? new RemoteSource({ hub }) : undefined;
+  acquisition.attachRemote(remote);
+  const outputs = new OutputsController([...outputKinds(hub, acquisition), ...mqttKinds(hub, () => api, options.relay, remote)]);
   const recording = new RecordingController(hub, () => recorderSettingsFromConfig(settings.config.record));
   // Device changes from any source (a save, a reload) go through here, one at a time.
   let syncing: Promise<void> = Promise.resolve();
   const syncDevices = (start: boolean): Promise<void> => {
-    const run = syncing.then(() => acquisition.sync(runnerSettingsOf(settings.config), { start }));
+    // A relay has no device of its own (its devices are the broker's).
+    const run = syncing.then(() => acquisition.sync(remote ? [] : runnerSettingsOf(settings.config), { start }));
     syncing = run.catch(() => undefined);
     return run;
   };
@@ -225,8 +236,20 @@ function outputKinds(hub: Acquisition['hub'], acquisition: Acquisition): OutputK
 /** Host name and a random client-id suffix, fixed for the run (so a settings change keeps the same client id). */
 const MQTT_ENV = { hostname: hostname(), randomHex: randomBytes(4).toString('hex') };
 
-/** The MQTT publisher: on when `mqtt.enabled`; its payloads come from the /v2 encoders; commands (when `mqtt.control`) go through the /v2 command path. */
-function mqttKind(hub: Acquisition['hub'], api: () => ApiContext): OutputKind {
+/**
+ * The MQTT publisher: on when `mqtt.enabled` (never on a relay); its payloads come from the /v2
+ * encoders; commands (when `mqtt.control`) go through the /v2 command path. On a relay, the
+ * relay's link to the broker, always on.
+ */
+function mqttKinds(hub: Acquisition['hub'], api: () => ApiContext, relay: ServerBitOptions['relay'], remote: RemoteSource | undefined): OutputKind[] {
+  if (relay && remote) {
+    const kind: OutputKind<RelaySettings> = {
+      name: 'mqtt-relay',
+      settings: (c) => resolveRelaySettings(relay, c.mqtt, MQTT_ENV),
+      create: (s) => new MqttRelay({ settings: s, remote }),
+    };
+    return [kind as OutputKind];
+  }
   const kind: OutputKind<MqttSettings> = {
     name: 'mqtt',
     settings: (c) => (c.mqtt?.enabled === true ? resolveMqttSettings(c.mqtt, MQTT_ENV) : undefined),
@@ -240,7 +263,7 @@ function mqttKind(hub: Acquisition['hub'], api: () => ApiContext): OutputKind {
       });
     },
   };
-  return kind as OutputKind;
+  return [kind as OutputKind];
 }
 
 /**

@@ -63,11 +63,3 @@ export function parseRelayTopic(filter: string, topic: string): RelayTopic | und
   return { device: id, kind, source };
 }
 
-/** The id a marker on `<source>/marker` applies to on the relay, for a publisher's device id. */
-export function relayDeviceId(filter: string, source: string, device: string): string | undefined {
-  const f = filter.split('/');
-  const s = source.split('/');
-  const wild = f.flatMap((lvl, i) => (lvl === '+' ? [s[i]] : []));
-  const id = [...wild, device].join('.');
-  return ID.test(id) ? id : undefined;
-}
