@@ -130,14 +130,14 @@ export class RemoteSource implements RemoteDevices {
 
   private handle(msg: RemoteMessage): void {
     const { kind, payload } = msg;
-    if (kind === 'marker') return this.onMarker(msg);
-    const id = msg.device!;
-    let r = this.remotes.get(id);
-    // An empty retained payload deletes the retained message: the publisher removed the device.
+    const id = msg.device;
+    // An empty payload deletes a retained message: on `…/status`, the publisher removed the device.
     if (payload.length === 0) {
-      if (r && kind === 'status') this.remove(id);
+      if (id !== undefined && kind === 'status' && this.remotes.has(id)) this.remove(id);
       return;
     }
+    if (kind === 'marker' || id === undefined) return this.onMarker(msg);
+    let r = this.remotes.get(id);
     if (!r) {
       if (kind !== 'meta' && kind !== 'status') return this.drop(msg, `${kind} for device "${id}" before its meta or status`);
       if (this.remotes.size >= this.maxDevices) {
