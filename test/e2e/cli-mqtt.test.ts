@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { validate } from '../../src/shared/schema.js';
 import { DATA_SCHEMA, GAP_SCHEMA, META_SCHEMA } from '../../src/shared/v2-schemas.js';
 import { MQTT_STATUS_SCHEMA } from '../../src/main/acquisition/remote-payloads.js';
-import { cleanup, collectWs, mosquittoSub, passwordFile, samplesByIndex, selfSignedCert, sleep, startBroker, startCli, tempDir, waitFor, type DataMsg } from '../outputs/mqtt/harness.js';
+import { spawnSync } from 'node:child_process';
+import { TOKEN, cleanup, collectWs, mosquittoSub, passwordFile, samplesByIndex, selfSignedCert, sleep, startBroker, startCli, tempDir, waitFor, type DataMsg } from '../outputs/mqtt/harness.js';
 
 afterEach(cleanup);
 
@@ -166,5 +167,33 @@ describe('serverbit --mqtt: publishing to a real mosquitto', () => {
     await good.waitStderr('mqtt: connected');
     const sub = await mosquittoSub(broker.port, ['lab/tls/0/data'], ['--cafile', tls.cert]);
     await waitFor(() => sub.of('data').length >= 5, 10_000, 'data over TLS');
+  });
+
+  it('control over MQTT only when enabled, only with the token in the message, through the /v2 command path', async () => {
+    const broker = await startBroker();
+    const send = (prefix: string, msg: unknown) => spawnSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.port), '-q', '1', '-t', `${prefix}/command`, '-m', JSON.stringify(msg)]);
+    const on = await startCli([], { mqtt: { enabled: true, url: broker.url, prefix: 'lab/ctl', control: true } });
+    const off = await startCli([], { mqtt: { enabled: true, url: broker.url, prefix: 'lab/noctl' } });
+    await on.waitStderr('mqtt: connected');
+    await off.waitStderr('mqtt: connected');
+    const sub = await mosquittoSub(broker.port, ['lab/ctl/reply', 'lab/ctl/0/marker', 'lab/noctl/reply']);
+    send('lab/ctl', { type: 'command', id: 1, command: 'marker', args: { label: 'no token', device: '0' } });
+    send('lab/ctl', { type: 'command', id: 2, command: 'marker', args: { label: 'stimulus', device: '0' }, token: TOKEN });
+    send('lab/ctl', { type: 'command', id: 3, command: 'pwm', args: { duty: 999 }, token: TOKEN });
+    send('lab/ctl', 'not a command');
+    send('lab/noctl', { type: 'command', id: 4, command: 'stop', token: TOKEN });
+    await waitFor(() => sub.of('reply').length >= 4, 10_000, 'four replies');
+    const replies = sub.of('reply');
+    expect(replies.find((r) => r.id === 1)).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
+    expect(replies.find((r) => r.id === 2)).toMatchObject({ ok: true, result: { id: 1 } });
+    expect(replies.find((r) => r.id === 3)).toMatchObject({ ok: false, error: { code: 'BAD_ARGUMENTS' } });
+    expect(replies.find((r) => r.id === null)).toMatchObject({ ok: false, error: { code: 'BAD_MESSAGE' } });
+    await waitFor(() => sub.of('marker').length > 0, 10_000, 'the marker');
+    expect(sub.of('marker')[0]).toMatchObject({ type: 'marker', label: 'stimulus', device: '0', source: 'v2' });
+    await sleep(500);
+    // Control off: the command topic is not even subscribed; nothing answers, the device streams on.
+    expect(sub.messages.filter((m) => m.topic === 'lab/noctl/reply')).toEqual([]);
+    const v2 = await collectWs(`ws://127.0.0.1:${off.port}/v2`);
+    await waitFor(() => v2.messages.find((m) => m.type === 'status' && m.state === 'streaming'), 10_000, 'the device still streaming');
   });
 });

@@ -213,7 +213,8 @@ export interface Subscriber {
  */
 export async function mosquittoSub(port: number, topics: string[], extra: string[] = []): Promise<Subscriber> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-v', '-d', '-q', '1', ...topics.flatMap((t) => ['-t', t]), ...extra];
-  const child = spawn('mosquitto_sub', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Line-buffered (coreutils stdbuf): piped, mosquitto_sub would hold its lines in a 4 KiB buffer.
+  const child = spawn('stdbuf', ['-oL', 'mosquitto_sub', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const messages: Received[] = [];
   let buf = '';
   let log = '';
