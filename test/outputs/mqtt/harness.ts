@@ -225,7 +225,7 @@ export async function mosquittoSub(port: number, topics: string[], extra: string
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       // With -d, the debug lines go to stdout too.
-      if (/^Client .* (sending|received) /.test(line)) {
+      if (/^Client .* (sending|received) /.test(line) || /^Subscribed \(mid: \d+\)/.test(line)) {
         log += line + '\n';
         continue;
       }

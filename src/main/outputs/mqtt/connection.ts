@@ -141,6 +141,8 @@ export function keepConnecting(settings: ConnectionSettings, extra: Partial<ICli
   let lastError: ServerBitError | undefined;
   let stopped = false;
   client.on('connect', () => {
+    // Small messages at a steady rate: Nagle's algorithm would hold them back for the peer's delayed ACK (~40 ms).
+    (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     delay = BACKOFF.initialMs;
     lastError = undefined;
     events.connect();
