@@ -121,7 +121,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
   let api!: ApiContext;
   const remote = options.relay ? new RemoteSource({ hub }) : undefined;
   acquisition.attachRemote(remote);
-  const outputs = new OutputsController([...outputKinds(hub, acquisition), ...mqttKinds(hub, () => api, options.relay, remote)]);
+  const outputs = new OutputsController([...outputKinds(hub, acquisition), ...mqttKinds(acquisition, () => api, options.relay, remote)]);
   const recording = new RecordingController(hub, () => recorderSettingsFromConfig(settings.config.record));
   // Device changes from any source (a save, a reload) go through here, one at a time.
   let syncing: Promise<void> = Promise.resolve();
@@ -241,7 +241,8 @@ const MQTT_ENV = { hostname: hostname(), randomHex: randomBytes(4).toString('hex
  * encoders; commands (when `mqtt.control`) go through the /v2 command path. On a relay, the
  * relay's link to the broker, always on.
  */
-function mqttKinds(hub: Acquisition['hub'], api: () => ApiContext, relay: ServerBitOptions['relay'], remote: RemoteSource | undefined): OutputKind[] {
+function mqttKinds(acquisition: Acquisition, api: () => ApiContext, relay: ServerBitOptions['relay'], remote: RemoteSource | undefined): OutputKind[] {
+  const hub = acquisition.hub;
   if (relay && remote) {
     const kind: OutputKind<RelaySettings> = {
       name: 'mqtt-relay',
@@ -257,6 +258,7 @@ function mqttKinds(hub: Acquisition['hub'], api: () => ApiContext, relay: Server
       const data = new DataEncoder({ columns: 'all', format: s.dataFormat });
       return new MqttOutput({
         hub,
+        demand: acquisition.demand,
         settings: s,
         encoders: { meta: toMetaMessage, status: toStatusMessage, marker: toMarkerMessage, data: (b, m) => data.encode(b, m) },
         command: s.control ? mqttCommands(api) : undefined,

@@ -24,6 +24,7 @@ import type { DeviceStatus, MarkerEvent, SampleBatch, StreamMeta, WireError } fr
 import { toWireError, type ServerBitError } from '../../../shared/errors.js';
 import type { MqttSettings } from '../../../shared/outputs/mqtt-config.js';
 import { samplesPerBatch } from '../../../shared/config.js';
+import type { BatchDemand } from '../../acquisition/batch-demand.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import { StreamGroup } from '../../acquisition/stream-group.js';
 import { createLogger } from '../../log.js';
@@ -69,6 +70,8 @@ export interface MqttOutputOptions {
   encoders: MqttEncoders;
   /** Present only when control over MQTT is enabled (settings.control). */
   command?: MqttCommandHandler | undefined;
+  /** Where the output says which batch size it cuts, so the drivers' read pacing serves it too (acquisition.demand). */
+  demand?: BatchDemand | undefined;
   /** Counter updates at most this often, ms. Default 1000. */
   statusIntervalMs?: number;
 }
@@ -130,6 +133,7 @@ export class MqttOutput implements Output {
     });
     this.group = new StreamGroup<string>({
       hub: this.hub,
+      ...(options.demand ? { demand: options.demand } : {}),
       batchSize: (rate) => samplesPerBatch(rate, this.settings.batchMs),
       encode: (b, meta) => JSON.stringify(this.enc.data(b, meta)),
     });
