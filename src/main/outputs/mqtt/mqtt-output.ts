@@ -213,6 +213,7 @@ export class MqttOutput implements Output {
   private async doClose(): Promise<void> {
     await this.started?.catch(() => undefined);
     this.group.delete(this.member);
+    let said = false;
     if (this.client && this.connected) {
       this.queue.flushGaps();
       for (const [id, s] of this.lastStatus) this.control(deviceTopic(this.settings.prefix, id, 'status'), JSON.stringify(offlineStatus(this.enc.status(s), 'closed')), true, id);
@@ -221,8 +222,10 @@ export class MqttOutput implements Output {
         this.pump();
         await new Promise((r) => setTimeout(r, 20));
       }
+      said = this.queue.length === 0 && this.inflight === 0;
     }
-    await this.wills?.close();
+    // Could not say "offline" ourselves (broker down or too slow): let the wills say it.
+    await this.wills?.close(!said);
     if (this.client) await endClient(this.client);
     this.teardown();
     if (this.state !== 'error') this.setState('stopped');

@@ -48,8 +48,17 @@ export class WillHolders {
     await endClient(c, 1000);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Ends every holder: cleanly (no will) when the output could say "offline" itself; else
+   * `withWills` cuts the connections, and the broker publishes the wills.
+   */
+  async close(withWills = false): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.holders.keys()].map((d) => this.remove(d)));
+    if (!withWills) {
+      await Promise.all([...this.holders.keys()].map((d) => this.remove(d)));
+      return;
+    }
+    for (const c of this.holders.values()) c.end(true);
+    this.holders.clear();
   }
 }
