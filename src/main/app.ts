@@ -3,13 +3,15 @@
  * device set (Acquisition) on one hub, the /v2 API context and the HTTP/WebSocket server.
  * Nothing here imports electron; nothing below imports this file (docs/architecture.md).
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { WebSocket } from 'ws';
 import { samplesPerBatch, type ServerBitConfig } from '../shared/config.js';
 import type { OutputStatus } from '../shared/outputs.js';
-import type { SetConfigResult } from '../shared/v2.js';
+import type { CommandMessage, SetConfigResult } from '../shared/v2.js';
 import { resolveRiotSettings } from '../shared/outputs/osc-config.js';
 import { Acquisition, type AcquisitionOptions } from './acquisition/acquisition.js';
 import { BatchDemand } from './acquisition/batch-demand.js';
@@ -24,6 +26,13 @@ import { OutputsController, type OutputKind } from './outputs/controller.js';
 import { LslOutput } from './outputs/lsl/lsl-output.js';
 import { lslSettingsFromConfig, type LslSettings } from './outputs/lsl/settings.js';
 import { oscOutputKinds } from './outputs/osc/kinds.js';
+import { resolveMqttSettings, resolveRelaySettings, type MqttSettings, type RelaySettings } from '../shared/outputs/mqtt-config.js';
+import { RemoteSource } from './acquisition/remote-source.js';
+import { MqttRelay } from './outputs/mqtt/relay.js';
+import { DataEncoder, toMarkerMessage, toMetaMessage, toStatusMessage } from './api/meta.js';
+import { MessageRateLimit, parseIncoming } from './api/incoming.js';
+import { createCommandRunner } from './api/commands.js';
+import { MqttOutput, type MqttCommandHandler } from './outputs/mqtt/mqtt-output.js';
 import { RecordingController } from './outputs/recorder/controller.js';
 import { recorderSettingsFromConfig } from './outputs/recorder/settings.js';
 import { ClientCount } from './server/client-count.js';
@@ -64,6 +73,12 @@ export interface ServerBitOptions {
   api?: Pick<ApiContextOptions, 'listPorts' | 'testDevice'>;
   /** How long /v2 data waits for a first subscribe message, ms (tests shorten it). */
   settleMs?: number;
+  /**
+   * Relay mode (`serverbit --relay URL [--prefix F]`, docs/mqtt.md "Relay"): no device of its own;
+   * the devices published to this broker under F are served instead. Credentials and TLS files
+   * come from the config's `mqtt` section; the MQTT publisher stays off.
+   */
+  relay?: { url: string; prefix?: string | undefined } | undefined;
 }
 
 export interface ServerBit {
@@ -103,12 +118,16 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
   const opener = options.openDevice ?? openDevice;
   const acquisition = new Acquisition({ ...(options.acquisition ?? {}), demand, openDevice: (address, o) => opener(address, { riot: resolveRiotSettings(settings.config.osc), ...o }) });
   const hub = acquisition.hub;
-  const outputs = new OutputsController(outputKinds(hub, acquisition));
+  let api!: ApiContext;
+  const remote = options.relay ? new RemoteSource({ hub }) : undefined;
+  acquisition.attachRemote(remote);
+  const outputs = new OutputsController([...outputKinds(hub, acquisition), ...mqttKinds(acquisition, () => api, options.relay, remote)]);
   const recording = new RecordingController(hub, () => recorderSettingsFromConfig(settings.config.record));
   // Device changes from any source (a save, a reload) go through here, one at a time.
   let syncing: Promise<void> = Promise.resolve();
   const syncDevices = (start: boolean): Promise<void> => {
-    const run = syncing.then(() => acquisition.sync(runnerSettingsOf(settings.config), { start }));
+    // A relay has no device of its own (its devices are the broker's).
+    const run = syncing.then(() => acquisition.sync(remote ? [] : runnerSettingsOf(settings.config), { start }));
     syncing = run.catch(() => undefined);
     return run;
   };
@@ -124,7 +143,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
 
   let server!: StreamServer;
   const clients = new ClientCount({ count: () => server.clientCount });
-  const api = new ApiContext({
+  api = new ApiContext({
     acquisition,
     settings,
     server: clients,
@@ -210,6 +229,72 @@ function outputKinds(hub: Acquisition['hub'], acquisition: Acquisition): OutputK
     create: (s) => new LslOutput(hub, s),
   };
   return [...oscOutputKinds(acquisition), lsl as OutputKind];
+}
+
+// --- MQTT (docs/mqtt.md) ------------------------------------------------------------------------
+
+/** Host name and a random client-id suffix, fixed for the run (so a settings change keeps the same client id). */
+const MQTT_ENV = { hostname: hostname(), randomHex: randomBytes(4).toString('hex') };
+
+/**
+ * The MQTT publisher: on when `mqtt.enabled` (never on a relay); its payloads come from the /v2
+ * encoders; commands (when `mqtt.control`) go through the /v2 command path. On a relay, the
+ * relay's link to the broker, always on.
+ */
+function mqttKinds(acquisition: Acquisition, api: () => ApiContext, relay: ServerBitOptions['relay'], remote: RemoteSource | undefined): OutputKind[] {
+  const hub = acquisition.hub;
+  if (relay && remote) {
+    const kind: OutputKind<RelaySettings> = {
+      name: 'mqtt-relay',
+      settings: (c) => resolveRelaySettings(relay, c.mqtt, MQTT_ENV),
+      create: (s) => new MqttRelay({ settings: s, remote }),
+    };
+    return [kind as OutputKind];
+  }
+  const kind: OutputKind<MqttSettings> = {
+    name: 'mqtt',
+    settings: (c) => (c.mqtt?.enabled === true ? resolveMqttSettings(c.mqtt, MQTT_ENV) : undefined),
+    create: (s) => {
+      const data = new DataEncoder({ columns: 'all', format: s.dataFormat });
+      return new MqttOutput({
+        hub,
+        demand: acquisition.demand,
+        settings: s,
+        encoders: { meta: toMetaMessage, status: toStatusMessage, marker: toMarkerMessage, data: (b, m) => data.encode(b, m) },
+        command: s.control ? mqttCommands(api) : undefined,
+      });
+    },
+  };
+  return [kind as OutputKind];
+}
+
+/**
+ * Commands arriving on `<prefix>/command`: parsed, bounded and rate limited as /v2 messages, run by
+ * the /v2 command runner with no standing control (each message carries the token).
+ */
+function mqttCommands(api: () => ApiContext): MqttCommandHandler {
+  return (reply) => {
+    const limit = new MessageRateLimit(50);
+    const replyError = (id: string | number | null, error: { code: string; message: string; hint?: string }) => reply({ type: 'reply', id, ok: false, error });
+    let run: ((msg: CommandMessage) => void) | undefined;
+    return (text) => {
+      if (!limit.allow()) {
+        replyError(null, { code: 'RATE_LIMITED', message: `more than ${limit.perSecond} MQTT commands per second; this one was not processed`, hint: 'Wait for replies before sending more.' });
+        return;
+      }
+      const parsed = parseIncoming(text);
+      if (!parsed.ok) return replyError(parsed.id, parsed.error);
+      if (parsed.message.type !== 'command') return replyError(null, { code: 'BAD_MESSAGE', message: 'only command messages are accepted on the command topic', hint: 'See docs/mqtt.md "Control".' });
+      run ??= createCommandRunner({
+        context: api(),
+        hasControl: () => false,
+        connectToken: () => undefined,
+        reply: (id, result) => reply({ type: 'reply', id, ok: true, result: result ?? null }),
+        replyError,
+      });
+      run(parsed.message);
+    };
+  };
 }
 
 /** What /v2 sees of the outputs: every status (the recorder's first), and the recording's start/stop. */

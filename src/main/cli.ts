@@ -19,6 +19,8 @@ import { followRecording } from './outputs/recorder/console-report.js';
 import { describeOscInput, describeOscOutput } from './outputs/osc/describe.js';
 import type { OscInput } from './outputs/osc/osc-input.js';
 import { statusPageUrl } from './server/host-check.js';
+import { DEFAULT_RELAY_PREFIX } from '../shared/outputs/mqtt-config.js';
+import { brokerName } from './outputs/mqtt/connection.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
 const err = (line: string) => process.stderr.write(line + '\n');
@@ -103,6 +105,26 @@ function loadSettings(args: CliArgs): { settings: Settings; ok: boolean } | unde
   }
 }
 
+/**
+ * The MQTT publisher's and the relay's changes of state on stderr (docs/mqtt.md "Troubleshooting"):
+ * connected, lost (with why), refused (with what to fix).
+ */
+function watchMqtt(app: ServerBit): void {
+  const last = new Map<string, string>();
+  app.outputs.onStatus((s) => {
+    if (s.output !== 'mqtt' && s.output !== 'mqtt-relay') return;
+    const key = `${s.state} ${s.error?.code ?? ''} ${s.error?.message ?? ''}`;
+    if (last.get(s.output) === key) return;
+    const first = !last.has(s.output);
+    last.set(s.output, key);
+    if (s.state === 'running') err(`${s.output}: connected — ${s.detail ?? ''}`);
+    else if (s.error && (s.state === 'error' || s.state === 'starting')) {
+      err(`${s.output}: ${s.state === 'error' ? 'error' : 'not connected'} — ${s.error.message}`);
+      if (s.error.hint) err(`  → ${s.error.hint}`);
+    } else if (s.state === 'stopped' && !first) err(`${s.output}: stopped`);
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const showToken = argv.includes('--show-token');
   let args: CliArgs;
@@ -134,7 +156,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const app: ServerBit = createServerBit({ settings });
+  const relay = args.overrides.relay;
+  const app: ServerBit = createServerBit({ settings, relay });
+  watchMqtt(app);
   let announced = false;
   let shuttingDown = false;
   const lastState = new Map<string, string>();
@@ -165,7 +189,9 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const statuses = app.acquisition.statuses();
-  if (statuses.length === 1) {
+  if (relay) {
+    out(`ServerBIT LISTENING on ${app.url} — relay of ${brokerName(relay.url)} ${relay.prefix ?? DEFAULT_RELAY_PREFIX}/…`);
+  } else if (statuses.length === 1) {
     const s = statuses[0];
     out(`ServerBIT LISTENING on ${app.url} — ${describeStream(s)}`);
   } else {

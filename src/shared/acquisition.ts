@@ -58,9 +58,11 @@ export type AnalogValues = Uint16Array | Float32Array;
  * crc_error: corrupted bytes on the link; device_overflow: the device dropped frames (sequence
  * jump on valid frames); link_lost: the device disconnected or stalled until it reconnected;
  * paused: acquisition paused for a command the firmware takes only while idle (state, battery
- * threshold); client_too_slow: this client fell behind and its queue overflowed.
+ * threshold); client_too_slow: this client fell behind and its queue overflowed; output_overflow:
+ * an output (MQTT) could not hand these samples on (its broker was down or slow and its bounded
+ * queue was full, docs/mqtt.md "When the broker is down or slow").
  */
-export type GapReason = 'crc_error' | 'device_overflow' | 'link_lost' | 'paused' | 'client_too_slow';
+export type GapReason = 'crc_error' | 'device_overflow' | 'link_lost' | 'paused' | 'client_too_slow' | 'output_overflow';
 
 /** Samples with indices [from, to) were lost; nothing is lost silently. */
 export interface GapEvent {
@@ -179,6 +181,8 @@ export interface StreamMeta {
 export interface DeviceStatus {
   /** The device's id. */
   device: string;
+  /** Set for a device that is not this ServerBIT's own: "remote" (relayed from an MQTT broker, docs/mqtt.md "Relay"). */
+  kind?: DeviceKind;
   name: string;
   address: string;
   state: ServiceState;

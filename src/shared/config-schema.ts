@@ -34,6 +34,7 @@ import {
 } from './outputs/osc-config.js';
 import { SENSOR_NAMES, parseSensorName } from './sensors.js';
 import { LSL_CONFIG_SCHEMA } from './outputs/lsl-config.js';
+import { MQTT_CONFIG_SCHEMA } from './outputs/mqtt-config.js';
 
 export type ConfigFileShape = 'classic' | 'revolution';
 
@@ -109,7 +110,7 @@ export const CONFIG_SCHEMA = {
     record: RECORD_SCHEMA,
     osc: OSC_SECTION_SCHEMA,
     lsl: LSL_CONFIG_SCHEMA, // strict: src/shared/outputs/lsl-config.ts
-    mqtt: { type: 'object', properties: { enabled: { type: 'boolean' } }, allowed: 'an object of MQTT settings (docs/mqtt.md)' },
+    mqtt: MQTT_CONFIG_SCHEMA, // strict: src/shared/outputs/mqtt-config.ts
     devices: {
       type: 'array',
       minItems: 1,

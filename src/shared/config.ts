@@ -7,6 +7,7 @@
  * Keys this version does not know are preserved on write (see src/main/config/).
  */
 import type { RecordConfig } from './outputs/recording-config.js';
+import type { MqttConfig } from './outputs/mqtt-config.js';
 
 import type { OscSection } from './outputs/osc-config.js';
 
@@ -66,8 +67,8 @@ export interface ServerBitConfig {
   osc?: OscSection;
   /** Lab Streaming Layer outlets (docs/lsl.md §11): keys, defaults and schema in src/shared/outputs/lsl-config.ts. */
   lsl?: OutputConfig;
-  /** MQTT publishing (docs/mqtt.md). */
-  mqtt?: OutputConfig;
+  /** MQTT publishing and the relay's credentials (docs/mqtt.md "Settings"). */
+  mqtt?: MqttConfig;
 }
 
 /**

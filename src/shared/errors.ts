@@ -42,6 +42,13 @@ export type ErrorCode =
   | 'OSC_HOST_UNRESOLVED' // a destination's host name did not resolve
   | 'OSC_UNREACHABLE' // a destination answered "port unreachable" or has no route (ICMP)
   | 'OSC_SEND_FAILED' // a datagram could not be sent (no permission to broadcast, too large…)
+  // MQTT output and relay (docs/mqtt.md)
+  | 'MQTT_INVALID_SETTING' // an mqtt setting is out of range, or a TLS file (ca, cert, key) cannot be read
+  | 'MQTT_AUTH_FAILED' // the broker refused the username/password or the client id (no retry until the settings change)
+  | 'MQTT_TLS_FAILED' // the broker's certificate could not be verified (self-signed without "ca", wrong host name, expired)
+  | 'MQTT_UNREACHABLE' // the broker could not be reached or dropped the connection (retried with backoff)
+  | 'DEVICE_REMOTE' // a command for a device relayed from an MQTT broker: control it where it is published
+  | 'REMOTE_OFFLINE' // the ServerBIT publishing a relayed device went away without a goodbye (its last will)
   // /v2 commands
   | 'BAD_MESSAGE'
   | 'UNKNOWN_COMMAND'

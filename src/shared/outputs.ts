@@ -5,8 +5,8 @@
 import type { WireError } from './acquisition.js';
 
 /** The outputs the service knows, by name. */
-export type OutputName = 'recorder' | 'osc' | 'osc-in' | 'lsl' | 'mqtt';
-export const OUTPUT_NAMES: readonly OutputName[] = ['recorder', 'osc', 'osc-in', 'lsl', 'mqtt'];
+export type OutputName = 'recorder' | 'osc' | 'osc-in' | 'lsl' | 'mqtt' | 'mqtt-relay';
+export const OUTPUT_NAMES: readonly OutputName[] = ['recorder', 'osc', 'osc-in', 'lsl', 'mqtt', 'mqtt-relay'];
 
 export type OutputState = 'off' | 'starting' | 'running' | 'error' | 'stopped';
 

@@ -159,7 +159,7 @@ export const GAP_SCHEMA: JsonSchema = {
     device: STR,
     from: NAT,
     to: NAT,
-    reason: { type: 'string', enum: ['crc_error', 'device_overflow', 'link_lost', 'paused', 'client_too_slow'] },
+    reason: { type: 'string', enum: ['crc_error', 'device_overflow', 'link_lost', 'paused', 'client_too_slow', 'output_overflow'] },
   },
 };
 
@@ -170,6 +170,7 @@ export const STATUS_SCHEMA: JsonSchema = {
   properties: {
     type: { const: 'status' },
     device: DEVICE_ID,
+    kind: { type: 'string', enum: ['bitalino', 'riot', 'playback', 'remote'] },
     name: STR,
     address: STR,
     state: STATE,

@@ -104,6 +104,8 @@ export interface GapMessage {
 export interface StatusMessage {
   type: 'status';
   device: string;
+  /** Present for a device that is not this ServerBIT's own: "remote" (relayed from MQTT). */
+  kind?: DeviceKind;
   name: string;
   address: string;
   state: ServiceState;

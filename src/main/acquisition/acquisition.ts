@@ -15,6 +15,7 @@ import { openDevice as defaultOpener } from '../devices/open-device.js';
 import { DeviceRunner, type RunnerSettings } from './device-runner.js';
 import { BatchDemand } from './batch-demand.js';
 import { Hub } from './hub.js';
+import type { RemoteDevices } from './remote-source.js';
 
 export interface AcquisitionOptions {
   hub?: Hub;
@@ -42,6 +43,8 @@ export class Acquisition {
   private readonly queues = new Map<string, Promise<unknown>>();
   private markerId = 0;
   private seeds = 0;
+  /** Devices relayed from elsewhere (remote-source.ts): listed, observed, never controlled here. */
+  private remote: RemoteDevices | undefined;
 
   constructor(options: AcquisitionOptions = {}) {
     this.options = options;
@@ -53,20 +56,34 @@ export class Acquisition {
     });
   }
 
-  /** Device ids in the order they were added. */
+  /**
+   * Lists relayed devices among this set's (docs/mqtt.md "Relay"): their ids come after the
+   * runners', an id a runner has is the runner's, and every control call for them is refused
+   * with DEVICE_REMOTE.
+   */
+  attachRemote(remote: RemoteDevices | undefined): void {
+    this.remote = remote;
+  }
+
+  /** Device ids in the order they were added (relayed devices last). */
   ids(): string[] {
-    return [...this.runners.keys()];
+    const own = [...this.runners.keys()];
+    return this.remote ? [...own, ...this.remote.ids().filter((id) => !this.runners.has(id))] : own;
   }
 
   has(id: string): boolean {
-    return this.runners.has(id);
+    return this.runners.has(id) || (this.remote?.has(id) ?? false);
   }
 
   statuses(): DeviceStatus[] {
-    return [...this.runners.values()].map((r) => r.status);
+    return this.ids().map((id) => this.status(id));
   }
 
   status(id: string): DeviceStatus {
+    const r = this.runners.get(id);
+    if (r) return r.status;
+    const remote = this.remote?.status(id);
+    if (remote) return remote;
     return this.require(id).status;
   }
 
@@ -120,7 +137,7 @@ export class Acquisition {
   async sync(wanted: readonly RunnerSettings[], options: { start?: boolean } = {}): Promise<void> {
     const keep = new Set(wanted.map((w) => w.id));
     const work: Promise<void>[] = [];
-    for (const id of this.ids()) if (!keep.has(id)) work.push(this.remove(id));
+    for (const id of this.runners.keys()) if (!keep.has(id)) work.push(this.remove(id));
     for (const w of wanted) work.push(this.runners.has(w.id) ? this.update(w) : this.add(w, options));
     const results = await Promise.allSettled(work);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -138,12 +155,12 @@ export class Acquisition {
   }
 
   async startAll(): Promise<void> {
-    await Promise.all(this.ids().map((id) => this.start(id)));
+    await Promise.all([...this.runners.keys()].map((id) => this.start(id)));
   }
 
-  /** Stops every device (each told to stop acquiring before its link closes). Never rejects. */
+  /** Stops every device of its own (each told to stop acquiring before its link closes). Never rejects. */
   async stopAll(): Promise<void> {
-    await Promise.allSettled(this.ids().map((id) => this.stop(id)));
+    await Promise.allSettled([...this.runners.keys()].map((id) => this.stop(id)));
   }
 
   /**
@@ -157,7 +174,7 @@ export class Acquisition {
 
   /** Publishes a marker to every subscriber (recorders write it, /v2 clients receive it). */
   mark(input: { label: string; device?: string; index?: number; source: string }): MarkerEvent {
-    if (input.device !== undefined) this.require(input.device);
+    if (input.device !== undefined && !this.remote?.has(input.device)) this.require(input.device);
     const marker: MarkerEvent = {
       id: ++this.markerId,
       label: input.label.slice(0, MAX_MARKER_LABEL),
@@ -172,6 +189,13 @@ export class Acquisition {
 
   private require(id: string): DeviceRunner {
     const r = this.runners.get(id);
+    if (!r && this.remote?.has(id)) {
+      throw new DeviceError(
+        'DEVICE_REMOTE',
+        `device "${id}" is relayed from ${this.remote.address(id) ?? 'an MQTT broker'}: this ServerBIT only serves its stream`,
+        'Control it on the ServerBIT that publishes it (its /v2 commands, or MQTT control there: docs/mqtt.md "Control").',
+      );
+    }
     if (!r) {
       const known = this.ids();
       throw new DeviceError(

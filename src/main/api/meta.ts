@@ -51,6 +51,7 @@ export function toStatusMessage(s: DeviceStatus): StatusMessage {
   const m: StatusMessage = {
     type: 'status',
     device: s.device,
+    ...(s.kind ? { kind: s.kind } : {}),
     name: s.name,
     address: s.address,
     state: s.state,

@@ -9,12 +9,17 @@ import { MAX_DEVICES, type ServerBitConfig } from '../../shared/config.js';
 import { CONFIG_SCHEMA, validateConfig } from '../../shared/config-schema.js';
 import { ConfigError } from '../../shared/errors.js';
 import { validate } from '../../shared/schema.js';
+import { MQTT_CONFIG_SCHEMA, RELAY_FILTER_PATTERN } from '../../shared/outputs/mqtt-config.js';
 
 export type CliOverrides = Partial<Pick<ServerBitConfig, 'port' | 'host' | 'sampling_rate' | 'channels'>> & {
   /** `--device`, once or repeated: the devices for this run, in order (ids "0", "1", …). */
   devices?: string[];
   /** `--record [DIR]`: record from launch for this run (`record.on_launch`), into DIR (absolute) when given. */
   record?: { folder?: string };
+  /** `--mqtt URL` (and `--prefix`): publish to this broker for this run (docs/mqtt.md); laid over the file's `mqtt` section. */
+  mqtt?: { enabled: true; url: string; prefix?: string } | { prefix: string };
+  /** `--relay URL` (and `--prefix`): run with no device of its own, serving the devices published to this broker (docs/mqtt.md "Relay"). Not a config key. */
+  relay?: { url: string; prefix?: string };
 };
 
 export interface CliArgs {
@@ -39,12 +44,16 @@ Settings come from ~/ServerBIT/config.json; these options override them for this
   --channels LIST   analog channels, 1-based, comma-separated (e.g. 1,2,6)
   --record [DIR]    record every device from launch until exit, into DIR (default: the config's
                     "record" folder, ~/ServerBIT/recordings); the formats come from the config
+  --mqtt URL        also publish every device to this MQTT broker (mqtt://, mqtts://, ws://, wss://)
+  --relay URL       no device of its own: serve the devices other ServerBITs publish to this broker
+  --prefix P        topic prefix: where --mqtt publishes (default serverbit/<host name>), or what
+                    --relay reads (default serverbit/+, every ServerBIT; a whole level may be +)
   -h, --help        show this help
   -v, --version     show the version
 `;
 
-type ValueFlag = '--config' | '--device' | '--port' | '--host' | '--rate' | '--channels';
-const VALUE_FLAGS: readonly ValueFlag[] = ['--config', '--device', '--port', '--host', '--rate', '--channels'];
+type ValueFlag = '--config' | '--device' | '--port' | '--host' | '--rate' | '--channels' | '--mqtt' | '--relay' | '--prefix';
+const VALUE_FLAGS: readonly ValueFlag[] = ['--config', '--device', '--port', '--host', '--rate', '--channels', '--mqtt', '--relay', '--prefix'];
 const HINT = 'Run serverbit --help for the list of options.';
 
 /** Parses argv without the node and script entries (process.argv.slice(2)). Throws ConfigError. */
@@ -84,7 +93,27 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
     }
     apply(out, flag as ValueFlag, value);
   }
+  placePrefix(out);
   return out;
+}
+
+/** `--prefix` belongs to `--relay` when given, else to the publisher (`--mqtt` or the file's `mqtt`). */
+function placePrefix(out: CliArgs & { prefix?: string }): void {
+  const prefix = out.prefix;
+  delete out.prefix;
+  const o = out.overrides;
+  if (o.relay && o.mqtt) throw usage('--mqtt and --relay cannot be used together: a relay serves what others publish and publishes nothing itself.');
+  if (o.relay && o.devices) throw usage('--device and --relay cannot be used together: a relay has no device of its own.', 'devices');
+  if (prefix === undefined) return;
+  if (o.relay) {
+    const issues = validate({ type: 'string', minLength: 1, maxLength: 200, pattern: RELAY_FILTER_PATTERN, allowed: 'a topic prefix such as "serverbit/lab-pc" or "serverbit/+" (a whole level may be "+"; no "#", no empty level, no "/" at either end)' }, prefix, { path: '--prefix' });
+    if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.');
+    o.relay.prefix = prefix;
+    return;
+  }
+  const issues = validate(MQTT_CONFIG_SCHEMA.properties.prefix, prefix, { path: '--prefix' });
+  if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.', 'mqtt.prefix');
+  o.mqtt = { ...(o.mqtt ?? {}), prefix } as NonNullable<CliOverrides['mqtt']>;
 }
 
 function apply(out: CliArgs, flag: ValueFlag, value: string): void {
@@ -106,6 +135,15 @@ function apply(out: CliArgs, flag: ValueFlag, value: string): void {
     case '--rate':
       out.overrides.sampling_rate = checked(flag, 'sampling_rate', toInteger(value));
       return;
+    case '--mqtt':
+      out.overrides.mqtt = { enabled: true, url: checkedUrl(flag, value) };
+      return;
+    case '--relay':
+      out.overrides.relay = { url: checkedUrl(flag, value) };
+      return;
+    case '--prefix':
+      (out as CliArgs & { prefix?: string }).prefix = value;
+      return;
     case '--channels': {
       const list = value.split(',').map((s) => toInteger(s.trim()));
       out.overrides.channels = checked(flag, 'channels', list).sort((a, b) => a - b);
@@ -119,9 +157,11 @@ function apply(out: CliArgs, flag: ValueFlag, value: string): void {
  * replaces the device set for this run; `--rate` and `--channels` apply to every device.
  */
 export function applyCliOverrides(config: ServerBitConfig, overrides: CliOverrides): ServerBitConfig {
-  const { devices: addresses, record, ...rest } = overrides;
+  const { devices: addresses, record, mqtt, relay: _relay, ...rest } = overrides;
   const merged: ServerBitConfig = { ...config, ...rest };
   if (record) merged.record = { ...config.record, on_launch: true, ...(record.folder !== undefined ? { folder: record.folder } : {}) };
+  // --mqtt / --prefix change only the keys they name; the file's credentials and TLS files stay.
+  if (mqtt) merged.mqtt = { ...(config.mqtt ?? {}), ...mqtt };
   if (overrides.channels) merged.channels = [...overrides.channels].sort((a, b) => a - b);
   if (addresses && addresses.length > 0) {
     merged.device = addresses[0];
@@ -150,6 +190,12 @@ function recordFolder(dir: string): string {
   return folder;
 }
 
+function checkedUrl(flag: ValueFlag, value: string): string {
+  const issues = validate(MQTT_CONFIG_SCHEMA.properties.url, value, { path: flag });
+  if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.', flag === '--mqtt' ? 'mqtt.url' : undefined);
+  return value;
+}
+
 /** Digits only become numbers; anything else stays a string so the message shows what was typed. */
 function toInteger(text: string): number | string {
   return /^\d{1,15}$/.test(text) ? Number(text) : text;
@@ -164,7 +210,17 @@ function checked<K extends FlagKey>(flag: ValueFlag, configKey: K, value: unknow
 }
 
 function key(flag: ValueFlag): string | undefined {
-  const keys: Record<ValueFlag, string | undefined> = { '--config': undefined, '--device': 'device', '--port': 'port', '--host': 'host', '--rate': 'sampling_rate', '--channels': 'channels' };
+  const keys: Record<ValueFlag, string | undefined> = {
+    '--config': undefined,
+    '--device': 'device',
+    '--port': 'port',
+    '--host': 'host',
+    '--rate': 'sampling_rate',
+    '--channels': 'channels',
+    '--mqtt': 'mqtt.url',
+    '--relay': undefined,
+    '--prefix': 'mqtt.prefix',
+  };
   return keys[flag];
 }
 
