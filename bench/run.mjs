@@ -407,7 +407,7 @@ async function figDevices() {
 /** An output's own benchmark module (bench/<name>.mjs), run as it is and reported as it says. */
 async function figOutput(id) {
   const mod = await import(`./${id}.mjs`);
-  const run = mod[`run${id[0].toUpperCase()}${id.slice(1)}Bench`] ?? (id === 'osc' ? mod.runOscBench : id === 'lsl' ? mod.runLslBench : id === 'mqtt' ? mod.runMqttBench : undefined);
+  const run = mod[`run${id[0].toUpperCase()}${id.slice(1)}Bench`] ?? mod.benchMqtt;
   if (typeof run !== 'function') throw new Error(`bench/${id}.mjs exports no run function`);
   const result = await run({ seconds: D.outputs, rounds: D.outputRounds, runs: D.outputRounds, quick });
   return outputRow(id, result);
@@ -443,6 +443,15 @@ function outputRow(id, r) {
         target: 'added CPU and latency reported',
         measured: `+${r2(r.cpuPct?.added)} % CPU; batch published → newest sample at the inlet p50 ${r2(r.latencyMs?.p50)} / p99 ${r2(r.latencyMs?.p99)} ms`,
         pass: null,
+      };
+    case 'mqtt':
+      return {
+        ...base,
+        figure: 'MQTT',
+        how: 'one device → mosquitto → subscribers in other processes; two relays × WebSocket clients; publisher CPU; broker-added latency',
+        target: 'every sample at every subscriber and relay client',
+        measured: `${r.fanout?.clients ?? "?"} subscribers: ${r.fanout?.pass ? 'every sample' : 'NOT every sample'}; relays: ${r.relays?.pass ? 'every sample' : 'NOT every sample'}; publisher +${r2(r.publisherCpu?.added)} % CPU; broker latency p50 ${r2(r.brokerLatency?.p50Ms)} / p99 ${r2(r.brokerLatency?.p99Ms)} ms`,
+        pass: r.fanout?.pass === true && r.relays?.pass === true,
       };
     default:
       return { ...base, figure: id, how: '', target: '', measured: JSON.stringify(r).slice(0, 300), pass: null };
