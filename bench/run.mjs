@@ -34,7 +34,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const value = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const ALL = ['decoder', 'delivery', 'latency', 'cpu', 'devices', 'fanout', 'plot', 'recording', 'osc', 'lsl', 'mqtt', 'memory'];
+const ALL = ['decoder', 'delivery', 'latency', 'cpu', 'devices', 'fanout', 'plot', 'hostile', 'recording', 'osc', 'lsl', 'mqtt', 'memory'];
 const quick = flag('quick');
 const only = value('only')?.split(',').map((s) => s.trim()) ?? ALL;
 for (const o of only) if (!ALL.includes(o)) fail(`unknown figure "${o}": use ${ALL.join(', ')}`);
@@ -404,6 +404,22 @@ async function figDevices() {
   };
 }
 
+/** Reply times to hostile /v2 messages (bench/hostile.mjs): the bound the security tests refer to. */
+async function figHostile() {
+  const { runHostileBench } = await import('./hostile.mjs');
+  const r = await runHostileBench({ n: quick ? 50 : 300 });
+  return {
+    id: 'hostile',
+    figure: 'hostile messages',
+    rig: { note: 'serverbit with the simulator, one /v2 client without the token' },
+    how: 'from send to the error reply, while streaming: the message nested 5000 deep, the 32 KiB subscribe with ~4800 distinct one-element arrays (quadratic uniqueItems before the fix), and seeded random JSON up to 60 KB',
+    target: 'every message answered, the service alive; the times are the bound reported for the fuzz of test/security',
+    measured: `5000 deep: median ${r.deep5000Ms.median} ms (max ${r.deep5000Ms.max}); quadratic subscribe: median ${r.quadraticSubscribeMs.median} ms (max ${r.quadraticSubscribeMs.max}); fuzz of ${r.fuzz.messages}: p50 ${r.fuzz.p50Ms} / p99 ${r.fuzz.p99Ms} / max ${r.fuzz.maxMs} ms, ${r.fuzz.unanswered} unanswered`,
+    pass: r.alive && r.fuzz.unanswered === 0,
+    details: r,
+  };
+}
+
 /** An output's own benchmark module (bench/<name>.mjs), run as it is and reported as it says. */
 async function figOutput(id) {
   const mod = await import(`./${id}.mjs`);
@@ -613,6 +629,7 @@ const FIGS = {
   devices: figDevices,
   fanout: figFanout,
   plot: figPlot,
+  hostile: figHostile,
   recording: () => figOutput('recording'),
   osc: () => figOutput('osc'),
   lsl: () => figOutput('lsl'),
@@ -626,6 +643,7 @@ const META = {
   cpu: ['CPU', 'service process at 1000 Hz × 6 channels, 1 and 50 clients', `≤ ${RULES.cpuOneClientPct} % and ≤ ${RULES.cpuFiftyClientsPct} % of one core`],
   devices: ['many devices', '1, 4 and 8 devices at 1000 Hz × 6 channels, 10 clients each', `≤ ${RULES.cpuEightDevicesPct} % for 8 devices`],
   fanout: ['fan-out', 'clients at 1000 Hz × 6 ch with no loss, default batch', '≥ 1000 on 2 cores'],
+  hostile: ['hostile messages', 'reply time to the attacks of issue 9, while streaming', 'every one answered; times reported'],
   recording: ['recording', "recorder's added CPU per format", 'reported'],
   osc: ['OSC', 'datagrams/s and added CPU', 'reported'],
   lsl: ['LSL', 'added CPU and latency with one inlet', 'reported'],
