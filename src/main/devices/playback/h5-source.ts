@@ -5,7 +5,7 @@
  * naming the member.
  */
 import { DeviceError } from '../../../shared/errors.js';
-import { loadH5wasm, type H5wasm } from './h5wasm-loader.js';
+import { loadH5wasm, type H5wasm } from '../../h5wasm.js';
 import type { SampleSource } from './sample-source.js';
 import { infoFrom, type ReaderLimits, type RecordingInfo, type Rows } from './text-reader.js';
 

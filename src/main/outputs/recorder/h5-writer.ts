@@ -14,7 +14,7 @@
  */
 import type { StreamMeta } from '../../../shared/acquisition.js';
 import { durationString, firmwareVersion, deviceType, isFloatSource, openSignalsDateTime, recordedColumns, type RecordedColumns } from './opensignals-header.js';
-import { loadH5wasm, loadedH5wasm, type H5Module, type H5wasm } from './h5wasm-loader.js';
+import { loadH5wasm, loadedH5wasm, type H5Module, type H5wasm } from '../../h5wasm.js';
 import type { SampleBlock } from './row-encoders.js';
 
 type File = InstanceType<H5wasm['File']>;

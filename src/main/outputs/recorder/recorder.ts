@@ -21,6 +21,7 @@ import { access, mkdir, stat, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { basename } from 'node:path';
 import type { DeviceStatus, GapEvent, MarkerEvent, SampleBatch, StreamMeta } from '../../../shared/acquisition.js';
+import type { RecordingResult } from '../../../shared/v2.js';
 import { RecordingError, ServerBitError } from '../../../shared/errors.js';
 import type { HubListener, HubSource } from '../../acquisition/hub.js';
 import { createLogger } from '../../log.js';
@@ -30,7 +31,7 @@ import { EventsFile, deviceRecord, type RecordedDevice, type RecordedGapReason }
 import { deviceTag, fileTimestamp, reserveFiles } from './file-names.js';
 import { checkSpace } from './free-space.js';
 import { OpenSignalsH5File, type H5DeviceGroup, type H5Marker } from './h5-writer.js';
-import { loadH5wasm } from './h5wasm-loader.js';
+import { loadH5wasm } from '../../h5wasm.js';
 import { deviceKey, formatTextHeader, isFloatSource, recordedColumns, type HeaderDevice } from './opensignals-header.js';
 import { CsvEncoder, openSignalsFragment, openSignalsLines, zeroFragment, type SampleBlock } from './row-encoders.js';
 import { resolveRecorderSettings, type RecorderSettings } from './settings.js';
@@ -97,18 +98,8 @@ export interface RecorderOptions {
 }
 
 /** What `record_start`/`record_stop` replies and the window show. */
-export interface RecordingSummary {
-  state: OutputState;
-  folder: string;
-  formats: string[];
-  /** Every file written so far (data files and events files), absolute paths. */
-  files: string[];
-  samples: number;
-  bytes: number;
-  /** ms since epoch when start() was called; undefined before. */
-  startedAt?: number;
-  error?: { code: string; message: string; hint?: string };
-}
+/** A recording's state and files: what /v2 `record_start`/`record_stop` answer with. */
+export type RecordingSummary = RecordingResult;
 
 export class Recorder implements Output {
   readonly name = 'recorder';

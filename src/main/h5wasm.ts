@@ -5,8 +5,8 @@
  *   runs in a browser; h5wasm's README says to hide it while the module initialises.
  * - HDF5 errors are turned into exceptions: by default the library prints them to stderr and
  *   h5wasm carries on, so a write on a full disk would fail silently.
- * The playback reader (src/main/devices/playback/h5wasm-loader.ts) has the same ten lines: rooms
- * do not import each other.
+ * Shared by the recorder (outputs/) and the playback reader (devices/): a leaf every room of the
+ * main process may use, as log.ts is (docs/architecture.md), so the library is set up once.
  */
 export type H5wasm = typeof import('h5wasm/node').default;
 export type H5Module = Awaited<H5wasm['ready']>;
