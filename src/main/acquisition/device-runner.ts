@@ -249,11 +249,12 @@ export class DeviceRunner {
     const { rate, channels } = this.started;
     this.pauseWatchdog = true;
     try {
+      const stoppedAt = this.now();
       await d.stop();
       try {
         return await fn();
       } finally {
-        this.beginSegment(rate, 'paused');
+        this.beginSegment(rate, 'paused', stoppedAt);
         await d.start(rate, channels);
         this.crcSeen = 0;
       }
@@ -394,13 +395,21 @@ export class DeviceRunner {
   }
 
   /** Places the next acquisition on the session's index line and announces the segment (meta). */
-  private beginSegment(rate: number, reason: GapReason = 'link_lost'): void {
+  /**
+   * @param pausedAt for a pause (`paused`): when the device was told to stop. The samples it did
+   *   not take are those of the time it was stopped, counted from there rather than from t0 — so a
+   *   device clock a little ahead of the host's (or frames that arrived in a burst) cannot hide
+   *   the pause. After a lost link there is no such moment: the index follows the wall clock since t0.
+   */
+  private beginSegment(rate: number, reason: GapReason = 'link_lost', pausedAt?: number): void {
     const startAt = this.now() + 1000 / rate;
     if (!this.session || this.session.rate !== rate) {
       this.session = { t0: startAt, rate, nextIndex: 0, offset: 0 };
     } else {
       const s = this.session;
-      const offset = Math.max(s.nextIndex, Math.round(((startAt - s.t0) * rate) / 1000));
+      const byClock = Math.round(((startAt - s.t0) * rate) / 1000);
+      const byPause = pausedAt === undefined ? 0 : s.nextIndex + Math.max(1, Math.round(((startAt - pausedAt) * rate) / 1000));
+      const offset = Math.max(s.nextIndex, byClock, byPause);
       if (offset > s.nextIndex) this.onGapAbsolute({ device: this.id, from: s.nextIndex, to: offset, reason });
       s.offset = offset;
       s.nextIndex = offset;
