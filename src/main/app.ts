@@ -23,16 +23,14 @@ import { openDevice, type DeviceOpener } from './devices/open-device.js';
 import { listPorts } from './devices/ports.js';
 import { testDevice } from './devices/probe.js';
 import { OutputsController, type OutputKind } from './outputs/controller.js';
-import { LslOutput } from './outputs/lsl/lsl-output.js';
 import { lslSettingsFromConfig, type LslSettings } from './outputs/lsl/settings.js';
 import { oscOutputKinds } from './outputs/osc/kinds.js';
 import { resolveMqttSettings, resolveRelaySettings, type MqttSettings, type RelaySettings } from '../shared/outputs/mqtt-config.js';
 import { RemoteSource } from './acquisition/remote-source.js';
-import { MqttRelay } from './outputs/mqtt/relay.js';
 import { DataEncoder, toMarkerMessage, toMetaMessage, toStatusMessage } from './api/meta.js';
 import { MessageRateLimit, parseIncoming } from './api/incoming.js';
 import { createCommandRunner } from './api/commands.js';
-import { MqttOutput, type MqttCommandHandler } from './outputs/mqtt/mqtt-output.js';
+import type { MqttCommandHandler } from './outputs/mqtt/mqtt-output.js';
 import { RecordingController } from './outputs/recorder/controller.js';
 import { recorderSettingsFromConfig } from './outputs/recorder/settings.js';
 import { ClientCount } from './server/client-count.js';
@@ -226,7 +224,8 @@ function outputKinds(hub: Acquisition['hub'], acquisition: Acquisition): OutputK
     name: 'lsl',
     // The file's `lsl` section (snake_case keys, docs/lsl.md §11); a bad value throws ConfigError naming `lsl.<key>`.
     settings: (c) => (c.lsl?.enabled === true ? lslSettingsFromConfig(c.lsl) : undefined),
-    create: (s) => new LslOutput(hub, s),
+    // Each output's module is loaded when it is turned on: one nobody uses costs no memory.
+    create: async (s) => new (await import('./outputs/lsl/lsl-output.js')).LslOutput(hub, s),
   };
   return [...oscOutputKinds(acquisition), lsl as OutputKind];
 }
@@ -247,15 +246,16 @@ function mqttKinds(acquisition: Acquisition, api: () => ApiContext, relay: Serve
     const kind: OutputKind<RelaySettings> = {
       name: 'mqtt-relay',
       settings: (c) => resolveRelaySettings(relay, c.mqtt, MQTT_ENV),
-      create: (s) => new MqttRelay({ settings: s, remote }),
+      create: async (s) => new (await import('./outputs/mqtt/relay.js')).MqttRelay({ settings: s, remote }),
     };
     return [kind as OutputKind];
   }
   const kind: OutputKind<MqttSettings> = {
     name: 'mqtt',
     settings: (c) => (c.mqtt?.enabled === true ? resolveMqttSettings(c.mqtt, MQTT_ENV) : undefined),
-    create: (s) => {
+    create: async (s) => {
       const data = new DataEncoder({ columns: 'all', format: s.dataFormat });
+      const { MqttOutput } = await import('./outputs/mqtt/mqtt-output.js');
       return new MqttOutput({
         hub,
         demand: acquisition.demand,

@@ -19,7 +19,8 @@ export interface OutputKind<S = unknown> {
   readonly name: string;
   /** The settings this config gives the output, or undefined when it is off. Throws ConfigError for a bad value. */
   settings(config: ServerBitConfig): S | undefined;
-  create(settings: S): Output;
+  /** May load the output's module only now (an output nobody turns on costs no memory). */
+  create(settings: S): Output | Promise<Output>;
 }
 
 interface Running {
@@ -95,17 +96,20 @@ export class OutputsController {
           this.publish({ output: kind.name, state: 'off', counters: {} });
           return;
         }
-        const output = kind.create(settings);
-        const off = output.onStatus((s) => this.publish(s));
-        this.running.set(kind.name, { output, key, off });
+        let output: Output | undefined;
+        let off: (() => void) | undefined;
         try {
-          await output.start();
-          this.publish(output.status());
+          output = await kind.create(settings);
+          const o = output;
+          off = o.onStatus((s) => this.publish(s));
+          this.running.set(kind.name, { output: o, key, off });
+          await o.start();
+          this.publish(o.status());
         } catch (e) {
           log.warn('output %s did not start: %s', kind.name, e instanceof Error ? e.message : String(e));
           this.running.delete(kind.name);
-          off();
-          await output.close();
+          off?.();
+          await output?.close();
           this.publish({ output: kind.name, state: 'error', error: toWireError(e), counters: {} });
         }
       }),

@@ -8,8 +8,7 @@
 import { resolveOscInput, resolveOscOutput, type OscInputSettings, type OscOutputSettings } from '../../../shared/outputs/osc-config.js';
 import type { Acquisition } from '../../acquisition/acquisition.js';
 import type { OutputKind } from '../controller.js';
-import { OscInput, type OscControl } from './osc-input.js';
-import { OscOutput } from './osc-output.js';
+import type { OscControl } from './osc-input.js';
 
 /** The control input's commands as calls on Acquisition. */
 export function oscControlOf(acquisition: Acquisition): OscControl {
@@ -41,12 +40,13 @@ export function oscOutputKinds(acquisition: Acquisition, options: OscKindOptions
   const output: OutputKind<OscOutputSettings> = {
     name: 'osc',
     settings: (c) => resolveOscOutput(c.osc),
-    create: (settings) => new OscOutput({ hub: acquisition.hub, settings, ...interval }),
+    // Loaded when turned on: an output nobody uses costs no memory.
+    create: async (settings) => new (await import('./osc-output.js')).OscOutput({ hub: acquisition.hub, settings, ...interval }),
   };
   const input: OutputKind<OscInputSettings> = {
     name: 'osc-in',
     settings: (c) => resolveOscInput(c.osc),
-    create: (settings) => new OscInput({ settings, control: oscControlOf(acquisition), ...interval }),
+    create: async (settings) => new (await import('./osc-input.js')).OscInput({ settings, control: oscControlOf(acquisition), ...interval }),
   };
   return [output as OutputKind, input as OutputKind];
 }
