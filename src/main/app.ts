@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { WebSocket } from 'ws';
 import { samplesPerBatch, type ServerBitConfig } from '../shared/config.js';
 import type { OutputStatus } from '../shared/outputs.js';
-import type { CommandMessage, SetConfigResult } from '../shared/v2.js';
+import type { CommandMessage, ConfigProblem, SetConfigResult } from '../shared/v2.js';
 import { resolveRiotSettings } from '../shared/outputs/osc-config.js';
 import { Acquisition, type AcquisitionOptions } from './acquisition/acquisition.js';
 import { BatchDemand } from './acquisition/batch-demand.js';
@@ -102,8 +102,8 @@ export interface ServerBit {
   startDevices(): Promise<void>;
   /** Saves an edit of the file's settings and puts it in effect (the device set follows). */
   configure(edit: Partial<ServerBitConfig>): Promise<SetConfigResult>;
-  /** The file changed on disk and is valid: run with its values (flags still apply); `store` makes it saveable. */
-  reload(file: ServerBitConfig, store?: Pick<ConfigStore, 'save' | 'path'>): Promise<void>;
+  /** The file changed on disk: run with its values (flags still apply); `store` makes it saveable; `problem` is what is still wrong with it. */
+  reload(file: ServerBitConfig, store?: Pick<ConfigStore, 'save' | 'path'>, problem?: ConfigProblem): Promise<void>;
   /** Stops every device cleanly, closes every client and the server. Idempotent. */
   close(): Promise<void>;
 }
@@ -196,8 +196,8 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
       if (settings.config.record?.on_launch === true && !recording.recording) await recording.start().catch(() => undefined); // shown in its status
     },
     configure,
-    async reload(file, store) {
-      settings.reload(file, store);
+    async reload(file, store, problem) {
+      settings.reload(file, store, problem);
       await syncDevices(started);
       if (started) await outputs.apply(settings.config);
     },
