@@ -48,18 +48,22 @@ export interface IpcBridgeOptions {
   rendererUrlPrefix: string;
   /** Compare frame URLs case-insensitively (Windows). */
   caseInsensitive?: boolean;
-  /** A problem of the app (invalid config file, port in use) to show in the window's status banner. */
+  /**
+   * A problem of the app that the /v2 session does not know of (the WebSocket port could not be
+   * opened: the window works over IPC anyway), shown in the window's banner. The config file's
+   * problem comes from the session itself (Settings.problem in its `server` message).
+   */
   problem?: () => AppProblem | undefined;
   log?: { debug(format: string, ...args: unknown[]): void; warn(format: string, ...args: unknown[]): void };
 }
 
 /**
- * Adds the app's problem to status messages that carry no error of their own, so the renderer's
- * banner shows "the config file is invalid" while the simulator streams.
+ * Adds the app's problem to `server` messages that carry none of their own, so the window's
+ * banner shows "the port is in use" while the devices stream (and no device's status claims it).
  */
 export function withProblem(message: ServerMessage, problem: AppProblem | undefined): ServerMessage {
-  if (!problem || message.type !== 'status' || message.error) return message;
-  return { ...message, error: { ...problem } };
+  if (!problem || message.type !== 'server' || message.problem) return message;
+  return { ...message, problem: { code: problem.code, message: problem.message, ...(problem.hint ? { hint: problem.hint } : {}) } };
 }
 
 export class IpcBridge {
