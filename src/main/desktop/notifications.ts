@@ -50,7 +50,7 @@ export function notificationFor(prev: Pick<StatusLike, 'state'> | undefined, nex
   const name = deviceName(next);
   const device = next.device;
   if (to === 'error') {
-    return { kind: 'failed', device, title: `ServerBIT stopped ${name}: it failed`, body: reason(next, 'Acquisition stopped with an error.') };
+    return { kind: 'failed', device, title: `${name} failed: ServerBIT stopped it`, body: reason(next, 'Acquisition stopped with an error.') };
   }
   if (from === 'streaming' && OUTAGE.has(to)) {
     return { kind: 'disconnected', device, title: `${name} disconnected`, body: reason(next, 'The link to the device was lost. ServerBIT reconnects by itself.') };
