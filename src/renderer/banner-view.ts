@@ -23,7 +23,7 @@ export function problemView(p: ConfigProblem): ErrorView {
     ? titleFor(p.code)
     : p.invalid && p.invalid.length > 0
       ? `${p.invalid.length === 1 ? 'A setting' : `${p.invalid.length} settings`} in the config file ${p.invalid.length === 1 ? 'is' : 'are'} not valid: ${[...new Set(p.invalid.map((i) => i.path))].join(', ')}`
-      : `The config file cannot be used (${titleFor(p.code, 'unreadable').replace(/^The settings file /, '')})`;
+      : `The config file cannot be used: it ${titleFor(p.code, 'could not be read').replace(/^The settings file /, '')}`;
   const steps: string[] = [];
   if (config && p.saveable === false) steps.push('Fix the file in a text editor (or delete it to start again with defaults). Until then ServerBIT runs on default settings and Settings cannot save.');
   else if (config) steps.push('Open Settings: the invalid value is marked there. Choose a valid one and Save, or correct the file.');
