@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerBit, type ServerBit } from '../../src/main/app.js';
-import { IpcBridge, withProblem, type BridgeTarget, type V2SessionLike } from '../../src/main/desktop/ipc-bridge.js';
+import { IpcBridge, MAX_EARLY_MESSAGES, withProblem, type BridgeTarget, type V2SessionLike } from '../../src/main/desktop/ipc-bridge.js';
 import { defaultConfig } from '../../src/shared/config.js';
 import type { ServerMessage } from '../../src/shared/v2.js';
 import { createV2Session } from '../../src/main/api/session.js';
@@ -80,7 +80,26 @@ describe('IpcBridge', () => {
     expect(a.got).toHaveLength(1);
     bridge.closeAll();
     expect(made.map((m) => m.closed)).toEqual([1, 1, 1]);
-    expect(bridge.receive({ targetId: 1, frameUrl: PAGE, isMainFrame: true }, { type: 'subscribe' })).toBe('no-session');
+    // Nothing forwarded once closed (held for a page that may load again, bounded).
+    expect(bridge.receive({ targetId: 1, frameUrl: PAGE, isMainFrame: true }, { type: 'subscribe' })).toBe('held');
+    expect(made.every((m) => m.received.length === 0)).toBe(true);
+  });
+
+  it('holds what the page sends while it loads (its subscribe) and hands it to its session when it opens; bounded', () => {
+    const { made, createSession } = fakeSessions();
+    const bridge = new IpcBridge({ createSession, rendererUrlPrefix: PREFIX });
+    const from = { targetId: 3, frameUrl: PAGE, isMainFrame: true };
+    expect(bridge.receive(from, { type: 'subscribe', format: 'both' })).toBe('held');
+    for (let i = 0; i < MAX_EARLY_MESSAGES - 1; i++) expect(bridge.receive(from, { type: 'command', id: i, command: 'state' })).toBe('held');
+    expect(bridge.receive(from, { type: 'command', id: 'over', command: 'state' })).toBe('no-session');
+    expect(bridge.receive(from, { id: 'bad' })).toBe('no-session');
+    bridge.open(target(3));
+    expect(made[0].received).toHaveLength(MAX_EARLY_MESSAGES);
+    expect(made[0].received[0]).toBe('{"type":"subscribe","format":"both"}');
+    expect(made[0].received.some((r) => r.includes('"over"'))).toBe(false);
+    // A reload starts with nothing held from before.
+    bridge.open(target(3));
+    expect(made[1].received).toEqual([]);
   });
 
   it('adds the app problem to server messages that carry none, and to nothing else', () => {
