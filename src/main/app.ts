@@ -36,6 +36,7 @@ import { MqttOutput, type MqttCommandHandler } from './outputs/mqtt/mqtt-output.
 import { RecordingController } from './outputs/recorder/controller.js';
 import { recorderSettingsFromConfig } from './outputs/recorder/settings.js';
 import { ClientCount } from './server/client-count.js';
+import { checkPortFree } from './server/port-free.js';
 import { createStaticHandler } from './server/static-ui.js';
 import { createV2Handler } from './server/v2-endpoint.js';
 import { StreamServer } from './server/ws-server.js';
@@ -138,7 +139,13 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     demand.refresh(); // the batch period may have changed
     await syncDevices(started);
     if (started) await outputs.apply(settings.config);
-    return { config: r.config, saved: r.saved, ...(r.path ? { path: r.path } : {}), restartRequired: r.restartRequired, ...(r.note ? { note: r.note } : {}) };
+    let note = r.note;
+    // A new port is promised for the next start: say now if another program holds it.
+    if (r.restartRequired.includes('port') && (await checkPortFree(r.config.host, r.config.port)) === 'in-use') {
+      const warning = `Port ${r.config.port} is in use by another program right now: ServerBIT cannot listen there after a restart unless it is freed, so choose another port or stop that program.`;
+      note = note ? `${note} ${warning}` : warning;
+    }
+    return { config: r.config, saved: r.saved, ...(r.path ? { path: r.path } : {}), restartRequired: r.restartRequired, ...(note ? { note } : {}) };
   };
 
   let server!: StreamServer;

@@ -212,5 +212,7 @@ function mountViewOnlyNote(): void {
 /** Read-only numbers for tests and benchmarks (test/e2e/plot-perf.ts). */
 (window as unknown as { __serverbitDebug: unknown }).__serverbitDebug = {
   plot: plotView.plot.stats,
+  axes: () => plotView.plot.axes(),
+  colors: () => plotView.plot.colors,
   state: () => store.state,
 };

@@ -138,6 +138,12 @@ export class LivePlot {
     return COLORS;
   }
 
+  /** The y axes drawn now, top to bottom: their titles (one lane per trace when several). For tests. */
+  axes(): string[] {
+    const scales = this.chart.options.scales as Record<string, { title?: { text?: string } }>;
+    return this.visible.map((_, i) => scales[this.axisId(i)]?.title?.text ?? '');
+  }
+
   /** Has `key` any sample in the current units? (to tell "no converted values" from "no data"). */
   hasData(key: string, units: Units): boolean {
     const t = this.traces.get(key);

@@ -128,12 +128,14 @@ export class Settings {
     const saved = this.store !== undefined;
     this.store?.save(next); // atomic; throws ConfigError and writes nothing on failure
     const previous = this.current;
+    const before = this.fileConfig;
     this.fileConfig = next;
     this.current = effective;
     // Every invalid setting had a valid value in this save: the file is whole again.
     if (saved && this._problem?.invalid) this._problem = undefined;
     const restartRequired = LISTENER_KEYS.filter((k) => !jsonEqual(effective[k], this.boundAt[k]) && !jsonEqual(previous[k], effective[k]));
-    const overridden = (Object.keys(edit) as (keyof ServerBitConfig)[]).filter((k) => Object.hasOwn(this.overrides, k) && !jsonEqual(next[k], effective[k]));
+    // Only keys the edit changes: a form sends every key it shows, changed or not.
+    const overridden = (Object.keys(edit) as (keyof ServerBitConfig)[]).filter((k) => Object.hasOwn(this.overrides, k) && !jsonEqual(next[k], effective[k]) && !jsonEqual(next[k], before[k]));
     const notes: string[] = [];
     if (restartRequired.length > 0) notes.push(`${restartRequired.join(' and ')}: saved; ServerBIT keeps listening on its current address until it restarts.`);
     if (overridden.length > 0) notes.push(`${overridden.join(', ')}: saved to the file, but a command-line flag sets ${overridden.length === 1 ? 'it' : 'them'} for this run.`);
