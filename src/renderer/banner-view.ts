@@ -73,7 +73,7 @@ export function mountBanner(root: HTMLElement, store: Store): void {
             el('strong', { class: 'banner-title', text: view.title }),
             el('p', { class: 'banner-message', text: view.message }),
             view.hint ? el('p', { class: 'banner-hint', text: view.hint }) : null,
-            view.steps.length > 0 ? el('p', { class: 'banner-steps-title', text: 'Please check:' }) : null,
+            view.steps.length > 0 ? el('p', { class: 'banner-steps-title', text: b.kind === 'problem' ? 'What to do:' : 'Please check:' }) : null,
             view.steps.length > 0 ? el('ol', { class: 'banner-steps' }, ...view.steps.map((t) => el('li', { text: t }))) : null,
           ),
           b.dismissable

@@ -133,7 +133,11 @@ channel.onMessage((m: ServerMessage) => {
     }
     case 'data':
       activity.data(m.device, m.count, performance.now(), deviceEnd(m.device, m.time, m.count));
-      if (m.device === store.state.device) plotView.plot.append(m.index, m.raw, m.converted);
+      if (m.device === store.state.device) {
+        plotView.plot.append(m.index, m.raw, m.converted);
+        // Data again after a pause: say "live" now, not at the next tick.
+        if (!plotLive) tick();
+      }
       break;
     case 'status':
       activity.status(m.device, m.state);
@@ -181,8 +185,11 @@ function tick(): void {
   const snap = activity.snapshot(s.devices, now);
   const selected = s.device !== undefined ? snap[s.device] : undefined;
   store.set({ activity: snap, samplesPerSecond: selected?.sps ?? 0 });
-  plotView.setLive(s.connection === 'open' ? liveness(s.status?.state, selected) : { live: false, text: 'Not live — not connected to ServerBIT' });
+  const live = s.connection === 'open' ? liveness(s.status?.state, selected) : { live: false, text: 'Not live — not connected to ServerBIT' };
+  plotLive = live.live;
+  plotView.setLive(live);
 }
+let plotLive = false;
 setInterval(tick, 500);
 
 window.addEventListener('pagehide', () => {

@@ -143,6 +143,9 @@ describe('the window over the WebSocket', { timeout: 90_000 }, () => {
     expect(said).toContain(s.configPath);
     expect(said).toContain('500');
     await expect.poll(() => text(page, 'channels'), { timeout: 15_000 }).toBe('A1, A2');
+    await expect.poll(async () => Number((await text(page, 'sps'))!.replace(/,/g, '')), { timeout: 10_000 }).toBeGreaterThan(500);
+    await expect.poll(() => page.locator(tid('plot-stale')).isHidden()).toBe(true);
+    await page.waitForTimeout(1500);
     await shot(page, 'config-banner.png');
 
     await page.locator('#tab-settings').click();
