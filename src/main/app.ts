@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { WebSocket } from 'ws';
 import { samplesPerBatch, type ServerBitConfig } from '../shared/config.js';
 import type { OutputStatus } from '../shared/outputs.js';
-import type { CommandMessage, SetConfigResult } from '../shared/v2.js';
+import type { CommandMessage, ConfigProblem, SetConfigResult } from '../shared/v2.js';
 import { resolveRiotSettings } from '../shared/outputs/osc-config.js';
 import { Acquisition, type AcquisitionOptions } from './acquisition/acquisition.js';
 import { BatchDemand } from './acquisition/batch-demand.js';
@@ -34,6 +34,7 @@ import type { MqttCommandHandler } from './outputs/mqtt/mqtt-output.js';
 import { RecordingController } from './outputs/recorder/controller.js';
 import { recorderSettingsFromConfig } from './outputs/recorder/settings.js';
 import { ClientCount } from './server/client-count.js';
+import { checkPortFree } from './server/port-free.js';
 import { createStaticHandler } from './server/static-ui.js';
 import { createV2Handler } from './server/v2-endpoint.js';
 import { StreamServer } from './server/ws-server.js';
@@ -100,8 +101,8 @@ export interface ServerBit {
   startDevices(): Promise<void>;
   /** Saves an edit of the file's settings and puts it in effect (the device set follows). */
   configure(edit: Partial<ServerBitConfig>): Promise<SetConfigResult>;
-  /** The file changed on disk and is valid: run with its values (flags still apply); `store` makes it saveable. */
-  reload(file: ServerBitConfig, store?: Pick<ConfigStore, 'save' | 'path'>): Promise<void>;
+  /** The file changed on disk: run with its values (flags still apply); `store` makes it saveable; `problem` is what is still wrong with it. */
+  reload(file: ServerBitConfig, store?: Pick<ConfigStore, 'save' | 'path'>, problem?: ConfigProblem): Promise<void>;
   /** Stops every device cleanly, closes every client and the server. Idempotent. */
   close(): Promise<void>;
 }
@@ -136,7 +137,13 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     demand.refresh(); // the batch period may have changed
     await syncDevices(started);
     if (started) await outputs.apply(settings.config);
-    return { config: r.config, saved: r.saved, ...(r.path ? { path: r.path } : {}), restartRequired: r.restartRequired, ...(r.note ? { note: r.note } : {}) };
+    let note = r.note;
+    // A new port is promised for the next start: say now if another program holds it.
+    if (r.restartRequired.includes('port') && (await checkPortFree(r.config.host, r.config.port)) === 'in-use') {
+      const warning = `Port ${r.config.port} is in use by another program right now: ServerBIT cannot listen there after a restart unless it is freed, so choose another port or stop that program.`;
+      note = note ? `${note} ${warning}` : warning;
+    }
+    return { config: r.config, saved: r.saved, ...(r.path ? { path: r.path } : {}), restartRequired: r.restartRequired, ...(note ? { note } : {}) };
   };
 
   let server!: StreamServer;
@@ -194,8 +201,8 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
       if (settings.config.record?.on_launch === true && !recording.recording) await recording.start().catch(() => undefined); // shown in its status
     },
     configure,
-    async reload(file, store) {
-      settings.reload(file, store);
+    async reload(file, store, problem) {
+      settings.reload(file, store, problem);
       await syncDevices(started);
       if (started) await outputs.apply(settings.config);
     },

@@ -5,8 +5,7 @@
  * until Ctrl-C or SIGTERM, then stop every device and exit.
  */
 import type { DeviceStatus } from '../shared/acquisition.js';
-import { defaultConfig, type ServerBitConfig } from '../shared/config.js';
-import { ServerBitError, toWireError } from '../shared/errors.js';
+import { ServerBitError } from '../shared/errors.js';
 import type { OutputStatus } from '../shared/outputs.js';
 import { isRiotAddress, resolveOscInput, resolveOscOutput } from '../shared/outputs/osc-config.js';
 import { createServerBit, packageVersion, type ServerBit } from './app.js';
@@ -79,26 +78,23 @@ function printError(prefix: string, e: unknown): void {
   } else err(`${prefix}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
-/** The config file's settings, or defaults (and why) when it cannot be used. */
+/**
+ * The config file's settings: all of them, or its valid ones with defaults for the invalid ones,
+ * or defaults when it cannot be read or parsed (and why, in each case). The file is never changed.
+ */
 function loadSettings(args: CliArgs): { settings: Settings; ok: boolean } | undefined {
   const store = ConfigStore.open(args.configPath ? { path: args.configPath } : {});
-  let file: ServerBitConfig;
-  let ok = true;
-  let problem;
-  try {
-    const loaded = store.load();
-    file = loaded.config;
-    for (const n of loaded.notices) err(`note: ${n}`);
-  } catch (e) {
-    // Never touch a file we could not read: run on the simulator with defaults and say so.
-    printError(`Config ${store.path}`, e);
-    err('  Running on the simulator with default settings until the file is fixed; the file was not changed.');
-    file = defaultConfig();
-    ok = false;
-    problem = toWireError(e);
+  const loaded = store.loadPartial();
+  const { problem } = loaded;
+  if (problem) {
+    err(`Config: ${problem.message}`);
+    if (problem.hint) err(`  → ${problem.hint}`);
+    if (!loaded.saveable) err('  Running on the simulator with default settings until the file is fixed; the file was not changed.');
   }
+  for (const n of loaded.notices) if (!problem || !n.startsWith(problem.message)) err(`note: ${n}`);
   try {
-    return { settings: new Settings({ file, ...(ok ? { store } : {}), overrides: args.overrides, ...(problem ? { problem } : {}) }), ok };
+    const settings = new Settings({ file: loaded.config, ...(loaded.saveable ? { store } : {}), overrides: args.overrides, ...(problem ? { problem } : {}) });
+    return { settings, ok: loaded.saveable };
   } catch (e) {
     printError('serverbit', e);
     return undefined;
@@ -148,8 +144,8 @@ async function main(argv: string[]): Promise<number> {
   if (!loaded) return 2;
   const { settings } = loaded;
   if (showToken) {
-    if (!loaded.ok || !settings.file.token) {
-      err('serverbit: no token to show: the config file could not be used (see above); fix it, then run serverbit --show-token again.');
+    if (!loaded.ok || !settings.file.token || settings.problem?.invalid?.some((i) => i.key === 'token')) {
+      err(`serverbit: no token to show: ${settings.problem ? `${settings.problem.file ?? 'the config file'} ${settings.problem.invalid ? 'has no valid "token"' : 'could not be used (see above)'}` : 'the config file has none'}; fix it, then run serverbit --show-token again.`);
       return 1;
     }
     out(settings.file.token);
@@ -209,7 +205,7 @@ async function main(argv: string[]): Promise<number> {
   for (const s of statuses) {
     lastState.set(s.device, s.state);
     if (s.state === 'error') {
-      err(`${name(s)}: not streaming — ${s.error?.message ?? 'error'}; it stays stopped until its setting is changed.`);
+      err(`${name(s)}: not streaming — ${(s.error?.message ?? 'error').replace(/[.;:]+$/, '')}; it stays stopped until its setting is changed.`);
       if (s.error?.hint) err(`  → ${s.error.hint}`);
     }
     else if (s.state !== 'streaming') err(`${name(s)}: not streaming yet — ServerBIT keeps retrying in the background (see the messages above).`);

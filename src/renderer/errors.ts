@@ -28,7 +28,6 @@ export const DEVICE_STEPS: readonly string[] = [
   'Is the BITalino switched on? Its LED blinks when it is on and not connected.',
   'Is it paired with this computer? Pair it in the Bluetooth settings with PIN 1234.',
   'Is the address right? Use its MAC address (e.g. 20:16:07:18:15:26) or the serial port it was given (COM3, /dev/rfcomm0, /dev/cu.BITalino-…-DevB); the Devices tab lists them.',
-  'Does the port match? Your client must connect to the same WebSocket port that ServerBIT uses (shown under “WebSocket”).',
   'Is another program using it? Close OpenSignals, another ServerBIT or any other app connected to the BITalino, then try again.',
 ];
 
@@ -63,7 +62,6 @@ const TITLES: Record<string, string> = {
 const DEVICE_LINK_CODES = new Set(['DEVICE_NO_ANSWER', 'DEVICE_OPEN_FAILED', 'DEVICE_NOT_FOUND', 'DEVICE_DISCONNECTED', 'DEVICE_STALLED', 'DEVICE_BAD_REPLY']);
 
 const EXTRA_STEPS: Record<string, readonly string[]> = {
-  PORT_IN_USE: ['Stop the other program using the port (maybe another ServerBIT), or choose another port in Settings.'],
   LISTEN_FAILED: ['Check the network setting: leave “Allow other computers on the network” off unless you need it.'],
   UNAUTHORIZED: ['Use the ServerBIT window, or open this page with the address serverbit printed when it started (…/#token=…); "serverbit --show-token" prints the token.'],
   TIMEOUT: ['Check that ServerBIT is still running, then try again.'],

@@ -37,6 +37,15 @@ export function formatFirmware(status: StatusMessage | undefined, meta: MetaMess
   return `${fw}${boardText}`;
 }
 
+/**
+ * The compatible stream of device `id` (docs/protocol.md): the first device at `base` (ws://…/),
+ * every device also at ws://…/devices/<id>.
+ */
+export function compatAddress(base: string, id: string, ids: readonly string[]): string {
+  const root = base.endsWith('/') ? base : `${base}/`;
+  return ids.length <= 1 || ids[0] === id ? root : `${root}devices/${encodeURIComponent(id)}`;
+}
+
 /** The device's address (what the user configured), marked when it is the built-in simulator. */
 export function formatDevice(status: StatusMessage | undefined, meta: MetaMessage | undefined, configDevice: string | undefined): string {
   const d = status?.address ?? meta?.address ?? configDevice;

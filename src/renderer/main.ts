@@ -2,20 +2,24 @@
  * The renderer's entry point, for both hosts: in the Electron window the preload provides
  * `window.serverbit` (IPC); in a browser the page talks to the service that served it over a
  * WebSocket to /v2 on the same origin. Everything else is the same code.
+ *
+ * The page receives every device (the default subscription); the device list shows them all and
+ * the status panel, the plot and Settings follow the one selected.
  */
 import type { ServerBitChannel } from '../shared/api.js';
 import type { ServerMessage } from '../shared/v2.js';
 import { CommandClient, toWireError } from './commands.js';
 import { mountConfigView } from './config-view.js';
+import { DeviceActivity, liveness } from './device-activity.js';
+import { mountDeviceList } from './device-list-view.js';
 import { byId } from './dom.js';
 import { electronChannel } from './electron-channel.js';
 import { describeError } from './errors.js';
 import { mountBanner } from './banner-view.js';
 import { mountPickerView } from './picker-view.js';
 import { mountPlotView } from './plot-view.js';
-import { RateMeter } from './rate-meter.js';
 import { mountStatusView } from './status-view.js';
-import { Store } from './store.js';
+import { Store, pickDevice } from './store.js';
 import { mountTabs } from './tabs.js';
 import { WebSocketChannel, takePageToken, v2UrlFor, type TokenStorage } from './ws-channel.js';
 
@@ -48,11 +52,16 @@ const store = new Store({
   host: channel.host,
   address: channel.host === 'browser' ? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/` : undefined,
   hello: undefined,
+  devices: [],
+  statuses: {},
+  metas: {},
+  device: undefined,
   meta: undefined,
   status: undefined,
-  device: undefined,
   clients: undefined,
+  problem: undefined,
   config: undefined,
+  activity: {},
   samplesPerSecond: 0,
   commandError: undefined,
 });
@@ -62,6 +71,7 @@ commands.onOrphanError = (e) => store.set({ commandError: describeError(e) });
 
 mountBanner(byId('banner'), store);
 mountViewOnlyNote();
+mountDeviceList(byId('device-list'), store);
 mountStatusView(byId('status'), { store, commands, onCommandError });
 const plotView = mountPlotView(byId('panel-live'));
 const configView = mountConfigView(byId('panel-settings'), { store, commands });
@@ -80,46 +90,75 @@ const picker = mountPickerView(byId('panel-devices'), {
     configView.useDevice(address);
     tabs.select('settings');
   },
+  onDevicesChanged: () => void configView.reload(),
 });
 
-const meter = new RateMeter(3000);
-/** Device time just after a message's last sample, ms (NaN before the first meta). */
-const deviceEnd = (time: number, count: number): number => {
-  const rate = store.state.meta?.['sampling rate'];
+const activity = new DeviceActivity(3000);
+/** Device time just after a message's last sample, ms (NaN before the device's first meta). */
+const deviceEnd = (device: string, time: number, count: number): number => {
+  const rate = store.state.metas[device]?.['sampling rate'];
   return rate ? time + (count * 1000) / rate : NaN;
 };
 let helloSeen = false;
 
-/** Messages about other devices than the one shown are not for these views. */
-const shown = (device: string | undefined): boolean => device === undefined || store.state.device === undefined || device === store.state.device;
+/** The plot follows the selected device: its meta, then its data. */
+let plotted: string | undefined;
+let plottedMeta: unknown;
+store.subscribe((s, changed) => {
+  if (!changed.has('device') && !changed.has('meta')) return;
+  if (s.device === plotted && s.meta === plottedMeta) return;
+  plotted = s.device;
+  plottedMeta = s.meta;
+  plotView.setMeta(s.meta);
+});
+
+/** The device set changed: select a device still there, forget the others. */
+function setDevices(ids: readonly string[]): void {
+  const keep = <T>(m: Readonly<Record<string, T>>): Record<string, T> => Object.fromEntries(Object.entries(m).filter(([id]) => ids.includes(id)));
+  const s = store.state;
+  const same = ids.length === s.devices.length && ids.every((id, i) => id === s.devices[i]);
+  activity.keep(ids);
+  store.set({ devices: same ? s.devices : [...ids], device: pickDevice(ids, s.device), statuses: keep(s.statuses), metas: keep(s.metas) });
+}
 
 channel.onMessage((m: ServerMessage) => {
-  if ((m.type === 'data' || m.type === 'status' || m.type === 'meta' || m.type === 'gap') && !shown(m.device)) return;
   switch (m.type) {
-    case 'server':
-      store.set({ clients: m.clients });
+    case 'server': {
+      const before = store.state.devices;
+      store.set({ clients: m.clients, problem: m.problem });
+      setDevices(m.devices);
+      // A device added or removed (here or elsewhere): the settings follow the file.
+      if (helloSeen && store.state.devices !== before && store.state.config) void configView.reload();
       break;
+    }
     case 'data':
-      plotView.plot.append(m.index, m.raw, m.converted);
-      meter.add(m.count, performance.now(), deviceEnd(m.time, m.count));
+      activity.data(m.device, m.count, performance.now(), deviceEnd(m.device, m.time, m.count));
+      if (m.device === store.state.device) {
+        plotView.plot.append(m.index, m.raw, m.converted);
+        // Data again after a pause: say "live" now, not at the next tick.
+        if (!plotLive) tick();
+      }
       break;
     case 'status':
-      store.set({ status: m });
+      activity.status(m.device, m.state);
+      if (!store.state.devices.includes(m.device)) setDevices([...store.state.devices, m.device]);
+      store.set({ statuses: { ...store.state.statuses, [m.device]: m } });
+      tick();
       break;
     case 'meta':
       // A new stream (rate or channels changed): measure it afresh rather than averaging both.
-      if (store.state.meta?.['sampling rate'] !== m['sampling rate']) meter.reset();
-      store.set({ meta: m });
-      plotView.setMeta(m);
+      if (store.state.metas[m.device]?.['sampling rate'] !== m['sampling rate']) activity.restart(m.device);
+      store.set({ metas: { ...store.state.metas, [m.device]: m } });
       break;
     case 'hello':
       // A hello also acknowledges a subscribe message: only the first one per connection starts over.
       if (!helloSeen) {
         helloSeen = true;
-        meter.reset();
+        activity.clear();
         if (m.control) void configView.reload();
       }
-      store.set({ hello: m, device: store.state.device !== undefined && m.devices.includes(store.state.device) ? store.state.device : m.devices[0] });
+      store.set({ hello: m });
+      setDevices(m.devices);
       break;
     case 'gap':
     case 'marker':
@@ -132,14 +171,26 @@ channel.onConnection?.((state) => {
   store.set({ connection: state });
   if (state !== 'open') {
     helloSeen = false;
-    meter.reset();
+    activity.clear();
   }
 });
 
 // The WebSocket asks for both formats in its URL; over IPC the first message does.
 if (channel.host === 'electron') channel.send({ type: 'subscribe', format: 'both' });
 
-setInterval(() => store.set({ samplesPerSecond: meter.rate(performance.now()) }), 500);
+/** Rates, "last sample … ago" and the plot's live mark, twice a second. */
+function tick(): void {
+  const s = store.state;
+  const now = performance.now();
+  const snap = activity.snapshot(s.devices, now);
+  const selected = s.device !== undefined ? snap[s.device] : undefined;
+  store.set({ activity: snap, samplesPerSecond: selected?.sps ?? 0 });
+  const live = s.connection === 'open' ? liveness(s.status?.state, selected) : { live: false, text: 'Not live — not connected to ServerBIT' };
+  plotLive = live.live;
+  plotView.setLive(live);
+}
+let plotLive = false;
+setInterval(tick, 500);
 
 window.addEventListener('pagehide', () => {
   plotView.plot.destroy();
@@ -168,5 +219,7 @@ function mountViewOnlyNote(): void {
 /** Read-only numbers for tests and benchmarks (test/e2e/plot-perf.ts). */
 (window as unknown as { __serverbitDebug: unknown }).__serverbitDebug = {
   plot: plotView.plot.stats,
+  axes: () => plotView.plot.axes(),
+  colors: () => plotView.plot.colors,
   state: () => store.state,
 };

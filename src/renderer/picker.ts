@@ -17,7 +17,7 @@ export interface PickerEntry {
 export const SIMULATOR_ENTRY: PickerEntry = {
   address: SIMULATOR_DEVICE,
   title: 'Simulated BITalino',
-  detail: 'Built in: synthetic ECG and test signals, no hardware needed',
+  detail: 'Built in, no hardware needed: EMG bursts on A1, ECG on A2, EDA on A3, EEG on A4, ACC on A5, LUX on A6',
   kind: 'simulator',
 };
 

@@ -19,7 +19,7 @@ import { niceRange, rawRange } from './axis.js';
 import { decimateMinMax, pixelsPerColumn, type XY } from './decimate.js';
 import { FrameThrottle } from './frame-throttle.js';
 import { SampleSeries } from './ring-buffer.js';
-import type { TraceSpec } from './traces.js';
+import { colorSlot, type TraceSpec } from './traces.js';
 
 export type { TraceSpec } from './traces.js';
 
@@ -138,6 +138,12 @@ export class LivePlot {
     return COLORS;
   }
 
+  /** The y axes drawn now, top to bottom: their titles (one lane per trace when several). For tests. */
+  axes(): string[] {
+    const scales = this.chart.options.scales as Record<string, { title?: { text?: string } }>;
+    return this.visible.map((_, i) => scales[this.axisId(i)]?.title?.text ?? '');
+  }
+
   /** Has `key` any sample in the current units? (to tell "no converted values" from "no data"). */
   hasData(key: string, units: Units): boolean {
     const t = this.traces.get(key);
@@ -151,12 +157,65 @@ export class LivePlot {
     this.chart.destroy();
   }
 
+  /** The colour of a trace: its physical channel's (A3 is always the same colour). */
+  colorOf(key: string): string {
+    const t = this.traces.get(key);
+    return COLORS[colorSlot(t?.spec ?? {}, Math.max(0, [...this.traces.keys()].indexOf(key)), COLORS.length)];
+  }
+
+  /** The y axis of each visible trace: one ("y") for a single trace, else one lane per trace. */
+  private axisId(i: number): string {
+    return this.visible.length > 1 ? `y${i}` : 'y';
+  }
+
+  /**
+   * Several traces get stacked lanes, each with its own range and its unit in the axis title
+   * (issue 10 item 7: mV, µS and g on one axis made the small signals flat lines).
+   */
+  private rebuildScales(): void {
+    const x = {
+      type: 'linear',
+      min: -this.seconds,
+      max: 0,
+      ticks: { stepSize: 1, callback: (v: number | string) => `${Number(v)} s`, maxRotation: 0, color: '#57606a' },
+      grid: { color: '#eaeef2' },
+    };
+    const tick = { color: '#57606a' };
+    const grid = { color: '#eaeef2' };
+    const next: Record<string, unknown> = { x };
+    if (this.visible.length <= 1) {
+      next.y = { type: 'linear', min: 0, max: 1023, ticks: { maxTicksLimit: 7, includeBounds: false, ...tick }, grid };
+    } else {
+      // chart.js stacks the first scale of a stack at the bottom: the last trace goes first, so A1 is on top.
+      for (let i = this.visible.length - 1; i >= 0; i--) {
+        const t = this.traces.get(this.visible[i])!;
+        const unit = this.units === 'raw' ? 'raw' : (t.spec.unit ?? '');
+        const name = t.spec.key;
+        next[`y${i}`] = {
+          type: 'linear',
+          stack: 'lanes',
+          stackWeight: 1,
+          offset: true,
+          min: 0,
+          max: 1,
+          title: { display: true, text: unit ? `${name} (${unit})` : name, color: this.colorOf(name), font: { size: 11 }, padding: 2 },
+          ticks: { maxTicksLimit: 3, includeBounds: false, font: { size: 10 }, ...tick },
+          grid,
+          border: { color: '#d0d7de' },
+        };
+      }
+    }
+    this.chart.options.scales = next as typeof this.chart.options.scales;
+  }
+
   private rebuildDatasets(): void {
+    this.rebuildScales();
     this.chart.data.datasets = this.visible.map((key, i) => ({
       label: key,
       data: [] as XY[],
-      borderColor: COLORS[i % COLORS.length],
-      backgroundColor: COLORS[i % COLORS.length],
+      yAxisID: this.axisId(i),
+      borderColor: this.colorOf(key),
+      backgroundColor: this.colorOf(key),
       borderWidth: 1,
       pointRadius: 0,
       fill: false,
@@ -170,10 +229,8 @@ export class LivePlot {
     const area = this.chart.chartArea;
     const width = Math.round(area ? area.right - area.left : this.chart.width || 600);
     const columns = Math.max(50, Math.round(width / pixelsPerColumn(this.visible.length)));
-    let min = Infinity;
-    let max = -Infinity;
-    let bits = 0;
     let points = 0;
+    const scales = this.chart.options.scales as Record<string, { min?: number; max?: number }>;
     this.visible.forEach((key, i) => {
       const t = this.traces.get(key)!;
       const ring = (this.units === 'raw' ? t.raw : t.converted).ring;
@@ -183,14 +240,13 @@ export class LivePlot {
       const ds = this.chart.data.datasets[i];
       const r = decimateMinMax(ring, columns, x0, dx, ds.data);
       points += r.count;
-      if (r.min < min) min = r.min;
-      if (r.max > max) max = r.max;
-      bits = Math.max(bits, t.spec.resolution);
+      const range = this.units === 'raw' && t.spec.resolution > 0 ? rawRange(t.spec.resolution) : niceRange(r.min, r.max);
+      const y = scales[this.axisId(i)];
+      if (y) {
+        y.min = range.min;
+        y.max = range.max;
+      }
     });
-    const y = this.chart.options.scales!.y!;
-    const range = this.units === 'raw' && bits > 0 ? rawRange(bits) : niceRange(min, max);
-    y.min = range.min;
-    y.max = range.max;
     this.chart.update('none');
     const ms = performance.now() - t0;
     this.stats.draws++;

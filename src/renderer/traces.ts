@@ -9,6 +9,8 @@ export interface TraceSpec {
   unit: string | undefined;
   /** Bits of the raw value (10, or 6 for the 5th and 6th acquired channel). */
   resolution: number;
+  /** The physical channel (A1 = 1), which picks the trace's colour: A3 is always the same colour. */
+  channel?: number;
 }
 
 /** One trace per analog column of the stream, in column order. */
@@ -18,7 +20,9 @@ export function tracesFromMeta(meta: MetaMessage): TraceSpec[] {
     .map((c) => {
       const phys = c.channel !== undefined ? `A${c.channel}` : '';
       const name = phys && phys !== c.name ? `${c.name} (${phys})` : c.name;
-      return { key: c.name, label: c.sensor ? `${name} · ${c.sensor}` : name, unit: c.unit, resolution: c.resolution };
+      const spec: TraceSpec = { key: c.name, label: c.sensor ? `${name} · ${c.sensor}` : name, unit: c.unit, resolution: c.resolution };
+      if (c.channel !== undefined) spec.channel = c.channel;
+      return spec;
     });
 }
 
@@ -26,4 +30,10 @@ export function tracesFromMeta(meta: MetaMessage): TraceSpec[] {
 export function defaultTrace(meta: MetaMessage): string | undefined {
   const analog = meta.columns.filter((c) => c.kind === 'analog');
   return (analog.find((c) => c.channel === 1) ?? analog[0])?.name;
+}
+
+/** Colour slot of a trace (0..5): its physical channel's, else its place in the list. */
+export function colorSlot(spec: Pick<TraceSpec, 'channel'>, position: number, slots = 6): number {
+  const n = spec.channel !== undefined && Number.isInteger(spec.channel) && spec.channel >= 1 ? spec.channel - 1 : position;
+  return ((n % slots) + slots) % slots;
 }

@@ -202,6 +202,25 @@ const OUTPUT_STATUS: JsonSchema = {
   },
 };
 
+/** ConfigProblem (v2.ts): bounded like every server message. */
+const CONFIG_PROBLEM: JsonSchema = {
+  type: 'object',
+  required: ['code', 'message'],
+  additionalProperties: false,
+  properties: {
+    code: STR,
+    message: STR,
+    hint: STR,
+    file: STR,
+    saveable: { type: 'boolean' },
+    invalid: {
+      type: 'array',
+      maxItems: 32,
+      items: { type: 'object', required: ['key', 'path', 'message'], additionalProperties: false, properties: { key: STR, path: STR, message: STR, value: {} } },
+    },
+  },
+};
+
 export const SERVER_STATUS_SCHEMA: JsonSchema = {
   type: 'object',
   required: ['type', 'clients', 'devices', 'outputs'],
@@ -211,6 +230,7 @@ export const SERVER_STATUS_SCHEMA: JsonSchema = {
     clients: NAT,
     devices: { type: 'array', maxItems: MAX_DEVICES, items: DEVICE_ID },
     outputs: { type: 'array', maxItems: 16, items: OUTPUT_STATUS },
+    problem: CONFIG_PROBLEM,
   },
 };
 

@@ -127,6 +127,38 @@ export interface ServerStatusMessage {
   devices: string[];
   /** Every output (recorder, OSC, OSC control input, LSL, MQTT), on or off. */
   outputs: OutputStatus[];
+  /** Present while the config file is not (fully) in use, or the listener could not start: what the window's banner shows. */
+  problem?: ConfigProblem;
+}
+
+/** A setting of the config file that could not be used: the service runs on a default for it. */
+export interface InvalidSetting {
+  /** The setting ("sampling_rate", "host", "devices"…): a save must give it a valid value. */
+  key: string;
+  /** Where it is in the file, as the file spells it ("sampling_rate", "ip_address", "labels[3]"). */
+  path: string;
+  /** What is wrong and what is allowed. */
+  message: string;
+  /** The file's value, when it is short (never the token's). */
+  value?: unknown;
+}
+
+/**
+ * Why the config file is not (fully) in use (docs/protocol.md "server"): it could not be read or
+ * parsed (the service runs on defaults, nothing can be saved into it), or some settings are invalid
+ * (those run on defaults, the valid ones are used; a save must fix the invalid ones). Also a
+ * problem of the service itself, such as a listener that could not start.
+ */
+export interface ConfigProblem {
+  code: string;
+  message: string;
+  hint?: string;
+  /** The config file. */
+  file?: string;
+  /** The invalid settings, when the file could be read (absent: the whole file is not in use). */
+  invalid?: InvalidSetting[];
+  /** Whether a save can write the file (false: it cannot be read or parsed, and would be lost). */
+  saveable?: boolean;
 }
 
 /** A moment someone marked (tray, window, a /v2 `marker` command, OSC). */
@@ -316,7 +348,8 @@ export interface CommandResults {
   pwm: DeviceResult & { duty: number };
   battery_threshold: DeviceResult & { value: number };
   state: DeviceResult & StateResult;
-  get_config: { config: ServerBitConfig; path?: string };
+  /** The file's values (not this run's flags); `problem` while the file is not (fully) in use. */
+  get_config: { config: ServerBitConfig; path?: string; problem?: ConfigProblem };
   set_config: SetConfigResult;
   list_ports: { ports: PortInfo[] };
   test_device: TestDeviceResult;

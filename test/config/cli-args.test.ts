@@ -63,10 +63,10 @@ describe('parseCliArgs', () => {
       [['--port=9001.5'], 'port', '--port is "9001.5"; allowed: an integer from 1 to 65535.'],
       [['--port', '-1'], 'port', '--port is "-1"; allowed: an integer from 1 to 65535.'],
       [['--rate', '500'], 'sampling_rate', '--rate is 500; allowed: 1, 10, 100 or 1000.'],
-      [['--channels', '1,7'], 'channels', '--channels[1] is 7; allowed: a channel number from 1 to 6 (1-based: 1 = A1 … 6 = A6).'],
-      [['--channels', '0'], 'channels', '--channels[0] is 0; allowed: a channel number from 1 to 6 (1-based: 1 = A1 … 6 = A6).'],
+      [['--channels', '1,7'], 'channels', '--channels: 7 is not allowed; allowed: a channel number from 1 to 6 (1-based: 1 = A1 … 6 = A6).'],
+      [['--channels', '0'], 'channels', '--channels: 0 is not allowed; allowed: a channel number from 1 to 6 (1-based: 1 = A1 … 6 = A6).'],
       [['--channels', '1,1'], 'channels', '--channels has 1 more than once; allowed: a list of 1 to 6 different channel numbers from 1 to 6 (1 = A1 … 6 = A6).'],
-      [['--channels', 'A1'], 'channels', '--channels[0] is "A1"; allowed: a channel number from 1 to 6 (1-based: 1 = A1 … 6 = A6).'],
+      [['--channels', 'A1'], 'channels', '--channels: "A1" is not allowed; allowed: a channel number from 1 to 6 (1-based: 1 = A1 … 6 = A6).'],
       [['--device', ''], 'device', '--device is ""; allowed: "simulator", a MAC address'],
       [['--host', ''], 'host', '--host is ""; allowed: an address to listen on'],
     ];

@@ -4,7 +4,9 @@ import path from 'node:path';
 import Conf from 'conf';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigStore } from '../../src/main/config/config-store.js';
-import { electronStoreOptions, loadDesktopConfig, reloadDesktopConfig, sameConfig, tolerantParse } from '../../src/main/desktop/desktop-config.js';
+import { electronStoreOptions, loadDesktopConfig, sameConfig, tolerantParse } from '../../src/main/desktop/desktop-config.js';
+import { planConfigReload } from '../../src/main/desktop/startup.js';
+import { Settings } from '../../src/main/config/settings.js';
 import { defaultConfig, SIMULATOR_DEVICE } from '../../src/shared/config.js';
 
 let dir: string;
@@ -38,46 +40,86 @@ describe('loadDesktopConfig', () => {
   });
 
   it.each([
-    ['not JSON', '{"device": "COM3",,}', 'CONFIG_INVALID_JSON'],
-    ['empty', '', 'CONFIG_INVALID_JSON'],
-    ['a bad value', '{"device": "COM3", "sampling_rate": 500}', 'CONFIG_INVALID_VALUE'],
-    ['not an object', '[1, 2, 3]', 'CONFIG_INVALID_VALUE'],
-  ])('a file that is %s: defaults on the simulator in memory, the problem reported, the file untouched', (_what, text, code) => {
+    ['not JSON', '{"device": "COM3",,}', 'CONFIG_INVALID_JSON', false],
+    ['empty', '', 'CONFIG_INVALID_JSON', false],
+    ['not an object', '[1, 2, 3]', 'CONFIG_INVALID_VALUE', false],
+  ])('a file that is %s: defaults on the simulator in memory, not saveable, the problem reported, the file untouched', (_what, text, code, saveable) => {
     write(text);
     const before = statSync(file).mtimeMs;
-    const r = loadDesktopConfig(ConfigStore.open({ path: file }), () => 'memory-token');
+    const r = loadDesktopConfig(ConfigStore.open({ path: file }));
     expect(r.problem?.code).toBe(code);
     expect(r.problem?.message).toContain(file);
-    expect(r.config).toEqual({ ...defaultConfig(), token: 'memory-token' });
+    expect(r.saveable).toBe(saveable);
+    expect(r.config).toEqual({ ...defaultConfig(), token: expect.any(String) });
+    expect(r.config.token.length).toBeGreaterThanOrEqual(16);
     expect(r.notices[0]).toContain('left the file unchanged');
     expect(readFileSync(file, 'utf8')).toBe(text);
     expect(statSync(file).mtimeMs).toBe(before);
   });
 
+  it('a file with a bad value: its valid settings, the default for the bad one, saveable, the problem naming it', () => {
+    const text = '{"device": "COM3", "sampling_rate": 500, "port": 9206}';
+    write(text);
+    const r = loadDesktopConfig(ConfigStore.open({ path: file }));
+    expect(r.config).toMatchObject({ device: 'COM3', port: 9206, sampling_rate: 1000 });
+    expect(r.saveable).toBe(true);
+    expect(r.problem).toMatchObject({ code: 'CONFIG_INVALID_VALUE', file, invalid: [{ key: 'sampling_rate', value: 500 }] });
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
   it('errors that are not about the config are bugs and propagate', () => {
-    const broken = { path: file, load: () => { throw new TypeError('boom'); } };
+    const broken = {
+      path: file,
+      loadPartial: () => {
+        throw new TypeError('boom');
+      },
+    };
     expect(() => loadDesktopConfig(broken)).toThrow(TypeError);
   });
 });
 
-describe('reloadDesktopConfig (after an edit outside the app)', () => {
-  it('applies a changed valid file, ignores an unchanged one, keeps the running config on a broken one', () => {
+describe('planConfigReload (after an edit outside the app): saveable decided live', () => {
+  it('applies a changed valid file, ignores an unchanged one, keeps the running values for what a broken edit breaks', () => {
     const store = ConfigStore.open({ path: file });
-    const running = loadDesktopConfig(store).config;
-    expect(reloadDesktopConfig(store, running)).toEqual({ config: running, changed: false });
+    const first = loadDesktopConfig(store);
+    const settings = new Settings({ file: first.config, store });
+    expect(planConfigReload(settings, store.loadPartial(settings.file)).apply).toBe(false);
 
     const onFile = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     writeFileSync(file, JSON.stringify({ ...onFile, sampling_rate: 100 }));
-    const edited = reloadDesktopConfig(store, running);
-    expect(edited.changed).toBe(true);
+    const edited = planConfigReload(settings, store.loadPartial(settings.file));
+    expect(edited).toMatchObject({ apply: true, saveable: true, problem: undefined });
     expect(edited.config.sampling_rate).toBe(100);
+    settings.reload(edited.config, store, edited.problem);
+
+    // A typo in the port while editing: the other edits apply, the port stays what runs.
+    writeFileSync(file, JSON.stringify({ ...onFile, sampling_rate: 10, port: '90o1' }));
+    const typo = planConfigReload(settings, store.loadPartial(settings.file));
+    expect(typo.apply).toBe(true);
+    expect(typo.config).toMatchObject({ sampling_rate: 10, port: settings.file.port });
+    expect(typo.problem?.invalid?.map((i) => i.key)).toEqual(['port']);
 
     writeFileSync(file, '{ "device": ');
-    const broken = reloadDesktopConfig(store, edited.config);
-    expect(broken.changed).toBe(false);
-    expect(broken.config).toBe(edited.config);
-    expect(broken.problem?.code).toBe('CONFIG_INVALID_JSON');
+    const broken = planConfigReload(settings, store.loadPartial(settings.file));
+    expect(broken).toMatchObject({ apply: true, saveable: false, problem: { code: 'CONFIG_INVALID_JSON' } });
+    expect(broken.config).toEqual(settings.file);
     expect(readFileSync(file, 'utf8')).toBe('{ "device": ');
+  });
+
+  it('a file broken at start and fixed later makes the window able to save, without a restart', () => {
+    write('{"device": "simulator",,}');
+    const store = ConfigStore.open({ path: file });
+    const first = loadDesktopConfig(store);
+    const settings = new Settings({ file: first.config, ...(first.saveable ? { store } : {}), problem: first.problem });
+    expect(settings.saveable).toBe(false);
+    writeFileSync(file, JSON.stringify({ device: 'simulator', token: 'fixed-token-0123456789' }));
+    const plan = planConfigReload(settings, store.loadPartial(settings.file));
+    expect(plan).toMatchObject({ apply: true, saveable: true, problem: undefined });
+    settings.reload(plan.config, plan.saveable ? store : undefined, plan.problem);
+    expect(settings.saveable).toBe(true);
+    expect(settings.problem).toBeUndefined();
+    expect(settings.update({ sampling_rate: 10 }).saved).toBe(true);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ sampling_rate: 10, token: 'fixed-token-0123456789' });
   });
 
   it('sameConfig ignores key order', () => {

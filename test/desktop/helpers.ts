@@ -1,14 +1,22 @@
-import type { ServiceState, ServiceStatus } from '../../src/shared/acquisition.js';
+import type { DeviceStatus, ServiceState } from '../../src/shared/acquisition.js';
 
-/** A service status as AcquisitionService.status reports it. */
-export function status(state: ServiceState, extra: Partial<ServiceStatus> = {}): ServiceStatus {
+/** One device's status as the hub reports it (DeviceStatus). */
+export function device(id: string, state: ServiceState, extra: Partial<DeviceStatus> = {}): DeviceStatus {
   return {
+    device: id,
+    name: extra.address ?? 'simulator',
+    address: 'simulator',
     state,
     rate: 1000,
     channels: [1, 2, 3, 4, 5, 6],
-    counters: { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0, clients: 0 },
+    counters: { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0 },
     ...extra,
   };
+}
+
+/** The first device ("0") in `state`. */
+export function status(state: ServiceState, extra: Partial<DeviceStatus> = {}): DeviceStatus {
+  return device('0', state, extra);
 }
 
 export const SIMULATED = {

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerBit, type ServerBit } from '../../src/main/app.js';
-import { IpcBridge, withProblem, type BridgeTarget, type V2SessionLike } from '../../src/main/desktop/ipc-bridge.js';
+import { IpcBridge, MAX_EARLY_MESSAGES, withProblem, type BridgeTarget, type V2SessionLike } from '../../src/main/desktop/ipc-bridge.js';
 import { defaultConfig } from '../../src/shared/config.js';
 import type { ServerMessage } from '../../src/shared/v2.js';
 import { createV2Session } from '../../src/main/api/session.js';
 import { status } from './helpers.js';
+import { Settings } from '../../src/main/config/settings.js';
 
 const PREFIX = 'file:///app/dist/renderer/';
 const PAGE = `${PREFIX}index.html`;
@@ -70,27 +71,48 @@ describe('IpcBridge', () => {
     bridge.open(a);
     bridge.open(b);
     expect(bridge.openCount).toBe(2);
-    made[0].send({ type: 'status', state: 'idle', rate: 1000, channels: [1], counters: status('idle').counters });
+    made[0].send({ type: 'server', clients: 0, devices: ['0'] });
     expect(a.got).toHaveLength(1);
     expect(b.got).toHaveLength(0);
     bridge.open(a); // reload
     expect(made[0].closed).toBe(1);
-    made[0].send({ type: 'status', state: 'idle', rate: 1000, channels: [1], counters: status('idle').counters });
+    made[0].send({ type: 'server', clients: 0, devices: ['0'] });
     expect(a.got).toHaveLength(1);
     bridge.closeAll();
     expect(made.map((m) => m.closed)).toEqual([1, 1, 1]);
-    expect(bridge.receive({ targetId: 1, frameUrl: PAGE, isMainFrame: true }, { type: 'subscribe' })).toBe('no-session');
+    // Nothing forwarded once closed (held for a page that may load again, bounded).
+    expect(bridge.receive({ targetId: 1, frameUrl: PAGE, isMainFrame: true }, { type: 'subscribe' })).toBe('held');
+    expect(made.every((m) => m.received.length === 0)).toBe(true);
   });
 
-  it('adds the app problem to status messages that carry no error', () => {
-    const problem = { code: 'CONFIG_INVALID_JSON', message: 'config.json is not valid JSON', hint: 'Fix it.' };
-    const st: ServerMessage = { type: 'status', state: 'streaming', rate: 1000, channels: [1], counters: status('idle').counters };
-    expect(withProblem(st, problem)).toEqual({ ...st, error: problem });
-    const own = { ...st, error: { code: 'DEVICE_STALLED', message: 'no data' } };
+  it('holds what the page sends while it loads (its subscribe) and hands it to its session when it opens; bounded', () => {
+    const { made, createSession } = fakeSessions();
+    const bridge = new IpcBridge({ createSession, rendererUrlPrefix: PREFIX });
+    const from = { targetId: 3, frameUrl: PAGE, isMainFrame: true };
+    expect(bridge.receive(from, { type: 'subscribe', format: 'both' })).toBe('held');
+    for (let i = 0; i < MAX_EARLY_MESSAGES - 1; i++) expect(bridge.receive(from, { type: 'command', id: i, command: 'state' })).toBe('held');
+    expect(bridge.receive(from, { type: 'command', id: 'over', command: 'state' })).toBe('no-session');
+    expect(bridge.receive(from, { id: 'bad' })).toBe('no-session');
+    bridge.open(target(3));
+    expect(made[0].received).toHaveLength(MAX_EARLY_MESSAGES);
+    expect(made[0].received[0]).toBe('{"type":"subscribe","format":"both"}');
+    expect(made[0].received.some((r) => r.includes('"over"'))).toBe(false);
+    // A reload starts with nothing held from before.
+    bridge.open(target(3));
+    expect(made[1].received).toEqual([]);
+  });
+
+  it('adds the app problem to server messages that carry none, and to nothing else', () => {
+    const problem = { code: 'PORT_IN_USE', message: 'Cannot listen on 127.0.0.1:9001: another program is using port 9001', hint: 'Stop it.' };
+    const server: ServerMessage = { type: 'server', clients: 1, devices: ['0'] };
+    expect(withProblem(server, problem)).toEqual({ ...server, problem });
+    const own: ServerMessage = { ...server, problem: { code: 'CONFIG_INVALID_VALUE', message: 'bad port' } };
     expect(withProblem(own, problem)).toBe(own);
+    const st: ServerMessage = { type: 'status', device: '0', name: 'simulator', address: 'simulator', state: 'streaming', rate: 1000, channels: [1], counters: status('idle').counters };
+    expect(withProblem(st, problem)).toBe(st);
     const reply: ServerMessage = { type: 'reply', id: 1, ok: true, result: null };
     expect(withProblem(reply, problem)).toBe(reply);
-    expect(withProblem(st, undefined)).toBe(st);
+    expect(withProblem(server, undefined)).toBe(server);
   });
 });
 
@@ -101,16 +123,18 @@ describe('IpcBridge with the real /v2 session', () => {
     app = undefined;
   });
 
-  it('the window gets hello (with control, no token), status and replies to its commands', async () => {
-    app = createServerBit({ config: { ...defaultConfig(), port: 0, token: 'secret-token' } });
+  it('the window gets hello (with control, no token), status, the config problem in the server message and replies to its commands', async () => {
+    const problem = { code: 'CONFIG_INVALID_VALUE', message: 'Invalid setting in /x/config.json: sampling_rate is 500; allowed: 1, 10, 100 or 1000.', file: '/x/config.json', saveable: true, invalid: [{ key: 'sampling_rate', path: 'sampling_rate', message: 'sampling_rate is 500; allowed: 1, 10, 100 or 1000', value: 500 }] };
+    const settings = new Settings({ file: { ...defaultConfig(), port: 0, token: 'secret-token-0123456789' }, problem });
+    app = createServerBit({ settings });
     await app.start();
     const serverbit = app;
     const t = target(7);
-    const problem = { code: 'CONFIG_INVALID_JSON', message: 'config.json is not valid JSON' };
+    const listener = { code: 'PORT_IN_USE', message: 'port in use' };
     const bridge = new IpcBridge({
       createSession: (send) => createV2Session({ context: serverbit.api, send, trusted: true }),
       rendererUrlPrefix: PREFIX,
-      problem: () => problem,
+      problem: () => listener,
     });
     bridge.open(t);
     expect(bridge.receive({ targetId: 7, frameUrl: PAGE, isMainFrame: true }, { type: 'command', id: 'cfg', command: 'get_config' })).toBe('forwarded');
@@ -119,13 +143,13 @@ describe('IpcBridge with the real /v2 session', () => {
       expect(pred()).toBe(true);
     };
     await until(() => t.got.some((m) => m.type === 'reply' && m.id === 'cfg'));
-    const hello = t.got.find((m) => m.type === 'hello');
-    expect(hello).toMatchObject({ type: 'hello', control: true });
+    expect(t.got.find((m) => m.type === 'hello')).toMatchObject({ type: 'hello', control: true });
     const reply = t.got.find((m) => m.type === 'reply' && m.id === 'cfg');
-    expect(reply).toMatchObject({ ok: true });
+    expect(reply).toMatchObject({ ok: true, result: { problem } });
     await until(() => t.got.some((m) => m.type === 'status'));
-    const st = t.got.find((m) => m.type === 'status');
-    expect(st).toMatchObject({ error: problem });
+    // The config problem (the session's own) wins over the app's listener problem.
+    expect(t.got.find((m) => m.type === 'server')).toMatchObject({ problem });
+    expect(t.got.find((m) => m.type === 'status')).not.toHaveProperty('error');
     bridge.closeAll();
   });
 });

@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceState } from '../../src/shared/acquisition.js';
-import {
-  MAX_TOOLTIP_CHARS,
-  TRAY_ICON_STATES,
-  trayIconFile,
-  trayIconState,
-  trayMenu,
-  trayView,
-  tooltipText,
-  statusLine,
-  type TrayInput,
-} from '../../src/main/desktop/tray-model.js';
-import { LINK_LOST, REAL, SIMULATED, status } from './helpers.js';
+import { MAX_TOOLTIP_CHARS, TRAY_ICON_STATES, statusLine, tooltipText, trayIconFile, trayIconState, trayMenu, trayView, type MenuItemModel, type TrayInput } from '../../src/main/desktop/tray-model.js';
+import { LINK_LOST, REAL, SIMULATED, device, status } from './helpers.js';
 
-const base = (state: ServiceState, extra: Partial<TrayInput> = {}): TrayInput => ({
-  status: status(state),
-  device: 'simulator',
-  platform: 'linux',
-  openAtLogin: false,
-  ...extra,
-});
+const one = (state: ServiceState, extra: Partial<TrayInput> = {}): TrayInput => ({ devices: [status(state, { info: SIMULATED })], clients: 0, platform: 'linux', openAtLogin: false, ...extra });
+const left = (state: ServiceState, extra = {}) => device('0', state, { name: 'Left arm', address: '/dev/rfcomm0', ...extra });
+const right = (state: ServiceState, extra = {}) => device('1', state, { name: 'Right arm', address: '/dev/rfcomm1', ...extra });
+const two = (a: ServiceState, b: ServiceState, extra: Partial<TrayInput> = {}): TrayInput => ({ devices: [left(a), right(b)], clients: 2, platform: 'linux', openAtLogin: false, ...extra });
 
 describe('tray icon', () => {
   it.each<[ServiceState, string]>([
@@ -30,13 +17,28 @@ describe('tray icon', () => {
     ['stalled', 'stalled'],
     ['reconnecting', 'stalled'],
     ['error', 'error'],
-  ])('service state %s shows the %s icon', (state, icon) => {
-    expect(trayIconState(status(state))).toBe(icon);
+  ])('one device in state %s shows the %s icon', (state, icon) => {
+    expect(trayIconState([status(state)])).toBe(icon);
   });
 
-  it('an app problem (invalid config, port in use) shows the error icon whatever the service does', () => {
+  it.each<[ServiceState, ServiceState, string]>([
+    ['streaming', 'streaming', 'streaming'],
+    ['streaming', 'reconnecting', 'stalled'],
+    ['error', 'streaming', 'error'],
+    ['stalled', 'error', 'error'],
+    ['connecting', 'streaming', 'connecting'],
+    // A device the user stopped is not a problem: the other one streams.
+    ['streaming', 'stopped', 'streaming'],
+    ['stopped', 'idle', 'idle'],
+  ])('two devices %s and %s show the worst: %s', (a, b, icon) => {
+    expect(trayIconState([left(a), right(b)])).toBe(icon);
+    expect(trayIconState([right(b), left(a)])).toBe(icon);
+  });
+
+  it('no device is idle; an app problem (invalid config, port in use) shows the error icon whatever the devices do', () => {
+    expect(trayIconState([])).toBe('idle');
     const problem = { code: 'CONFIG_INVALID_JSON', message: 'config.json is not valid JSON' };
-    for (const s of ['streaming', 'connecting', 'idle'] as const) expect(trayIconState(status(s), problem)).toBe('error');
+    for (const s of ['streaming', 'connecting', 'idle'] as const) expect(trayIconState([status(s), right('streaming')], problem)).toBe('error');
   });
 
   it('uses black template images on macOS and coloured dots elsewhere', () => {
@@ -47,51 +49,70 @@ describe('tray icon', () => {
     }
   });
 
-  it('trayView picks the file for state and platform', () => {
-    expect(trayView(base('streaming', { platform: 'darwin' })).icon).toBe('tray-streamingTemplate.png');
-    expect(trayView(base('reconnecting', { platform: 'win32' })).icon).toBe('tray-stalled.png');
+  it('trayView picks the file for the worst state and the platform', () => {
+    expect(trayView(one('streaming', { platform: 'darwin' })).icon).toBe('tray-streamingTemplate.png');
+    expect(trayView(two('streaming', 'reconnecting', { platform: 'win32' })).icon).toBe('tray-stalled.png');
   });
 });
 
 describe('tooltip', () => {
-  it('says state, device, rate and clients', () => {
-    const t = tooltipText({ status: status('streaming', { device: SIMULATED, counters: { frames: 9, crcErrors: 0, gaps: 0, lostSamples: 0, clients: 2 } }), device: 'simulator' });
-    expect(t).toBe('ServerBIT — streaming\nsimulator · 1000 Hz · 2 clients');
+  it('one device: state, device, rate and clients', () => {
+    expect(tooltipText({ ...one('streaming'), clients: 2 })).toBe('ServerBIT — streaming\nsimulator · 1000 Hz · 2 clients');
+    expect(tooltipText({ devices: [status('connecting', { address: '20:16:07:18:15:26', name: '20:16:07:18:15:26', rate: 100 })], clients: 1 })).toBe('ServerBIT — connecting\n20:16:07:18:15:26 · 100 Hz · 1 client');
   });
 
-  it('names a real device by its configured id before and after it connected, and says "1 client"', () => {
-    const before = tooltipText({ status: status('connecting', { rate: 100 }), device: '20:16:07:18:15:26' });
-    expect(before).toContain('20:16:07:18:15:26 · 100 Hz · 0 clients');
-    const after = tooltipText({ status: status('streaming', { device: REAL, counters: { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0, clients: 1 } }), device: '20:16:07:18:15:26' });
-    expect(after).toContain('20:16:07:18:15:26 · 1000 Hz · 1 client');
-    expect(after).not.toContain('1 clients');
+  it('names a device by its configured name', () => {
+    expect(tooltipText({ devices: [left('streaming', { info: REAL })], clients: 0 })).toContain('Left arm · 1000 Hz');
   });
 
-  it('adds the reason while reconnecting or in error, and the app problem first of all', () => {
-    expect(tooltipText({ status: status('reconnecting', { error: LINK_LOST }), device: 'x' })).toContain('the link to /dev/rfcomm0 closed');
+  it('several devices: the summary, then each device that needs attention by name, worst first', () => {
+    const t = tooltipText({ devices: [left('reconnecting', { error: { code: 'DEVICE_DISCONNECTED', message: 'link lost' } }), right('error', { error: { code: 'DEVICE_BAD_ARGUMENT', message: 'rate 7' } }), device('2', 'streaming', { name: 'Chest' })], clients: 1 });
+    expect(t).toBe('ServerBIT — 3 devices: 1 error, 1 reconnecting, 1 streaming\nRight arm: error — rate 7\nLeft arm: reconnecting — link lost');
+    expect(tooltipText(two('streaming', 'streaming'))).toBe('ServerBIT — 2 devices: 2 streaming\n2 clients');
+  });
+
+  it('adds the reason while reconnecting or in error, and the app problem', () => {
+    expect(tooltipText({ devices: [status('reconnecting', { error: LINK_LOST })], clients: 0 })).toContain('the link to /dev/rfcomm0 closed');
     const problem = { code: 'CONFIG_INVALID_JSON', message: '/home/u/ServerBIT/config.json is not valid JSON' };
-    expect(tooltipText({ status: status('streaming'), device: 'simulator', problem })).toContain('⚠ /home/u/ServerBIT/config.json is not valid JSON');
+    expect(tooltipText({ ...one('streaming'), problem })).toContain('⚠ /home/u/ServerBIT/config.json is not valid JSON');
+    expect(tooltipText({ ...two('streaming', 'streaming'), problem }).split('\n')[1]).toBe('⚠ /home/u/ServerBIT/config.json is not valid JSON');
   });
 
   it('is cut to what Windows keeps (127 characters)', () => {
     const problem = { code: 'CONFIG_INVALID_VALUE', message: 'x'.repeat(500) };
-    const t = tooltipText({ status: status('streaming'), device: 'simulator', problem });
-    expect(t.length).toBe(MAX_TOOLTIP_CHARS);
-    expect(t.endsWith('…')).toBe(true);
+    for (const input of [one('streaming', { problem }), two('error', 'error', { problem })]) {
+      const t = tooltipText(input);
+      expect(t.length).toBe(MAX_TOOLTIP_CHARS);
+      expect(t.endsWith('…')).toBe(true);
+    }
   });
 });
 
 describe('menu', () => {
-  const ids = (input: TrayInput) => trayMenu(input).map((i) => i.id ?? '—');
+  const ids = (items: MenuItemModel[]): string[] => items.map((i) => (i.device !== undefined ? `${i.id}:${i.device}` : (i.id ?? '—')));
 
-  it('has a disabled status line, start/stop, the window, the config folder, start at login and quit', () => {
-    expect(ids(base('streaming', { platform: 'win32' }))).toEqual(['status', '—', 'stop', '—', 'open-window', 'open-config-folder', 'start-at-login', '—', 'quit']);
-    const menu = trayMenu(base('streaming', { platform: 'win32' }));
+  it('one device: a disabled status line, start/stop, the window, the config folder, start at login and quit', () => {
+    expect(ids(trayMenu(one('streaming', { platform: 'win32' })))).toEqual(['status', '—', 'stop', '—', 'open-window', 'open-config-folder', 'start-at-login', '—', 'quit']);
+    const menu = trayMenu(one('streaming', { platform: 'win32' }));
     expect(menu[0]).toMatchObject({ id: 'status', type: 'normal', enabled: false });
-    expect(menu.filter((i) => i.type === 'separator')).toHaveLength(3);
     expect(menu.find((i) => i.id === 'quit')).toMatchObject({ label: 'Quit ServerBIT', enabled: true });
     expect(menu.find((i) => i.id === 'open-window')?.label).toBe('Open ServerBIT');
-    expect(menu.find((i) => i.id === 'open-config-folder')?.label).toBe('Open config folder');
+  });
+
+  it('several devices: a submenu per device with its state and Start or Stop, then start all / stop all', () => {
+    const menu = trayMenu(two('streaming', 'error', { devices: [left('streaming', { info: REAL }), right('error', { error: { code: 'DEVICE_BAD_ARGUMENT', message: 'rate 7 is not supported' } })] }));
+    expect(ids(menu)).toEqual(['status', '—', 'device:0', 'device:1', 'start-all', 'stop-all', '—', 'open-window', 'open-config-folder', '—', 'quit']);
+    expect(menu[0].label).toBe('2 devices: 1 error, 1 streaming · 2 clients');
+    const [a, b] = menu.filter((i) => i.type === 'submenu');
+    expect(a.label).toBe('Left arm — streaming');
+    expect(ids(a.submenu!)).toEqual(['device-status:0', 'device-stop:0']);
+    expect(a.submenu![0]).toMatchObject({ enabled: false, label: '/dev/rfcomm0 · 1000 Hz · BITalino_v5.2' });
+    expect(b.label).toBe('Right arm — error');
+    expect(ids(b.submenu!)).toEqual(['device-status:1', 'device-start:1']);
+    expect(b.submenu![0].label).toBe('Right arm: rate 7 is not supported');
+    expect(menu.find((i) => i.id === 'start-all')?.enabled).toBe(true);
+    expect(menu.find((i) => i.id === 'stop-all')?.enabled).toBe(true);
+    expect(trayMenu(two('stopped', 'stopped')).find((i) => i.id === 'stop-all')?.enabled).toBe(false);
   });
 
   it.each<[ServiceState, 'start' | 'stop']>([
@@ -102,51 +123,46 @@ describe('menu', () => {
     ['streaming', 'stop'],
     ['stalled', 'stop'],
     ['reconnecting', 'stop'],
-  ])('in state %s offers %s', (state, action) => {
-    const menu = trayMenu(base(state));
+  ])('one device in state %s offers %s', (state, action) => {
+    const menu = trayMenu(one(state));
     expect(menu.some((i) => i.id === action && i.enabled)).toBe(true);
     expect(menu.some((i) => i.id === (action === 'start' ? 'stop' : 'start'))).toBe(false);
   });
 
   it('start at login is a checkbox showing the OS setting, on macOS and Windows only', () => {
-    expect(trayMenu(base('idle', { platform: 'darwin', openAtLogin: true })).find((i) => i.id === 'start-at-login')).toEqual({
-      id: 'start-at-login',
-      label: 'Start at login',
-      type: 'checkbox',
-      checked: true,
-      enabled: true,
-    });
-    expect(trayMenu(base('idle', { platform: 'win32' })).find((i) => i.id === 'start-at-login')?.checked).toBe(false);
-    // Electron's setLoginItemSettings does nothing on Linux: no item that would lie.
-    expect(ids(base('idle', { platform: 'linux' }))).not.toContain('start-at-login');
+    expect(trayMenu(one('idle', { platform: 'darwin', openAtLogin: true })).find((i) => i.id === 'start-at-login')).toEqual({ id: 'start-at-login', label: 'Start at login', type: 'checkbox', checked: true, enabled: true });
+    expect(trayMenu(one('idle', { platform: 'win32' })).find((i) => i.id === 'start-at-login')?.checked).toBe(false);
+    expect(ids(trayMenu(one('idle', { platform: 'linux' })))).not.toContain('start-at-login');
   });
 
   it('shows the app problem as a second disabled line', () => {
-    const problem = { code: 'CONFIG_INVALID_JSON', message: 'config.json is not valid JSON: Unexpected token } at line 3, column 1.' };
-    const menu = trayMenu(base('streaming', { problem }));
+    const problem = { code: 'CONFIG_INVALID_JSON', message: 'config.json is not valid JSON: a trailing comma before ] at line 3, column 1.' };
+    const menu = trayMenu(one('streaming', { problem }));
     expect(menu[1]).toMatchObject({ id: 'problem', type: 'normal', enabled: false });
     expect(menu[1].label).toContain('config.json is not valid JSON');
     expect(menu[1].label!.length).toBeLessThanOrEqual(80);
   });
 
   it('status lines per state', () => {
-    const clients = { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0, clients: 3 };
-    expect(statusLine({ status: status('streaming', { device: SIMULATED, counters: clients }), device: 'simulator' })).toBe('Streaming simulator · 1000 Hz · 3 clients');
-    expect(statusLine({ status: status('connecting'), device: '/dev/rfcomm0' })).toBe('Connecting to /dev/rfcomm0…');
-    expect(statusLine({ status: status('stalled', { device: REAL }), device: REAL.id })).toBe(`No data from ${REAL.id} — reconnecting`);
-    expect(statusLine({ status: status('reconnecting'), device: 'COM5' })).toBe('Reconnecting to COM5…');
-    expect(statusLine({ status: status('error', { error: { code: 'DEVICE_BAD_ARGUMENT', message: 'rate 7 is not supported' } }), device: 'COM5' })).toBe('Error: rate 7 is not supported');
-    expect(statusLine({ status: status('idle'), device: 'COM5' })).toBe('Idle');
-    expect(statusLine({ status: status('stopped'), device: 'COM5' })).toBe('Stopped');
+    expect(statusLine({ ...one('streaming'), clients: 3 })).toBe('Streaming simulator · 1000 Hz · 3 clients');
+    expect(statusLine({ devices: [status('connecting', { address: '/dev/rfcomm0', name: '/dev/rfcomm0' })], clients: 0 })).toBe('Connecting to /dev/rfcomm0…');
+    expect(statusLine({ devices: [left('stalled')], clients: 0 })).toBe('No data from Left arm — reconnecting');
+    expect(statusLine({ devices: [status('reconnecting', { address: 'COM5', name: 'COM5' })], clients: 0 })).toBe('Reconnecting to COM5…');
+    expect(statusLine({ devices: [status('error', { error: { code: 'DEVICE_BAD_ARGUMENT', message: 'rate 7 is not supported' } })], clients: 0 })).toBe('Error: rate 7 is not supported');
+    expect(statusLine({ devices: [status('idle')], clients: 0 })).toBe('Idle');
+    expect(statusLine({ devices: [status('stopped')], clients: 0 })).toBe('Stopped');
+    expect(statusLine({ devices: [], clients: 0 })).toBe('No device');
   });
 
-  it('every item but separators has a label and the ids are unique', () => {
-    for (const state of ['idle', 'streaming', 'error'] as const) {
+  it('every item but separators has a label and the ids (with the device) are unique, submenus included', () => {
+    for (const input of [one('idle'), one('streaming'), two('error', 'streaming'), { ...two('idle', 'idle'), devices: Array.from({ length: 8 }, (_, i) => device(String(i), 'streaming')) }]) {
       for (const platform of ['darwin', 'win32', 'linux'] as const) {
-        const menu = trayMenu(base(state, { platform, problem: { code: 'X', message: 'y' } }));
-        const withIds = menu.filter((i) => i.id);
-        expect(new Set(withIds.map((i) => i.id)).size).toBe(withIds.length);
-        for (const item of menu) if (item.type !== 'separator') expect(item.label).toBeTruthy();
+        const all: MenuItemModel[] = [];
+        const walk = (items: MenuItemModel[]) => items.forEach((i) => (all.push(i), i.submenu && walk(i.submenu)));
+        walk(trayMenu({ ...input, platform, problem: { code: 'X', message: 'y' } }));
+        const keyed = ids(all.filter((i) => i.id));
+        expect(new Set(keyed).size).toBe(keyed.length);
+        for (const item of all) if (item.type !== 'separator') expect(item.label).toBeTruthy();
       }
     }
   });

@@ -55,3 +55,18 @@ describe('ClientBIT.html', () => {
     expect(consoleErrors).toEqual([]);
   });
 });
+
+describe('ClientBIT.html asked for a column the stream does not have (issue 10 item 10)', () => {
+  it('says so and lists the columns the stream has, instead of "plotting A9" with 0 samples', { timeout: 60_000 }, async () => {
+    buildRenderer();
+    service = await startService({ channels: [1, 2] });
+    browser = await launchBrowser({ width: 1000, height: 520 });
+    const { page, consoleErrors } = await browser.newPage();
+    await page.goto(`${service.url}ClientBIT.html?column=A9`);
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toMatch(/has no column A9/);
+    const text = (await page.locator('#status').textContent())!;
+    expect(text).toContain('Its columns: nSeq, I1, I2, O1, O2, A1, A2.');
+    expect(text).not.toContain('plotting');
+    expect(consoleErrors).toEqual([]);
+  });
+});

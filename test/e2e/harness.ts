@@ -7,6 +7,7 @@
  * Everything returned has an idempotent close(); call it in afterEach/afterAll.
  */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createServerBit, type ServerBit } from '../../src/main/app.js';
 import { ConfigStore } from '../../src/main/config/config-store.js';
+import { Settings } from '../../src/main/config/settings.js';
+import type { CliOverrides } from '../../src/main/config/cli-args.js';
 import { createStaticHandler } from '../../src/main/server/static-ui.js';
 import { defaultConfig, type ServerBitConfig } from '../../src/shared/config.js';
 
@@ -82,6 +85,37 @@ export async function startService(over: Partial<ServerBitConfig> = {}): Promise
   return { app, url, controlUrl: `${url}#token=${encodeURIComponent(config.token)}`, configPath, close };
 }
 
+/**
+ * The service as the CLI starts it from a config file it did not write: the file's text as
+ * given (valid, partly invalid or broken), loaded with ConfigStore.loadPartial, with `flags`
+ * laid over it for this run (as `serverbit --port …`). `text` may use {{PORT}}, replaced by a free port.
+ */
+export async function startServiceFromFile(text: string, flags: CliOverrides = {}): Promise<Service & { filePort: number }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'serverbit-e2e-'));
+  const configPath = path.join(dir, 'config.json');
+  const filePort = await freePort();
+  writeFileSync(configPath, text.replaceAll('{{PORT}}', String(filePort)));
+  const store = ConfigStore.open({ path: configPath });
+  const loaded = store.loadPartial();
+  const settings = new Settings({ file: loaded.config, ...(loaded.saveable ? { store } : {}), overrides: flags, ...(loaded.problem ? { problem: loaded.problem } : {}) });
+  const app = createServerBit({ settings, http: createStaticHandler(RENDERER_DIR) });
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      await app.close();
+      await rm(dir, { recursive: true, force: true });
+    })());
+  try {
+    await app.start();
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  const url = `http://127.0.0.1:${app.server.address!.port}/`;
+  const token = settings.config.token;
+  return { app, url, controlUrl: `${url}#token=${encodeURIComponent(token)}`, configPath, close, filePort };
+}
+
 export interface Browser {
   context: BrowserContext;
   /** A new page that records CSP violations (window.__cspViolations) and console errors. */
@@ -89,11 +123,15 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(viewport = { width: 1280, height: 800 }): Promise<Browser> {
+/**
+ * @param extraArgs more Chromium flags: the IPC runs (ipc-shim.ts) load the page from file:// as
+ *   Electron does, which needs --allow-file-access-from-files for its module script.
+ */
+export async function launchBrowser(viewport = { width: 1280, height: 800 }, extraArgs: string[] = []): Promise<Browser> {
   const profile = await mkdtemp(path.join(tmpdir(), 'serverbit-chromium-'));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport, deviceScaleFactor: 1 });
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs], viewport, deviceScaleFactor: 1 });
   } catch (e) {
     await rm(profile, { recursive: true, force: true });
     throw e;

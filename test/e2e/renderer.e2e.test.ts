@@ -1,7 +1,10 @@
 /**
- * The browser-hosted renderer end to end: the real service (simulator, or an emulated BITalino
- * on a real pty) serves dist/renderer and /v2; Debian's Chromium loads the page. Screenshots go
- * to test-results/screenshots/ (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
+ * The renderer end to end: the real service (simulator, or an emulated BITalino on a real pty)
+ * serves dist/renderer and /v2; Debian's Chromium loads the page. Every test of the first suite
+ * runs twice: over the WebSocket (the status page in a browser) and over the Electron window's
+ * IPC path (window.serverbit wired to the real IpcBridge: ipc-shim.ts, issue 10 item 19).
+ * Screenshots (WebSocket runs only) go to test-results/screenshots/ (docs/screenshots/ with
+ * UPDATE_SCREENSHOTS=1).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +14,11 @@ import { BitalinoEmulator } from '../../src/main/devices/emulator.js';
 import { SerialTransport } from '../../src/main/devices/serial-transport.js';
 import { ptyPair } from '../helpers/pty.js';
 import { E2E_TOKEN, SCREENSHOTS, buildRenderer, launchBrowser, plotStats, startService, tracePixels, type Browser, type Service } from './harness.js';
+import { IPC_BROWSER_ARGS, RENDERER_INDEX_URL, installIpcShim } from './ipc-shim.js';
+
+type Mode = 'websocket' | 'ipc';
+const MODES: Mode[] = ['websocket', 'ipc'];
+let mode: Mode = 'websocket';
 
 const tid = (id: string) => `[data-testid="${id}"]`;
 
@@ -25,6 +33,12 @@ let browser: Browser;
 async function open(service: Service): Promise<{ page: Page; consoleErrors: string[] }> {
   const p = await browser.newPage();
   cleanups.push(() => p.page.close());
+  if (mode === 'ipc') {
+    // As the Electron window: no token, IPC to a trusted session.
+    await installIpcShim(p.page, service);
+    await p.page.goto(RENDERER_INDEX_URL);
+    return p;
+  }
   // As a user opens it: with the address serverbit prints (the token in the fragment).
   await p.page.goto(service.controlUrl);
   return p;
@@ -37,7 +51,7 @@ async function service(...args: Parameters<typeof startService>): Promise<Servic
 }
 
 async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SCREENSHOTS, name) });
+  if (mode === 'websocket') await page.screenshot({ path: path.join(SCREENSHOTS, name) });
 }
 
 /** CSP violations the page reported, and console errors that are not the test's own doing. */
@@ -46,15 +60,15 @@ async function problems(page: Page, consoleErrors: string[]): Promise<string[]> 
   return [...csp.map((v) => `CSP: ${v}`), ...consoleErrors];
 }
 
-describe('renderer in Chromium against the real service', { timeout: 60_000 }, () => {
-  beforeAll(async () => {
-    buildRenderer();
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-  });
+beforeAll(async () => {
+  buildRenderer();
+  browser = await launchBrowser(undefined, IPC_BROWSER_ARGS);
+});
+afterAll(async () => {
+  await browser?.close();
+});
 
+describe('renderer in Chromium over the WebSocket only', { timeout: 60_000 }, () => {
   it('serves the page with its security headers, and nothing outside dist/renderer', async () => {
     const s = await service();
     const page = await browser.context.newPage();
@@ -71,6 +85,13 @@ describe('renderer in Chromium against the real service', { timeout: 60_000 }, (
     }
   });
 
+});
+
+describe.each(MODES)('renderer in Chromium against the real service, over %s', { timeout: 60_000 }, (m) => {
+  beforeAll(() => {
+    mode = m;
+  });
+
   it('reaches "streaming" and draws the live plot smoothly', async () => {
     const s = await service();
     const { page, consoleErrors } = await open(s);
@@ -85,7 +106,8 @@ describe('renderer in Chromium against the real service', { timeout: 60_000 }, (
     expect(await page.locator(tid('rate')).textContent()).toBe('1000 Hz');
     expect(await page.locator(tid('channels')).textContent()).toBe('A1–A6');
     expect(await page.locator(tid('address')).textContent()).toBe(`ws://127.0.0.1:${new URL(s.url).port}/`);
-    expect(await page.locator(tid('clients')).textContent()).toBe('1');
+    // WebSocket clients: this page over the WebSocket; none over IPC.
+    expect(await page.locator(tid('clients')).textContent()).toBe(mode === 'websocket' ? '1' : '0');
     const sps = Number((await page.locator(tid('sps')).textContent())!.replace(/,/g, ''));
     expect(sps).toBeGreaterThan(500); // ~1000; the meter reads device time, but a loaded machine delays messages
     expect(sps).toBeLessThan(1100);
@@ -170,11 +192,11 @@ describe('renderer in Chromium against the real service', { timeout: 60_000 }, (
     await page.locator('#tab-settings').click();
     await expect.poll(() => page.locator(tid('cfg-device')).inputValue(), { timeout: 10_000 }).toBe('simulator');
     await page.locator(tid('cfg-port')).fill('70000');
-    await expect.poll(() => page.locator(tid('error-port')).textContent()).toBe('port is 70000; allowed: an integer from 1 to 65535');
+    await expect.poll(() => page.locator(tid('error-port')).textContent()).toBe('The port is 70000; allowed: an integer from 1 to 65535');
     expect(await page.locator(tid('cfg-save')).isDisabled()).toBe(true);
     expect(await page.locator(tid('cfg-port')).getAttribute('aria-invalid')).toBe('true');
     for (const ch of [1, 2, 3, 4, 5, 6]) await page.locator(tid(`cfg-ch${ch}`)).uncheck();
-    await expect.poll(() => page.locator(tid('error-channels')).textContent()).toContain('channels has 0 items');
+    await expect.poll(() => page.locator(tid('error-channels')).textContent()).toContain('Channels has 0 items');
     await shot(page, 'settings-invalid.png');
     await page.locator(tid('cfg-port')).fill('9001');
     await page.locator(tid('cfg-ch1')).check();
@@ -235,12 +257,19 @@ describe('renderer in Chromium against the real service', { timeout: 60_000 }, (
     const text = (await banner.textContent()) ?? '';
     expect(text).toContain('Could not open the device');
     expect(text).toContain('/dev/serverbit-missing');
-    for (const step of ['switched on', 'PIN 1234', 'address right', 'port match', 'another program']) expect(text).toContain(step);
+    for (const step of ['switched on', 'PIN 1234', 'address right', 'another program']) expect(text).toContain(step);
     expect(['reconnecting', 'error']).toContain(await page.locator(tid('state')).textContent());
     await page.locator('#tab-live').click();
     await shot(page, 'error-banner.png');
     await page.setViewportSize({ width: 900, height: 640 });
     await shot(page, 'error-banner-900x640.png');
+  });
+
+});
+
+describe('renderer in Chromium, the connection (WebSocket only: IPC has none to lose)', { timeout: 60_000 }, () => {
+  beforeAll(() => {
+    mode = 'websocket';
   });
 
   it('a lost connection to the service shows, and the page reconnects when it is back', async () => {

@@ -11,7 +11,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServerBit } from '../../src/main/app.js';
-import { trayStatusOf, trayView } from '../../src/main/desktop/tray-model.js';
+import { trayView } from '../../src/main/desktop/tray-model.js';
 import { MAX_PAYLOAD_BYTES } from '../../src/main/server/ws-server.js';
 import { NetworkError } from '../../src/shared/errors.js';
 import { Cleanup, compatColumns, openClient, sleep, testConfig, v2Of, waitFor, type Client, type V2Data, firstDevice } from './helpers.js';
@@ -136,7 +136,7 @@ describe('the port already in use', () => {
     const problem = { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
     await app.startDevices();
     expect(firstDevice(app).status.state).toBe('streaming');
-    const view = trayView({ status: trayStatusOf(firstDevice(app).status, 0, 'simulator'), device: 'simulator', problem, platform: 'linux', openAtLogin: false });
+    const view = trayView({ devices: [firstDevice(app).status], clients: 0, problem, platform: 'linux', openAtLogin: false });
     expect(view.icon).toBe('tray-error.png');
     // The tray's problem line and tooltip name the address (host:port) that could not be opened.
     expect(view.menu.find((m) => m.id === 'problem')?.label).toContain(`Cannot listen on 127.0.0.1:${port}`);

@@ -130,7 +130,11 @@ export function createCommandRunner(options: CommandRunnerOptions): (msg: Comman
       };
     },
     // The file's values (what a save starts from), not the command-line flags of this run.
-    get_config: async () => ({ config: { ...ctx.settings.file }, ...(ctx.settings.path ? { path: ctx.settings.path } : {}) }),
+    get_config: async () => ({
+      config: { ...ctx.settings.file },
+      ...(ctx.settings.path ? { path: ctx.settings.path } : {}),
+      ...(ctx.settings.problem ? { problem: ctx.settings.problem } : {}),
+    }),
     set_config: ({ config }) => serialConfig(() => ctx.configure(config)),
     list_ports: async () => ({ ports: await portList(ctx) }),
     test_device: async ({ device }) => ctx.testDevice(device),

@@ -120,8 +120,9 @@ export function createV2Session(options: V2SessionOptions): V2Session {
   let lastServer = '';
   /** Sent when the client count or the device set changed since the last one this client got. */
   const serverMessage = (): void => {
-    const msg = { type: 'server' as const, clients: ctx.server?.clients() ?? 0, devices: ctx.acquisition.ids(), outputs: ctx.outputs.statuses() };
-    const key = JSON.stringify([msg.clients, msg.devices, msg.outputs.map((o) => [o.output, o.state, o.detail ?? '', o.error?.code ?? ''])]);
+    const problem = ctx.settings.problem;
+    const msg = { type: 'server' as const, clients: ctx.server?.clients() ?? 0, devices: ctx.acquisition.ids(), outputs: ctx.outputs.statuses(), ...(problem ? { problem } : {}) };
+    const key = JSON.stringify([msg.clients, msg.devices, msg.outputs.map((o) => [o.output, o.state, o.detail ?? '', o.error?.code ?? '']), problem ?? null]);
     if (key === lastServer) return;
     lastServer = key;
     out(msg);
@@ -262,6 +263,8 @@ export function createV2Session(options: V2SessionOptions): V2Session {
   join();
   const offServer = ctx.server?.onChange(() => serverMessage());
   const offOutputs = ctx.outputs.onChange(() => serverMessage());
+  // The config file fixed (or broken) while connected: the problem in the server message follows.
+  const offSettings = ctx.settings.onChange(() => serverMessage());
   if (hasGiven) stream.settle();
   else stream.settleWithin(options.settleMs ?? DEFAULT_SETTLE_MS);
 
@@ -272,6 +275,7 @@ export function createV2Session(options: V2SessionOptions): V2Session {
       closed = true;
       offServer?.();
       offOutputs();
+      offSettings();
       stream.close();
       if (joined) ctx.groups.leave(joined, member);
       joined = undefined;

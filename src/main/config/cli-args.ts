@@ -205,7 +205,8 @@ type FlagKey = 'device' | 'port' | 'host' | 'sampling_rate' | 'channels';
 
 function checked<K extends FlagKey>(flag: ValueFlag, configKey: K, value: unknown): NonNullable<ServerBitConfig[K]> {
   const issues = validate(CONFIG_SCHEMA.properties[configKey], value, { path: flag });
-  if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.', configKey);
+  // "--channels[1] is 9" names an array slot nobody typed: say "--channels: 9 is not allowed".
+  if (issues.length > 0) throw usage(issues.map((i) => i.message.replace(/^(--[a-z]+)\[\d+\] is (.*?); allowed: /, '$1: $2 is not allowed; allowed: ')).join('; ') + '.', configKey);
   return value as NonNullable<ServerBitConfig[K]>;
 }
 

@@ -16,9 +16,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Conf from 'conf';
 import { defaultConfig, type ServerBitConfig } from '../../shared/config.js';
+import type { ConfigProblem, InvalidSetting } from '../../shared/v2.js';
 import { denormalizeConfig, detectShape, normalizeConfigFile, validateConfig, type ConfigFileShape } from '../../shared/config-schema.js';
 import { ConfigError } from '../../shared/errors.js';
 import { isPlainObject, preview, type ValidationIssue } from '../../shared/schema.js';
+import { jsonSyntaxError } from './json-position.js';
 
 export interface ConfigStoreOptions {
   /** Full path of the config file. Default: `~/ServerBIT/config.json` (os.homedir()). */
@@ -40,6 +42,30 @@ export interface LoadResult {
   /** True when this load created the file. */
   created: boolean;
 }
+
+/**
+ * What `loadPartial()` gives: always a config to run with, and, when the file is not fully in
+ * use, why (`problem`) and which settings were set aside (`problem.invalid`).
+ */
+export interface PartialLoadResult extends LoadResult {
+  /** Absent when the file is valid. */
+  problem?: ConfigProblem;
+  /** Settings the file holds that are invalid (the config has the fallback's value for them); [] when none or when the file could not be read at all. */
+  invalid: InvalidSetting[];
+  /** Whether saves may write the file: false when it could not be read or parsed (a save would lose it). */
+  saveable: boolean;
+}
+
+/** File keys of the (r)evolution shape that hold another setting. */
+const SETTING_OF_FILE_KEY: Readonly<Record<string, (keyof ServerBitConfig)[]>> = {
+  ip_address: ['host'],
+  buffer_size: ['batch_ms'],
+  device: ['device', 'devices'],
+  devices: ['devices', 'device'],
+};
+
+/** A value short enough to send back to the window (an invalid setting's file value). */
+const MAX_VALUE_CHARS = 200;
 
 /** A config file is a few hundred bytes; anything past this is not one, and we will not slurp it. */
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -101,6 +127,106 @@ export class ConfigStore {
     return result;
   }
 
+  /**
+   * Like `load()`, but never throws for the file's content: a file that cannot be read or parsed
+   * gives `fallback` (default: the defaults with a new in-memory token) and `saveable: false`;
+   * a file with invalid settings gives its valid settings, `fallback`'s value for each invalid one
+   * (listed in `invalid` and in `problem`), and `saveable: true` (a save must then give every
+   * invalid setting a valid value: Settings.update). The file is never modified here, except as
+   * `load()` does for a valid file. Errors that are not ConfigErrors (bugs) propagate.
+   */
+  loadPartial(fallback?: ServerBitConfig): PartialLoadResult {
+    const base = fallback ?? { ...defaultConfig(), token: generateToken() };
+    try {
+      return { ...this.load(), invalid: [], saveable: true };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      const whole = (): PartialLoadResult => ({
+        config: base,
+        notices: [`${error.message} ServerBIT left the file unchanged and runs on default settings until it is fixed.`],
+        shape: 'classic',
+        created: false,
+        problem: this.#problem(error, undefined, false),
+        invalid: [],
+        saveable: false,
+      });
+      if (error.code !== 'CONFIG_INVALID_VALUE') return whole();
+      let raw: unknown;
+      try {
+        raw = this.#parse(this.#read() ?? '');
+      } catch {
+        return whole(); // it changed under us: take it as unreadable until the next load
+      }
+      if (!isPlainObject(raw)) return whole();
+      const partial = this.#setAside(raw, base);
+      if (!partial) return whole();
+      const { config, invalid, shape, notices } = partial;
+      const names = [...new Set(invalid.map((i) => i.path))].join(', ');
+      const problem = this.#problem(
+        new ConfigError('CONFIG_INVALID_VALUE', `Invalid setting in ${this.#path}: ${invalid.map((i) => i.message).join('; ')}.`, invalid[0]?.path, `Until it is fixed, ServerBIT uses the default for ${names} and the file's other settings (the file was not changed). Fix it in Settings and save, or edit the file.`),
+        invalid,
+        true,
+      );
+      return { config, notices, shape, created: false, problem, invalid, saveable: true };
+    }
+  }
+
+  /**
+   * The file without its invalid settings: each file key with an issue is removed and the rest
+   * normalized again, until what is left is valid (at most once per key: linear in the keys);
+   * then every setting those keys held takes `fallback`'s value. Undefined when that does not
+   * give a valid config (a cross-key rule broken by the fallback values).
+   */
+  #setAside(raw: Record<string, unknown>, fallback: ServerBitConfig): { config: ServerBitConfig; invalid: InvalidSetting[]; shape: ConfigFileShape; notices: string[] } | undefined {
+    const kept: Record<string, unknown> = { ...raw };
+    const invalid: InvalidSetting[] = [];
+    const shape = detectShape(raw);
+    for (let round = 0; round <= Object.keys(raw).length; round++) {
+      const r = normalizeConfigFile(kept);
+      if (r.ok) {
+        const config: ServerBitConfig = { ...r.config };
+        const settings = new Set(invalid.flatMap((i) => SETTING_OF_FILE_KEY[i.path.replace(/[[.].*$/, '')] ?? [i.key as keyof ServerBitConfig]));
+        const put = config as unknown as Record<string, unknown>;
+        for (const k of settings) {
+          if (fallback[k] === undefined) delete put[k];
+          else put[k] = structuredClone(fallback[k]);
+        }
+        // A missing or invalid token: an in-memory one, so control still needs a secret.
+        if (config.token === '') config.token = fallback.token || generateToken();
+        if (validateConfig(config).length > 0) return undefined;
+        // Notices about keys we removed ourselves ("x is missing; using …") say nothing true.
+        const notices = r.notices.filter((n) => !invalid.some((i) => n.startsWith(`"${i.path.replace(/[[.].*$/, '')}" is missing`)));
+        return { config, invalid, shape, notices };
+      }
+      let removed = false;
+      for (const issue of r.issues) {
+        const fileKey = issue.path.replace(/[[.].*$/, '');
+        if (fileKey === '' || !Object.hasOwn(kept, fileKey)) continue;
+        const setting = (SETTING_OF_FILE_KEY[fileKey]?.[0] ?? fileKey) as string;
+        const entry: InvalidSetting = { key: setting, path: issue.path, message: issue.message };
+        const value = raw[fileKey];
+        const text = JSON.stringify(value);
+        if (fileKey !== 'token' && text !== undefined && text.length <= MAX_VALUE_CHARS) entry.value = value;
+        invalid.push(entry);
+        delete kept[fileKey];
+        removed = true;
+      }
+      if (!removed) return undefined; // an issue no single key explains
+    }
+    return undefined;
+  }
+
+  #problem(error: ConfigError, invalid: InvalidSetting[] | undefined, saveable: boolean): ConfigProblem {
+    return {
+      code: error.code,
+      message: error.message,
+      ...(error.hint ? { hint: error.hint } : {}),
+      file: this.#path,
+      ...(invalid ? { invalid: invalid.slice(0, 32) } : {}),
+      saveable,
+    };
+  }
+
   #load(): LoadResult {
     const text = this.#read();
     if (text === undefined) return this.#create();
@@ -152,7 +278,7 @@ export class ConfigStore {
     this.#write(denormalizeConfig({}, config, 'classic'));
     return {
       config,
-      notices: [`Created ${this.#path} with defaults; ServerBIT streams from its built-in simulator until "device" is set.`],
+      notices: [`Created ${this.#path} with default settings ("device": "simulator", the built-in simulator); set "device" there to stream from a BITalino.`],
       shape: 'classic',
       created: true,
     };
@@ -226,13 +352,12 @@ export class ConfigStore {
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      const pos = /at position (\d+)/.exec(detail);
-      const where = pos ? ` at ${lineColumn(text, Number(pos[1]))}` : '';
-      const what = detail.replace(/\s*in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+      // Our own scan, not V8's message: V8 quotes the file's text and gives no position for some
+      // errors (a trailing comma in an array), and the file holds the token.
+      const syntax = jsonSyntaxError(text) ?? { offset: 0, problem: 'not valid JSON' };
       throw new ConfigError(
         'CONFIG_INVALID_JSON',
-        `${this.#path} is not valid JSON: ${what}${where}.`,
+        `${this.#path} is not valid JSON: ${syntax.problem} at ${lineColumn(text, syntax.offset)}.`,
         undefined,
         `${this.#fixHint()} (JSON allows no comments, no trailing commas and only "double quotes".)`,
         { cause: error },
@@ -293,8 +418,9 @@ export class ConfigStore {
     return new ConfigError('CONFIG_INVALID_VALUE', `${prefix}: ${issues.map((i) => i.message).join('; ')}.`, first.path === '' ? undefined : first.path, hint);
   }
 
+  /** Follows a message that names the file already (so it is not said twice). */
   #fixHint(): string {
-    return `Fix the value in ${this.#path} or delete the file to start again with defaults.`;
+    return 'Fix it in the file, or delete the file to start again with defaults.';
   }
 
   #unreadableHint(error: unknown): string {

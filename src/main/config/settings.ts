@@ -4,10 +4,13 @@
  * `add_device`) write the file's values plus the user's edit — never the flags (a `--port 9208`
  * run must not leave "port": 9208 in the file).
  *
- * When the file could not be used (invalid, unreadable) there is nothing safe to save into:
- * `saveable` is false, the service runs on defaults in memory, and `problem` says why.
+ * When the file could not be read or parsed there is nothing safe to save into: `saveable` is
+ * false, the service runs on defaults in memory, and `problem` says why. When it holds invalid
+ * settings (ConfigStore.loadPartial), the service runs on its valid ones with defaults for the
+ * rest; `problem.invalid` lists those, and a save is refused until it gives each a valid value
+ * (otherwise it would write the defaults over what the user wrote, without a word).
  */
-import type { WireError } from '../../shared/acquisition.js';
+import type { ConfigProblem } from '../../shared/v2.js';
 import { resolveDevices, type DeviceConfig, type ServerBitConfig } from '../../shared/config.js';
 import { validateConfig } from '../../shared/config-schema.js';
 import { ConfigError } from '../../shared/errors.js';
@@ -25,8 +28,8 @@ export interface SettingsOptions {
   store?: Pick<ConfigStore, 'save' | 'path'> | undefined;
   /** Flags given for this run. */
   overrides?: CliOverrides;
-  /** Why the file could not be used, when it could not. */
-  problem?: WireError | undefined;
+  /** Why the file is not (fully) in use, when it is not; `problem.invalid` lists the settings a save must fix. */
+  problem?: ConfigProblem | undefined;
 }
 
 export interface UpdateResult {
@@ -50,7 +53,7 @@ export class Settings {
   /** What the listener was bound with (host, port): a saved change of these waits for a restart. */
   private readonly boundAt: Pick<ServerBitConfig, 'port' | 'host'>;
   private readonly listeners = new Set<SettingsListener>();
-  private _problem: WireError | undefined;
+  private _problem: ConfigProblem | undefined;
 
   constructor(options: SettingsOptions) {
     this.fileConfig = options.file;
@@ -71,8 +74,8 @@ export class Settings {
     return this.fileConfig;
   }
 
-  /** Why the file could not be used (the service then runs on defaults), until it is fixed. */
-  get problem(): WireError | undefined {
+  /** Why the file is not (fully) in use (the service then runs on defaults for it), until it is fixed. */
+  get problem(): ConfigProblem | undefined {
     return this._problem;
   }
 
@@ -100,6 +103,16 @@ export class Settings {
    * (and changes nothing) when the result is invalid or cannot be written.
    */
   update(edit: Partial<ServerBitConfig>): UpdateResult {
+    const unfixed = (this._problem?.invalid ?? []).filter((i) => !Object.hasOwn(edit, i.key) && !(i.key === 'device' && Object.hasOwn(edit, 'devices')));
+    if (this.store && unfixed.length > 0) {
+      const keys = [...new Set(unfixed.map((i) => i.path))];
+      throw new ConfigError(
+        'CONFIG_INVALID_VALUE',
+        `Not saved: ${this.store.path} has ${keys.length === 1 ? 'an invalid setting' : 'invalid settings'} (${unfixed.map((i) => i.message).join('; ')}), and saving now would replace ${keys.length === 1 ? 'it' : 'them'} with the default.`,
+        unfixed[0].path,
+        `Save a valid value for ${keys.join(', ')} together with your change, or correct ${keys.length === 1 ? 'it' : 'them'} in the file.`,
+      );
+    }
     const next: ServerBitConfig = { ...this.fileConfig, ...edit };
     if (edit.channels) next.channels = [...edit.channels].sort((a, b) => a - b);
     if (edit.devices) next.device = edit.devices[0]?.address ?? next.device;
@@ -115,10 +128,14 @@ export class Settings {
     const saved = this.store !== undefined;
     this.store?.save(next); // atomic; throws ConfigError and writes nothing on failure
     const previous = this.current;
+    const before = this.fileConfig;
     this.fileConfig = next;
     this.current = effective;
+    // Every invalid setting had a valid value in this save: the file is whole again.
+    if (saved && this._problem?.invalid) this._problem = undefined;
     const restartRequired = LISTENER_KEYS.filter((k) => !jsonEqual(effective[k], this.boundAt[k]) && !jsonEqual(previous[k], effective[k]));
-    const overridden = (Object.keys(edit) as (keyof ServerBitConfig)[]).filter((k) => Object.hasOwn(this.overrides, k) && !jsonEqual(next[k], effective[k]));
+    // Only keys the edit changes: a form sends every key it shows, changed or not.
+    const overridden = (Object.keys(edit) as (keyof ServerBitConfig)[]).filter((k) => Object.hasOwn(this.overrides, k) && !jsonEqual(next[k], effective[k]) && !jsonEqual(next[k], before[k]));
     const notes: string[] = [];
     if (restartRequired.length > 0) notes.push(`${restartRequired.join(' and ')}: saved; ServerBIT keeps listening on its current address until it restarts.`);
     if (overridden.length > 0) notes.push(`${overridden.join(', ')}: saved to the file, but a command-line flag sets ${overridden.length === 1 ? 'it' : 'them'} for this run.`);
@@ -134,15 +151,19 @@ export class Settings {
   }
 
   /**
-   * The file changed on disk and is valid: take its values (the flags still apply). `store`
-   * makes a file that could not be used at start saveable from now on.
+   * The file changed on disk: take its values (the flags still apply). `store` makes a file
+   * that could not be used at start saveable from now on; `problem` is what is still wrong
+   * with it (absent: nothing). Listeners hear of a change of values or of the problem.
    */
-  reload(file: ServerBitConfig, store?: SettingsOptions['store']): void {
-    if (store) {
-      this.store = store;
-      this._problem = undefined;
+  reload(file: ServerBitConfig, store?: SettingsOptions['store'], problem?: ConfigProblem): void {
+    const setsProblem = store !== undefined || problem !== undefined;
+    const problemChanged = setsProblem && !jsonEqual(problem ?? null, this._problem ?? null);
+    if (store) this.store = store;
+    if (setsProblem) this._problem = problem;
+    if (jsonEqual(file, this.fileConfig)) {
+      if (problemChanged) for (const l of this.listeners) l(this.current, this.current);
+      return;
     }
-    if (jsonEqual(file, this.fileConfig)) return;
     const previous = this.current;
     this.fileConfig = file;
     this.current = this.withFlags(file);

@@ -2,50 +2,38 @@
  * The desktop app's view of `~/ServerBIT/config.json`. Reading, validation, first-launch
  * creation and saving are ConfigStore's (src/main/config), so the app and the headless service
  * apply the same rules to the same file. What the app adds: it must start even when the file is
- * broken. Then it keeps the file untouched, runs the simulator with defaults in memory and
- * reports the problem (tray icon in the error state, a banner in the window through the status
- * `error`) until the user fixes the file; a later reload picks the fix up.
+ * broken. Then it keeps the file untouched and runs on its valid settings (defaults for the
+ * invalid ones; all defaults when it cannot be parsed), and reports the problem (tray icon in the
+ * error state, a banner in the window through the `server` message) until the user fixes the
+ * file or saves valid values from the window; a later reload picks the fix up.
  */
 import path from 'node:path';
-import type { LoadResult } from '../config/config-store.js';
-import { generateToken } from '../config/config-store.js';
-import { defaultConfig, type ServerBitConfig } from '../../shared/config.js';
-import { ConfigError } from '../../shared/errors.js';
+import type { PartialLoadResult } from '../config/config-store.js';
+import { type ServerBitConfig } from '../../shared/config.js';
 import { isPlainObject } from '../../shared/schema.js';
-import type { AppProblem } from './tray-model.js';
+import type { ConfigProblem } from '../../shared/v2.js';
 
 /** What the app needs of ConfigStore (a real one in the app and in tests). */
 export interface ConfigSource {
   readonly path: string;
-  load(): LoadResult;
+  loadPartial(fallback?: ServerBitConfig): PartialLoadResult;
 }
 
 export interface DesktopConfigState {
   config: ServerBitConfig;
-  /** Set when the file could not be used: the config is then the defaults (simulator). */
-  problem?: AppProblem;
+  /** Set when the file is not (fully) in use. */
+  problem?: ConfigProblem;
+  /** Whether saves may write the file. */
+  saveable: boolean;
   notices: string[];
   /** True when this load created the file (first launch). */
   created: boolean;
 }
 
-/** Loads the config; never throws for a bad file (a ConfigError becomes `problem`). Other errors are bugs and propagate. */
-export function loadDesktopConfig(source: ConfigSource, makeToken: () => string = generateToken): DesktopConfigState {
-  try {
-    const r = source.load();
-    return { config: r.config, notices: r.notices, created: r.created };
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const problem: AppProblem = { code: error.code, message: error.message };
-    if (error.hint) problem.hint = error.hint;
-    return {
-      // In memory only: the file stays exactly as the user left it.
-      config: { ...defaultConfig(), token: makeToken() },
-      problem,
-      notices: [`${error.message} ServerBIT left the file unchanged and streams the simulator with default settings until it is fixed.`],
-      created: false,
-    };
-  }
+/** Loads the config; never throws for a bad file (it becomes `problem`). Other errors are bugs and propagate. */
+export function loadDesktopConfig(source: ConfigSource): DesktopConfigState {
+  const r = source.loadPartial();
+  return { config: r.config, notices: r.notices, created: r.created, saveable: r.saveable, ...(r.problem ? { problem: r.problem } : {}) };
 }
 
 /** Key-order-insensitive equality of two configs (they are plain JSON data). */
@@ -60,25 +48,6 @@ function canonical(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-export interface ReloadOutcome {
-  /** The config to run: the file's when it is valid, otherwise the one running now. */
-  config: ServerBitConfig;
-  /** True when `config` differs from the running one (the caller applies it). */
-  changed: boolean;
-  problem?: AppProblem;
-}
-
-/**
- * After the file changed on disk (the user edited it): a valid file that differs from what runs
- * is applied; an invalid one is reported and the running config is kept (not the defaults:
- * a typo while editing must not switch the device off).
- */
-export function reloadDesktopConfig(source: ConfigSource, running: ServerBitConfig): ReloadOutcome {
-  const next = loadDesktopConfig(source, () => running.token);
-  if (next.problem) return { config: running, changed: false, problem: next.problem };
-  return { config: next.config, changed: !sameConfig(next.config, running) };
 }
 
 /**

@@ -7,7 +7,10 @@
  * Lifecycle: the glue opens a session when a page of ours has loaded in the window
  * (`did-finish-load`: the renderer has registered its listener by then, so it receives `hello`)
  * and closes it when the page goes away (reload, crash, window destroyed). A reload therefore
- * starts a fresh session, like a WebSocket reconnect.
+ * starts a fresh session, like a WebSocket reconnect. The page sends its `subscribe` while its
+ * script runs, before `did-finish-load`: messages from the app's own page that arrive before its
+ * session are held (at most MAX_EARLY_MESSAGES; later ones are dropped and logged) and handed to
+ * the session when it opens, so the window's subscription is not lost.
  */
 import type { ServerMessage } from '../../shared/v2.js';
 import { checkRendererMessage, isAppFrameUrl } from './ipc-guard.js';
@@ -40,7 +43,10 @@ export interface IpcSender {
   isMainFrame: boolean;
 }
 
-export type ReceiveResult = 'forwarded' | 'untrusted-sender' | 'no-session' | 'malformed';
+export type ReceiveResult = 'forwarded' | 'held' | 'untrusted-sender' | 'no-session' | 'malformed';
+
+/** Messages of a page held until its session opens (its subscribe, maybe a first command). */
+export const MAX_EARLY_MESSAGES = 16;
 
 export interface IpcBridgeOptions {
   createSession: SessionFactory;
@@ -48,27 +54,35 @@ export interface IpcBridgeOptions {
   rendererUrlPrefix: string;
   /** Compare frame URLs case-insensitively (Windows). */
   caseInsensitive?: boolean;
-  /** A problem of the app (invalid config file, port in use) to show in the window's status banner. */
+  /**
+   * A problem of the app that the /v2 session does not know of (the WebSocket port could not be
+   * opened: the window works over IPC anyway), shown in the window's banner. The config file's
+   * problem comes from the session itself (Settings.problem in its `server` message).
+   */
   problem?: () => AppProblem | undefined;
   log?: { debug(format: string, ...args: unknown[]): void; warn(format: string, ...args: unknown[]): void };
 }
 
 /**
- * Adds the app's problem to status messages that carry no error of their own, so the renderer's
- * banner shows "the config file is invalid" while the simulator streams.
+ * Adds the app's problem to `server` messages that carry none of their own, so the window's
+ * banner shows "the port is in use" while the devices stream (and no device's status claims it).
  */
 export function withProblem(message: ServerMessage, problem: AppProblem | undefined): ServerMessage {
-  if (!problem || message.type !== 'status' || message.error) return message;
-  return { ...message, error: { ...problem } };
+  if (!problem || message.type !== 'server' || message.problem) return message;
+  return { ...message, problem: { code: problem.code, message: problem.message, ...(problem.hint ? { hint: problem.hint } : {}) } };
 }
 
 export class IpcBridge {
   private readonly sessions = new Map<number, { target: BridgeTarget; session: V2SessionLike }>();
+  /** Checked messages of pages whose session is not open yet, by window (bounded per window). */
+  private readonly early = new Map<number, string[]>();
 
   constructor(private readonly options: IpcBridgeOptions) {}
 
-  /** Starts a fresh session for the page now in `target` (closing a previous one). */
+  /** Starts a fresh session for the page now in `target` (closing a previous one), and hands it what the page sent before. */
   open(target: BridgeTarget): void {
+    const held = this.early.get(target.id) ?? [];
+    this.early.delete(target.id);
     this.close(target.id);
     const entry = { target, session: undefined as unknown as V2SessionLike };
     this.sessions.set(target.id, entry);
@@ -78,9 +92,11 @@ export class IpcBridge {
       target.send(withProblem(message, this.options.problem?.()));
     };
     entry.session = this.options.createSession(send);
+    for (const raw of held) entry.session.receive(raw);
   }
 
   close(targetId: number): void {
+    this.early.delete(targetId);
     const entry = this.sessions.get(targetId);
     if (!entry) return;
     this.sessions.delete(targetId);
@@ -106,11 +122,18 @@ export class IpcBridge {
       this.options.log?.warn('dropped an IPC message from a frame that is not the app window (%s)', typeof sender.frameUrl === 'string' ? sender.frameUrl.slice(0, 200) : 'no frame');
       return 'untrusted-sender';
     }
-    if (!entry) {
-      this.options.log?.debug('IPC message from window %d before its page finished loading; dropped', sender.targetId);
-      return 'no-session';
-    }
     const check = checkRendererMessage(payload);
+    if (!entry) {
+      // The page is still loading: keep its first messages for its session (bounded).
+      const held = this.early.get(sender.targetId) ?? [];
+      if (!check.ok || held.length >= MAX_EARLY_MESSAGES) {
+        this.options.log?.debug('IPC message from window %d before its page finished loading; dropped', sender.targetId);
+        return 'no-session';
+      }
+      held.push(check.raw);
+      this.early.set(sender.targetId, held);
+      return 'held';
+    }
     if (!check.ok) {
       const id = (payload as { id?: unknown } | null)?.id;
       entry.target.send({

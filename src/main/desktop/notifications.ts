@@ -1,16 +1,19 @@
 /**
- * Desktop notifications about the device: it disconnected (or stopped sending), could not be
- * reached at start, came back, or failed for good. Decided from status transitions only
- * (`notificationFor`), then passed through a rate limit (`NotificationGate`) so a flapping
- * Bluetooth link does not bury the user in toasts; the tray icon always shows the live state.
+ * Desktop notifications about each device: it disconnected (or stopped sending), could not be
+ * reached at start, came back, or failed for good — each naming the device. Decided from one
+ * device's status transitions only (`notificationFor`), then passed through a rate limit shared
+ * by all devices (`NotificationGate`), so a flapping Bluetooth link, or several, does not bury
+ * the user in toasts; the tray icon always shows the live state.
  */
-import type { ServiceState, ServiceStatus } from '../../shared/acquisition.js';
+import type { DeviceStatus, ServiceState } from '../../shared/acquisition.js';
 import { deviceName } from './tray-model.js';
 
 export type NotificationKind = 'disconnected' | 'unreachable' | 'reconnected' | 'failed';
 
 export interface DesktopNotification {
   kind: NotificationKind;
+  /** The device it is about. */
+  device: string;
   title: string;
   body: string;
 }
@@ -20,7 +23,9 @@ const MAX_BODY_CHARS = 240;
 
 const OUTAGE: ReadonlySet<ServiceState> = new Set(['stalled', 'reconnecting']);
 
-function reason(status: ServiceStatus, fallback: string): string {
+type StatusLike = Pick<DeviceStatus, 'device' | 'name' | 'address' | 'info' | 'state' | 'error' | 'rate'>;
+
+function reason(status: StatusLike, fallback: string): string {
   const e = status.error;
   const text = e ? [e.message, e.hint].filter(Boolean).join(' ') : fallback;
   const oneLine = text.replace(/\s+/g, ' ').trim();
@@ -28,7 +33,7 @@ function reason(status: ServiceStatus, fallback: string): string {
 }
 
 /**
- * The notification a transition deserves, if any:
+ * The notification a transition of one device deserves, if any:
  *
  *   streaming → stalled | reconnecting     disconnected (with the reason)
  *   connecting → reconnecting              unreachable: the first attempt failed, retrying
@@ -38,22 +43,23 @@ function reason(status: ServiceStatus, fallback: string): string {
  * Nothing for user actions (start, stop, quit) or for moves within one outage
  * (stalled → reconnecting, reconnecting → reconnecting with a new error).
  */
-export function notificationFor(prev: ServiceStatus | undefined, next: ServiceStatus, configuredDevice: string): DesktopNotification | undefined {
+export function notificationFor(prev: Pick<StatusLike, 'state'> | undefined, next: StatusLike): DesktopNotification | undefined {
   const from = prev?.state;
   const to = next.state;
   if (from === to) return undefined;
-  const device = deviceName({ status: next, device: configuredDevice });
+  const name = deviceName(next);
+  const device = next.device;
   if (to === 'error') {
-    return { kind: 'failed', title: `ServerBIT stopped: ${device} failed`, body: reason(next, 'Acquisition stopped with an error.') };
+    return { kind: 'failed', device, title: `${name} failed: ServerBIT stopped it`, body: reason(next, 'Acquisition stopped with an error.') };
   }
-  if (from === 'streaming' && to !== undefined && OUTAGE.has(to)) {
-    return { kind: 'disconnected', title: `${device} disconnected`, body: reason(next, 'The link to the device was lost. ServerBIT reconnects by itself.') };
+  if (from === 'streaming' && OUTAGE.has(to)) {
+    return { kind: 'disconnected', device, title: `${name} disconnected`, body: reason(next, 'The link to the device was lost. ServerBIT reconnects by itself.') };
   }
   if (from === 'connecting' && to === 'reconnecting') {
-    return { kind: 'unreachable', title: `Cannot reach ${device}`, body: reason(next, 'The device did not answer. ServerBIT keeps trying.') };
+    return { kind: 'unreachable', device, title: `Cannot reach ${name}`, body: reason(next, 'The device did not answer. ServerBIT keeps trying.') };
   }
   if (from !== undefined && OUTAGE.has(from) && to === 'streaming') {
-    return { kind: 'reconnected', title: `${device} reconnected`, body: `Streaming again at ${next.rate} Hz.` };
+    return { kind: 'reconnected', device, title: `${name} reconnected`, body: `Streaming again at ${next.rate} Hz.` };
   }
   return undefined;
 }
@@ -68,13 +74,16 @@ export interface NotificationLimits {
 }
 
 /**
- * The rate limit:
- * - "failed" always passes: it ends acquisition, so it cannot repeat without the user restarting.
- * - "reconnected" passes exactly when the outage it ends was announced (otherwise the user never
- *   heard the device was gone), so it is bounded by the outages shown.
- * - "disconnected" and "unreachable" pass when none of the same kind was shown in the last
- *   `sameKindIntervalMs` and fewer than `maxPerWindow` notifications were shown in `windowMs`.
- * Memory: the times of at most `maxPerWindow` shown notifications.
+ * The rate limit, shared by every device:
+ * - "failed" always passes: it ends that device's acquisition, so it cannot repeat without the
+ *   user restarting it.
+ * - "reconnected" passes exactly when the outage it ends (of the same device) was announced
+ *   (otherwise the user never heard the device was gone), so it is bounded by the outages shown.
+ * - "disconnected" and "unreachable" pass when none of the same kind for the same device was
+ *   shown in the last `sameKindIntervalMs` and fewer than `maxPerWindow` notifications were
+ *   shown in `windowMs` (all devices together).
+ * Memory: the times of at most `maxPerWindow` shown notifications, and one entry per device and
+ * kind (forget() drops a removed device).
  */
 export class NotificationGate {
   private readonly sameKindIntervalMs: number;
@@ -82,8 +91,8 @@ export class NotificationGate {
   private readonly windowMs: number;
   private readonly now: () => number;
   private shownAt: number[] = [];
-  private lastOfKind = new Map<NotificationKind, number>();
-  private outageAnnounced = false;
+  private lastOfKind = new Map<string, number>();
+  private outageAnnounced = new Set<string>();
 
   constructor(limits: NotificationLimits = {}, now: () => number = Date.now) {
     this.sameKindIntervalMs = limits.sameKindIntervalMs ?? 60_000;
@@ -93,41 +102,61 @@ export class NotificationGate {
   }
 
   /** Whether to show `n` now; records it when it is shown. */
-  admit(n: DesktopNotification): boolean {
+  admit(n: Pick<DesktopNotification, 'kind'> & { device?: string }): boolean {
     const t = this.now();
+    const device = n.device ?? '';
     this.shownAt = this.shownAt.filter((s) => t - s < this.windowMs);
     let show: boolean;
     switch (n.kind) {
       case 'failed':
         show = true;
-        this.outageAnnounced = false;
+        this.outageAnnounced.delete(device);
         break;
       case 'reconnected':
-        show = this.outageAnnounced;
-        this.outageAnnounced = false;
+        show = this.outageAnnounced.has(device);
+        this.outageAnnounced.delete(device);
         break;
       default: {
-        const last = this.lastOfKind.get(n.kind);
+        const last = this.lastOfKind.get(`${n.kind}\u0000${device}`);
         show = (last === undefined || t - last >= this.sameKindIntervalMs) && this.shownAt.length < this.maxPerWindow;
-        this.outageAnnounced = show;
+        if (show) this.outageAnnounced.add(device);
+        else this.outageAnnounced.delete(device);
       }
     }
     if (show) {
-      this.lastOfKind.set(n.kind, t);
+      this.lastOfKind.set(`${n.kind}\u0000${device}`, t);
       this.shownAt.push(t);
       if (this.shownAt.length > this.maxPerWindow) this.shownAt.shift();
     }
     return show;
   }
+
+  /** A device left the set: nothing about it is kept. */
+  forget(device: string): void {
+    this.outageAnnounced.delete(device);
+    for (const k of [...this.lastOfKind.keys()]) if (k.endsWith(`\u0000${device}`)) this.lastOfKind.delete(k);
+  }
 }
 
-/** Follows the status stream: returns the notification to show for each new status, if any. */
-export function createNotifier(configuredDevice: () => string, limits?: NotificationLimits, now?: () => number): (status: ServiceStatus) => DesktopNotification | undefined {
+export interface Notifier {
+  /** The notification to show for this status of its device, if any. */
+  (status: StatusLike): DesktopNotification | undefined;
+  /** A device was removed: its last state and limits are dropped. */
+  forget(device: string): void;
+}
+
+/** Follows every device's status stream: returns the notification to show for each new status, if any. */
+export function createNotifier(limits?: NotificationLimits, now?: () => number): Notifier {
   const gate = new NotificationGate(limits, now);
-  let prev: ServiceStatus | undefined;
-  return (status) => {
-    const n = notificationFor(prev, status, configuredDevice());
-    prev = status;
+  const prev = new Map<string, Pick<StatusLike, 'state'>>();
+  const notify = ((status: StatusLike) => {
+    const n = notificationFor(prev.get(status.device), status);
+    prev.set(status.device, { state: status.state });
     return n && gate.admit(n) ? n : undefined;
+  }) as Notifier;
+  notify.forget = (device: string) => {
+    prev.delete(device);
+    gate.forget(device);
   };
+  return notify;
 }

@@ -1,9 +1,10 @@
 /**
- * What the tray shows, as plain data: the icon file for the state, the tooltip and the context
- * menu. src/main/electron/tray.ts turns it into a Tray and a Menu; everything decided here is
- * tested under Node.
+ * What the tray shows, as plain data: the icon file for the worst state of all devices, the
+ * tooltip naming the devices that need attention, and the context menu (a submenu per device
+ * with its state and Start/Stop when there are several). src/main/electron/tray.ts turns it into
+ * a Tray and a Menu; everything decided here is tested under Node.
  */
-import type { DeviceStatus, ServiceState, ServiceStatus } from '../../shared/acquisition.js';
+import type { DeviceStatus, ServiceState } from '../../shared/acquisition.js';
 import { SIMULATOR_DEVICE } from '../../shared/config.js';
 
 /** The five looks of the tray icon (assets/tray-<state>*.png, drawn by scripts/make-icons.mjs). */
@@ -11,9 +12,8 @@ export type TrayIconState = 'idle' | 'connecting' | 'streaming' | 'stalled' | 'e
 export const TRAY_ICON_STATES: readonly TrayIconState[] = ['idle', 'connecting', 'streaming', 'stalled', 'error'];
 
 /**
- * A problem of the app rather than of the device, shown like an error state while acquisition
- * may still run: the config file is invalid (the app then streams the simulator with defaults),
- * or the WebSocket port could not be opened.
+ * A problem of the app rather than of a device, shown like an error state while acquisition
+ * may still run: the config file is not (fully) in use, or the WebSocket port could not be opened.
  */
 export interface AppProblem {
   code: string;
@@ -21,21 +21,39 @@ export interface AppProblem {
   hint?: string;
 }
 
-export type MenuItemId = 'status' | 'problem' | 'start' | 'stop' | 'open-window' | 'open-config-folder' | 'start-at-login' | 'quit';
+export type MenuItemId =
+  | 'status'
+  | 'problem'
+  | 'start'
+  | 'stop'
+  | 'start-all'
+  | 'stop-all'
+  | 'device'
+  | 'device-status'
+  | 'device-start'
+  | 'device-stop'
+  | 'open-window'
+  | 'open-config-folder'
+  | 'start-at-login'
+  | 'quit';
 
 export interface MenuItemModel {
   id?: MenuItemId;
   label?: string;
-  type: 'normal' | 'separator' | 'checkbox';
+  type: 'normal' | 'separator' | 'checkbox' | 'submenu';
   checked?: boolean;
   enabled: boolean;
+  /** The device a device item is for. */
+  device?: string;
+  submenu?: MenuItemModel[];
 }
 
 export interface TrayInput {
-  status: ServiceStatus;
-  /** The configured device (status.device is only known once connected). */
-  device: string;
-  problem?: AppProblem;
+  /** Every device's status, in the service's order. */
+  devices: readonly DeviceStatus[];
+  /** Clients connected (the server's count). */
+  clients: number;
+  problem?: AppProblem | undefined;
   platform: NodeJS.Platform;
   /** app.getLoginItemSettings().openAtLogin. */
   openAtLogin: boolean;
@@ -57,6 +75,12 @@ const ICON_FOR_STATE: Record<ServiceState, TrayIconState> = {
   error: 'error',
 };
 
+/**
+ * How bad each icon state is: the tray shows the worst device. A stopped device is not a
+ * problem (the user stopped it), so "idle" shows only when no device runs.
+ */
+const ICON_RANK: Record<TrayIconState, number> = { idle: 0, streaming: 1, connecting: 2, stalled: 3, error: 4 };
+
 const STATE_WORD: Record<ServiceState, string> = {
   idle: 'idle',
   stopped: 'stopped',
@@ -67,7 +91,7 @@ const STATE_WORD: Record<ServiceState, string> = {
   error: 'error',
 };
 
-/** States in which acquisition is running (the menu offers Stop) — the service's loop is alive. */
+/** States in which acquisition is running (the menu offers Stop) — the device's loop is alive. */
 const RUNNING: ReadonlySet<ServiceState> = new Set(['connecting', 'streaming', 'stalled', 'reconnecting']);
 
 /** Windows keeps 127 characters of a tray tooltip (NOTIFYICONDATA.szTip holds 128 with the NUL). */
@@ -75,8 +99,20 @@ export const MAX_TOOLTIP_CHARS = 127;
 /** Menu lines longer than this are cut: a menu as wide as the screen helps nobody. */
 const MAX_MENU_LABEL_CHARS = 80;
 
-export function trayIconState(status: Pick<ServiceStatus, 'state'>, problem?: AppProblem): TrayIconState {
-  return problem ? 'error' : ICON_FOR_STATE[status.state];
+/** The icon for one device's state. */
+export function deviceIconState(state: ServiceState): TrayIconState {
+  return ICON_FOR_STATE[state];
+}
+
+/** The icon for the whole app: an app problem, else the worst device (idle when there is none). */
+export function trayIconState(devices: readonly Pick<DeviceStatus, 'state'>[], problem?: AppProblem): TrayIconState {
+  if (problem) return 'error';
+  let worst: TrayIconState = 'idle';
+  for (const d of devices) {
+    const s = ICON_FOR_STATE[d.state];
+    if (ICON_RANK[s] > ICON_RANK[worst]) worst = s;
+  }
+  return worst;
 }
 
 /**
@@ -98,11 +134,11 @@ export function isRunning(state: ServiceState): boolean {
   return RUNNING.has(state);
 }
 
-/** "simulator", or the device id as configured (MAC, port, host:port). */
-export function deviceName(input: Pick<TrayInput, 'status' | 'device'>): string {
-  const d = input.status.device;
-  if (d?.simulated || (!d && input.device === SIMULATOR_DEVICE)) return 'simulator';
-  return d?.id ?? input.device;
+/** What the user calls a device: its configured name, "simulator", or its address. */
+export function deviceName(d: Pick<DeviceStatus, 'name' | 'address' | 'info'>): string {
+  if (d.name && d.name !== d.address) return d.name;
+  if (d.info?.simulated || d.address === SIMULATOR_DEVICE) return 'simulator';
+  return d.address;
 }
 
 function plural(n: number, word: string): string {
@@ -114,51 +150,111 @@ function cut(text: string, max: number): string {
   return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
 }
 
-/** The disabled first line of the menu. */
-export function statusLine(input: Pick<TrayInput, 'status' | 'device'>): string {
-  const { status } = input;
-  const device = deviceName(input);
-  switch (status.state) {
+/** One device's state in a line: "Streaming simulator · 1000 Hz", "Reconnecting to Left arm…". */
+export function deviceLine(d: DeviceStatus): string {
+  const name = deviceName(d);
+  switch (d.state) {
     case 'streaming':
-      return cut(`Streaming ${device} · ${status.rate} Hz · ${plural(status.counters.clients, 'client')}`, MAX_MENU_LABEL_CHARS);
+      return cut(`Streaming ${name} · ${d.rate} Hz`, MAX_MENU_LABEL_CHARS);
     case 'connecting':
-      return cut(`Connecting to ${device}…`, MAX_MENU_LABEL_CHARS);
+      return cut(`Connecting to ${name}…`, MAX_MENU_LABEL_CHARS);
     case 'stalled':
-      return cut(`No data from ${device} — reconnecting`, MAX_MENU_LABEL_CHARS);
+      return cut(`No data from ${name} — reconnecting`, MAX_MENU_LABEL_CHARS);
     case 'reconnecting':
-      return cut(`Reconnecting to ${device}…`, MAX_MENU_LABEL_CHARS);
+      return cut(`Reconnecting to ${name}…`, MAX_MENU_LABEL_CHARS);
     case 'error':
-      return cut(`Error: ${status.error?.message ?? 'acquisition stopped'}`, MAX_MENU_LABEL_CHARS);
+      return cut(`${name}: ${d.error?.message ?? 'acquisition stopped'}`, MAX_MENU_LABEL_CHARS);
     case 'stopped':
-      return 'Stopped';
+      return cut(`${name}: stopped`, MAX_MENU_LABEL_CHARS);
     case 'idle':
-      return 'Idle';
+      return cut(`${name}: idle`, MAX_MENU_LABEL_CHARS);
   }
 }
 
+/** "2 streaming, 1 reconnecting", worst first. */
+function summary(devices: readonly DeviceStatus[]): string {
+  const counts = new Map<ServiceState, number>();
+  for (const d of devices) counts.set(d.state, (counts.get(d.state) ?? 0) + 1);
+  const order: ServiceState[] = ['error', 'reconnecting', 'stalled', 'connecting', 'streaming', 'stopped', 'idle'];
+  return order
+    .filter((s) => counts.has(s))
+    .map((s) => `${counts.get(s)} ${STATE_WORD[s]}`)
+    .join(', ');
+}
+
+/** The disabled first line of the menu. */
+export function statusLine(input: Pick<TrayInput, 'devices' | 'clients'>): string {
+  const { devices, clients } = input;
+  if (devices.length === 0) return 'No device';
+  if (devices.length === 1) {
+    const d = devices[0];
+    if (d.state === 'streaming') return cut(`${deviceLine(d)} · ${plural(clients, 'client')}`, MAX_MENU_LABEL_CHARS);
+    if (d.state === 'error') return cut(`Error: ${d.error?.message ?? 'acquisition stopped'}`, MAX_MENU_LABEL_CHARS);
+    if (d.state === 'stopped') return 'Stopped';
+    if (d.state === 'idle') return 'Idle';
+    return deviceLine(d);
+  }
+  return cut(`${devices.length} devices: ${summary(devices)} · ${plural(clients, 'client')}`, MAX_MENU_LABEL_CHARS);
+}
+
 /**
- * Two or three lines: the state, then device · rate · clients, then the app problem if any.
- * Cut to MAX_TOOLTIP_CHARS.
+ * The state, then (one device) device · rate · clients or (several) the devices that need
+ * attention by name, then the app problem if any. Cut to MAX_TOOLTIP_CHARS.
  */
-export function tooltipText(input: Pick<TrayInput, 'status' | 'device' | 'problem'>): string {
-  const { status, problem } = input;
-  const lines = [
-    `ServerBIT — ${STATE_WORD[status.state]}`,
-    `${deviceName(input)} · ${status.rate} Hz · ${plural(status.counters.clients, 'client')}`,
-  ];
-  if (problem) lines.push(`⚠ ${problem.message.replace(/\s+/g, ' ').trim()}`);
-  else if (status.error && (status.state === 'error' || status.state === 'reconnecting' || status.state === 'stalled')) lines.push(status.error.message.replace(/\s+/g, ' ').trim());
-  const text = lines.join('\n');
+export function tooltipText(input: Pick<TrayInput, 'devices' | 'clients' | 'problem'>): string {
+  const { devices, problem, clients } = input;
+  const lines: string[] = [];
+  if (devices.length <= 1) {
+    const d = devices[0];
+    lines.push(`ServerBIT — ${d ? STATE_WORD[d.state] : 'no device'}`);
+    if (d) lines.push(`${deviceName(d)} · ${d.rate} Hz · ${plural(clients, 'client')}`);
+    if (problem) lines.push(`⚠ ${problem.message}`);
+    else if (d?.error && (d.state === 'error' || d.state === 'reconnecting' || d.state === 'stalled')) lines.push(d.error.message);
+  } else {
+    lines.push(`ServerBIT — ${devices.length} devices: ${summary(devices)}`);
+    if (problem) lines.push(`⚠ ${problem.message}`);
+    // The devices that need attention, worst first, each by name.
+    const attention = devices.filter((d) => d.state !== 'streaming').sort((a, b) => ICON_RANK[ICON_FOR_STATE[b.state]] - ICON_RANK[ICON_FOR_STATE[a.state]]);
+    for (const d of attention) lines.push(`${deviceName(d)}: ${STATE_WORD[d.state]}${d.error && d.state !== 'stopped' ? ` — ${d.error.message}` : ''}`);
+    if (attention.length === 0) lines.push(plural(clients, 'client'));
+  }
+  const text = lines.map((l) => l.replace(/\s+/g, ' ').trim()).join('\n');
   return text.length <= MAX_TOOLTIP_CHARS ? text : `${text.slice(0, MAX_TOOLTIP_CHARS - 1)}…`;
 }
 
+/** The submenu of one device: its state and address, then Start or Stop. */
+function deviceSubmenu(d: DeviceStatus): MenuItemModel {
+  const running = isRunning(d.state);
+  const details = [d.address !== deviceName(d) ? d.address : '', `${d.rate} Hz`, d.info?.firmware ?? ''].filter((s) => s !== '').join(' · ');
+  return {
+    id: 'device',
+    device: d.device,
+    type: 'submenu',
+    enabled: true,
+    label: cut(`${deviceName(d)} — ${STATE_WORD[d.state]}`, MAX_MENU_LABEL_CHARS),
+    submenu: [
+      { id: 'device-status', device: d.device, type: 'normal', enabled: false, label: cut(d.state === 'error' || d.state === 'reconnecting' ? deviceLine(d) : details, MAX_MENU_LABEL_CHARS) },
+      running ? { id: 'device-stop', device: d.device, type: 'normal', enabled: true, label: 'Stop' } : { id: 'device-start', device: d.device, type: 'normal', enabled: true, label: 'Start' },
+    ],
+  };
+}
+
 export function trayMenu(input: TrayInput): MenuItemModel[] {
-  const running = isRunning(input.status.state);
+  const { devices } = input;
   const items: MenuItemModel[] = [{ id: 'status', label: statusLine(input), type: 'normal', enabled: false }];
   if (input.problem) items.push({ id: 'problem', label: cut(`⚠ ${input.problem.message}`, MAX_MENU_LABEL_CHARS), type: 'normal', enabled: false });
+  items.push({ type: 'separator', enabled: true });
+  if (devices.length <= 1) {
+    const running = devices[0] !== undefined && isRunning(devices[0].state);
+    items.push(running ? { id: 'stop', label: 'Stop acquisition', type: 'normal', enabled: true } : { id: 'start', label: 'Start acquisition', type: 'normal', enabled: devices.length === 1 });
+  } else {
+    items.push(...devices.map(deviceSubmenu));
+    const anyRunning = devices.some((d) => isRunning(d.state));
+    const anyIdle = devices.some((d) => !isRunning(d.state));
+    items.push({ id: 'start-all', label: 'Start all', type: 'normal', enabled: anyIdle }, { id: 'stop-all', label: 'Stop all', type: 'normal', enabled: anyRunning });
+  }
+  // (Outputs — recording, Mark, OSC/LSL/MQTT — will go in their own section here.)
   items.push(
-    { type: 'separator', enabled: true },
-    running ? { id: 'stop', label: 'Stop acquisition', type: 'normal', enabled: true } : { id: 'start', label: 'Start acquisition', type: 'normal', enabled: true },
     { type: 'separator', enabled: true },
     { id: 'open-window', label: 'Open ServerBIT', type: 'normal', enabled: true },
     { id: 'open-config-folder', label: 'Open config folder', type: 'normal', enabled: true },
@@ -170,22 +266,8 @@ export function trayMenu(input: TrayInput): MenuItemModel[] {
 
 export function trayView(input: TrayInput): TrayView {
   return {
-    icon: trayIconFile(trayIconState(input.status, input.problem), input.platform),
+    icon: trayIconFile(trayIconState(input.devices, input.problem), input.platform),
     tooltip: tooltipText(input),
     menu: trayMenu(input),
   };
-}
-
-/**
- * The first device's status in the shape the tray and notifications read (interim, until the
- * tray shows every device: its worst state and a submenu per device).
- */
-export function trayStatusOf(device: DeviceStatus | undefined, clients: number, fallbackDevice: string): ServiceStatus {
-  if (!device) return { state: 'idle', rate: 1000, channels: [], counters: { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0, clients } };
-  const s: ServiceStatus = { state: device.state, rate: device.rate, channels: [...device.channels], counters: { ...device.counters, clients } };
-  if (device.info) s.device = device.info;
-  if (device.error) s.error = device.error;
-  if (device.battery !== undefined) s.battery = device.battery;
-  void fallbackDevice;
-  return s;
 }

@@ -25,7 +25,7 @@ function troubleshooting(code: string, device: string): string[] {
     case 'DEVICE_NOT_FOUND':
       return ['Pair the BITalino with this computer first (PIN 1234); the OS then creates a serial port for it.', 'Or choose its serial port from the list instead of its MAC address.', ...common.slice(0, 1)];
     case 'DEVICE_OPEN_FAILED':
-      return ['Pick the port from the list of ports (list_ports) to rule out a typo.', common[4], common[1], 'On Linux, check that your user may open serial ports (the "dialout" group).'];
+      return ['Pick the port from the list in the Devices tab (or the ports serverbit lists) rather than typing it, to rule out a typo.', common[4], common[1], 'On Linux, check that your user may open serial ports (the "dialout" group).'];
     default:
       return common;
   }

@@ -11,17 +11,18 @@ import os from 'node:os';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { app, Notification, session, shell, type BrowserWindow } from 'electron';
-import type { ServiceStatus } from '../../shared/acquisition.js';
 import { ServerBitError } from '../../shared/errors.js';
 import type { ServerMessage } from '../../shared/v2.js';
 import { createServerBit } from '../app.js';
 import { Settings } from '../config/settings.js';
-import { loadDesktopConfig, reloadDesktopConfig } from '../desktop/desktop-config.js';
+import { loadDesktopConfig } from '../desktop/desktop-config.js';
 import { IpcBridge } from '../desktop/ipc-bridge.js';
 import { createQuitter } from '../desktop/lifecycle.js';
-import { createNotifier, type DesktopNotification } from '../desktop/notifications.js';
+import type { DesktopNotification } from '../desktop/notifications.js';
 import { desktopPaths } from '../desktop/paths.js';
-import { loginItemSupported, trayStatusOf, trayView, type AppProblem, type MenuItemId } from '../desktop/tray-model.js';
+import { planConfigReload, registerEarlyEvents, showWindowAtStart, trayVisibility } from '../desktop/startup.js';
+import { DesktopTray } from '../desktop/tray-controller.js';
+import { loginItemSupported, type AppProblem } from '../desktop/tray-model.js';
 import { createLogger } from '../log.js';
 import { createV2Session } from '../api/session.js';
 import { attachWindow, registerIpc } from './ipc.js';
@@ -45,10 +46,15 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
   // The app lives in the tray: no window open is not a reason to quit.
   app.on('window-all-closed', () => undefined);
-  app.whenReady().then(run, (error: unknown) => {
-    log.warn('startup failed: %O', error);
-    app.exit(1);
-  });
+  // Before ready, so a second launch during start-up still shows the window (startup.ts).
+  const early = registerEarlyEvents(app);
+  app.whenReady().then(
+    () => run(early),
+    (error: unknown) => {
+      log.warn('startup failed: %O', error);
+      app.exit(1);
+    },
+  );
 }
 
 function problemOf(error: unknown): AppProblem {
@@ -56,30 +62,27 @@ function problemOf(error: unknown): AppProblem {
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
 
-async function run(): Promise<void> {
+async function run(early: ReturnType<typeof registerEarlyEvents>): Promise<void> {
   hardenSession(session.defaultSession, paths, platform);
 
-  // --- config: the file's, or defaults on the simulator when the file is broken -----------------
+  // --- config: the file's valid settings, defaults for the rest (desktop-config.ts) -------------
   const store = openConfigStore(paths.configFile);
   const loaded = loadDesktopConfig(store);
   for (const notice of loaded.notices) log.warn('%s', notice);
-  let configProblem = loaded.problem;
+  if (loaded.problem) log.warn('%s', loaded.problem.message);
   let serverProblem: AppProblem | undefined;
-  const problem = () => configProblem ?? serverProblem;
-  // As the CLI: set_config saves only when the file was readable; otherwise changes last for this run.
-  const settings = new Settings({ file: loaded.config, ...(configProblem ? { problem: configProblem } : { store }) });
+  // As the CLI: saves go to the file when it could be parsed (Settings refuses a save that would
+  // replace an invalid setting with a default); otherwise changes last for this run.
+  const settings = new Settings({ file: loaded.config, ...(loaded.saveable ? { store } : {}), ...(loaded.problem ? { problem: loaded.problem } : {}) });
   const serverbit = createServerBit({ settings });
-  const firstStatus = (): ServiceStatus => {
-    const id = serverbit.acquisition.ids()[0];
-    return trayStatusOf(id !== undefined ? serverbit.acquisition.status(id) : undefined, serverbit.clients.clients(), settings.config.device);
-  };
+  const problem = (): AppProblem | undefined => settings.problem ?? serverProblem;
 
   // --- window and IPC ----------------------------------------------------------------------------
   const bridge = new IpcBridge({
     createSession: (send: (message: ServerMessage) => void) => createV2Session({ context: serverbit.api, send, trusted: true }),
     rendererUrlPrefix: paths.rendererUrlPrefix,
     caseInsensitive: platform === 'win32',
-    problem,
+    problem: () => serverProblem,
     log,
   });
   registerIpc(bridge);
@@ -107,80 +110,53 @@ async function run(): Promise<void> {
     }
     revealWindow(win);
   };
-  app.on('second-instance', showWindow);
-  // macOS: clicking the Dock icon. Also emitted at launch, when the app should stay in the tray.
-  let started = false;
-  app.on('activate', () => {
-    if (started) showWindow();
-  });
 
-  // --- tray and notifications --------------------------------------------------------------------
+  // --- tray and notifications: every device (tray-controller.ts) --------------------------------
   let openAtLogin = loginItemSupported(platform) && app.getLoginItemSettings().openAtLogin;
-  const view = () =>
-    trayView({
-      status: firstStatus(),
-      device: settings.config.device,
-      ...(problem() ? { problem: problem() } : {}),
-      platform,
-      openAtLogin,
-    });
-  const onAction = (id: MenuItemId, checked: boolean) => {
-    switch (id) {
-      case 'start':
-        serverbit.acquisition.startAll().catch((error: unknown) => log.warn('start failed: %O', error));
-        break;
-      case 'stop':
-        serverbit.acquisition.stopAll().catch((error: unknown) => log.warn('stop failed: %O', error));
-        break;
-      case 'open-window':
-        showWindow();
-        break;
-      case 'open-config-folder':
+  let tray: TrayController | undefined;
+  const showNotification = (n: DesktopNotification) => {
+    if (!Notification.isSupported()) return;
+    const toast = new Notification({ title: n.title, body: n.body, ...(platform === 'darwin' ? {} : { icon: paths.appIcon }) });
+    toast.on('click', showWindow);
+    toast.show();
+  };
+  const desktop = new DesktopTray({
+    acquisition: serverbit.acquisition,
+    clients: () => serverbit.clients.clients(),
+    problem,
+    platform,
+    openAtLogin: () => openAtLogin,
+    render: (view) => tray?.update(view),
+    notify: showNotification,
+    actions: {
+      openWindow: showWindow,
+      openConfigFolder: () => {
         try {
           fs.mkdirSync(paths.configDir, { recursive: true });
         } catch (error) {
           log.warn('could not create %s: %O', paths.configDir, error);
         }
         shell.openPath(paths.configDir).then((failure) => failure && log.warn('could not open %s: %s', paths.configDir, failure), () => undefined);
-        break;
-      case 'start-at-login':
-        app.setLoginItemSettings({ openAtLogin: checked });
+      },
+      setOpenAtLogin: (on) => {
+        app.setLoginItemSettings({ openAtLogin: on });
         openAtLogin = app.getLoginItemSettings().openAtLogin;
-        tray.update(view());
-        break;
-      case 'quit':
-        void quitter.quit();
-        break;
-      case 'status':
-      case 'problem':
-        break;
-    }
-  };
-  const tray = new TrayController(paths, platform, view(), onAction, showWindow);
-
-  const notify = createNotifier(() => settings.config.device);
-  const show = (n: DesktopNotification) => {
-    if (!Notification.isSupported()) return;
-    const toast = new Notification({ title: n.title, body: n.body, ...(platform === 'darwin' ? {} : { icon: paths.appIcon }) });
-    toast.on('click', showWindow);
-    toast.show();
-  };
-  serverbit.acquisition.hub.subscribe({
-    status: () => {
-      tray.update(view());
-      const n = notify(firstStatus());
-      if (n) show(n);
+      },
+      quit: () => void quitter.quit(),
     },
+    log,
   });
+  tray = new TrayController(paths, platform, desktop.view(), (id, checked, device) => desktop.action(id, checked, device), showWindow);
+  serverbit.clients.onChange(() => desktop.refresh());
+  settings.onChange(() => desktop.refresh());
 
-  // --- config edits made outside the app ---------------------------------------------------------
+  // --- config edits made outside the app: saveability decided live (startup.ts) ------------------
   stopWatching = watchConfigFile(
     paths.configFile,
     () => {
-      const outcome = reloadDesktopConfig(store, settings.file);
-      configProblem = outcome.problem;
-      if (outcome.changed || (!outcome.problem && !settings.saveable)) serverbit.reload(outcome.config, outcome.problem ? undefined : store).catch((error: unknown) => log.warn('applying the edited config failed: %O', error));
-      tray.update(view());
+      const plan = planConfigReload(settings, store.loadPartial(settings.file));
+      if (plan.apply) serverbit.reload(plan.config, plan.saveable ? store : undefined, plan.problem).catch((error: unknown) => log.warn('applying the edited config failed: %O', error));
+      desktop.refresh();
     },
     (error) => log.warn('cannot watch %s for changes: %O', paths.configFile, error),
   );
@@ -195,8 +171,10 @@ async function run(): Promise<void> {
     log.warn('the WebSocket server could not start: %s', serverProblem.message);
     await serverbit.startDevices().catch((e: unknown) => log.warn('start failed: %O', e));
   }
-  tray.update(view());
-  started = true;
-  // First launch, or something the user must fix: show the window rather than hide in the tray.
-  if (loaded.created || problem()) showWindow();
+  desktop.refresh();
+  early.ready(showWindow);
+  // First launch, something the user must fix, or no tray to live in: show the window.
+  const trayVisible = await trayVisibility(platform, process.env);
+  if (!trayVisible) log.warn('no system tray to show ServerBIT in (on GNOME, install the AppIndicator extension): showing the window instead');
+  if (showWindowAtStart({ created: loaded.created, problem: problem(), trayVisible })) showWindow();
 }

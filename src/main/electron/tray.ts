@@ -7,7 +7,7 @@ import type { DesktopPaths } from '../desktop/paths.js';
 import { assetPath } from '../desktop/paths.js';
 import type { MenuItemId, MenuItemModel, TrayView } from '../desktop/tray-model.js';
 
-export type TrayAction = (id: MenuItemId, checked: boolean) => void;
+export type TrayAction = (id: MenuItemId, checked: boolean, device?: string) => void;
 
 export class TrayController {
   private readonly tray: Tray;
@@ -51,9 +51,11 @@ export class TrayController {
     if (item.type === 'separator') return { type: 'separator' };
     const id = item.id;
     const options: MenuItemConstructorOptions = { type: item.type, label: item.label, enabled: item.enabled };
-    if (id) options.id = id;
+    // Menu item ids must be unique: a device's items carry its id too.
+    if (id) options.id = item.device !== undefined ? `${id}:${item.device}` : id;
     if (item.type === 'checkbox') options.checked = item.checked ?? false;
-    if (id && item.enabled) options.click = (menuItem) => this.onAction(id, menuItem.checked);
+    if (item.type === 'submenu') options.submenu = (item.submenu ?? []).map((sub) => this.menuItem(sub));
+    else if (id && item.enabled) options.click = (menuItem) => this.onAction(id, menuItem.checked, item.device);
     return options;
   }
 }

@@ -208,7 +208,7 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Ne
   if (err.code === 'EADDRINUSE') {
     return new NetworkError(
       'PORT_IN_USE',
-      `Cannot listen on ${where}: another program (maybe another ServerBIT) is using port ${port}: stop it or set "port" in ~/ServerBIT/config.json / pass --port`,
+      `Cannot listen on ${where}: another program (maybe another ServerBIT) is using port ${port}`,
       `Stop the other program, or choose another port ("port" in ~/ServerBIT/config.json, or --port).`,
       { cause: err },
     );
