@@ -187,7 +187,8 @@ describe('the window over the WebSocket', { timeout: 90_000 }, () => {
   });
 
   it('issue 10 item 1: a config file that is not JSON — the banner says so with line and column, Settings says it cannot save', async () => {
-    const s = await track(startServiceFromFile(`{\n  "device": "simulator",\n  "channels": [1, 2,],\n  "port": {{PORT}}\n}`));
+    // The file cannot be parsed, so its port is unknown: a flag gives a free one (the default 9001 may be taken).
+    const s = await track(startServiceFromFile(`{\n  "device": "simulator",\n  "channels": [1, 2,],\n  "port": {{PORT}}\n}`, { port: await freePort() }));
     const { page } = await open(s);
     const banner = page.locator(tid('banner-problem'));
     await expect.poll(() => banner.isVisible(), { timeout: 15_000 }).toBe(true);
