@@ -57,7 +57,13 @@ const SERVER_EXAMPLES: Record<ServerMessage['type'], unknown[]> = {
     { type: 'status', device: '0', name: 'simulator', address: 'simulator', state: 'streaming', board: 'revolution', firmware: 'BITalino_v5.2', rate: 1000, channels: [1, 2], battery: 3.9, counters: { frames: 5, crcErrors: 0, gaps: 0, lostSamples: 0 } },
     { type: 'status', device: '1', name: 'x', address: 'COM3', state: 'error', rate: 1000, channels: [], error: { code: 'PORT_NOT_FOUND', message: 'no COM3', hint: 'pair it' }, counters: { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0 } },
   ],
-  server: [{ type: 'server', clients: 2, devices: ['0'], outputs: [{ output: 'osc', state: 'running', detail: '→ 127.0.0.1:8000', counters: { datagrams: 10 } }] }],
+  server: [
+    { type: 'server', clients: 2, devices: ['0'], outputs: [{ output: 'osc', state: 'running', detail: '→ 127.0.0.1:8000', counters: { datagrams: 10 } }] },
+    {
+      type: 'server', clients: 0, devices: [], outputs: [],
+      problem: { code: 'CONFIG_INVALID_VALUE', message: 'sampling_rate is 500', file: '/home/me/ServerBIT/config.json', saveable: true, invalid: [{ key: 'sampling_rate', path: 'sampling_rate', message: 'sampling_rate is 500; allowed: 1, 10, 100 or 1000', value: 500 }] },
+    },
+  ],
   marker: [{ type: 'marker', id: 1, label: 'eyes closed', time: 1_700_000_000_500, device: '0', index: 500, source: 'v2' }],
   reply: [
     { type: 'reply', id: 7, ok: true, result: { anything: [1] } },
