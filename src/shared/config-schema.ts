@@ -12,9 +12,10 @@
  * Pure and shared: the store (src/main/config), the Electron window's config editor and the CLI
  * use these functions; nothing here touches the file system.
  */
+import { Type } from '@sinclair/typebox';
 import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, TOKEN_MIN_LENGTH, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
 import { RECORD_SCHEMA } from './outputs/recording-config.js';
-import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
+import { Literals, describeSchema, isPlainObject, jsonEqual, preview, validate, type TSchema, type ValidationIssue } from './schema.js';
 import {
   OSC_SECTION_SCHEMA,
   RIOT_PAIR_FORM,
@@ -32,6 +33,7 @@ import {
   type OriginalOsc,
   type OscSection,
 } from './outputs/osc-config.js';
+import { checkJsonBounds, type JsonBounds } from './json-bounds.js';
 import { SENSOR_NAMES, parseSensorName } from './sensors.js';
 import { LSL_CONFIG_SCHEMA } from './outputs/lsl-config.js';
 import { MQTT_CONFIG_SCHEMA } from './outputs/mqtt-config.js';
@@ -44,113 +46,134 @@ export const FIXED_COLUMNS: readonly string[] = DEFAULT_LABELS.slice(0, 5);
 /** Keys only the (r)evolution ServerBIT wrote; any of them marks a file as (r)evolution-shaped. */
 export const REVOLUTION_KEYS: readonly string[] = ['buffer_size', 'protocol', 'ip_address', 'consolidate_outputs', 'OSC_config', 'riot_labels'];
 
-const LABEL: JsonSchema = { type: 'string', minLength: 1, maxLength: 64 };
+const LABEL = Type.String({ minLength: 1, maxLength: 64 });
 
 const DEVICE_ADDRESS_ALLOWED = `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0"), host:port, a recording to play back ("file:/path/recording.txt", "…?loop=1") or an R-IoT ("riot:8888/0"), up to 256 characters`;
 
 const LABELS_ALLOWED = '11 different names: the columns nSeq, I1, I2, O1, O2 then one per channel A1..A6';
 
-export const CONFIG_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['device', 'channels', 'sampling_rate', 'port', 'labels', 'host', 'batch_ms', 'allowed_origins', 'allowed_hosts', 'max_clients', 'token', 'stall_timeout_s'],
-  properties: {
-    device: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 256,
-      allowed: DEVICE_ADDRESS_ALLOWED,
-    },
-    channels: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 6,
-      uniqueItems: true,
-      items: { type: 'integer', minimum: 1, maximum: 6, allowed: 'a channel number from 1 to 6 (1-based: 1 = A1 … 6 = A6)' },
-      allowed: 'a list of 1 to 6 different channel numbers from 1 to 6 (1 = A1 … 6 = A6)',
-    },
-    sampling_rate: { type: 'integer', enum: [...SAMPLING_RATES] },
-    port: { type: 'integer', minimum: 1, maximum: 65535 },
-    // Unique: two equal labels would make two columns share one JSON key, and one would vanish
-    // (the original's duplicate "A1" defect, docs/original-serverbit.md §3).
-    labels: { type: 'array', minItems: 11, maxItems: 11, uniqueItems: true, items: LABEL, allowed: LABELS_ALLOWED },
+/** "simulator", a MAC address (xx:xx:xx:xx:xx:xx), a serial path (COM3, /dev/rfcomm0, /dev/tty.BITalino-…), host:port, a recording "file:…" or an R-IoT "riot:8888/0" (docs/osc.md). */
+const DEVICE_ADDRESS = Type.String({ minLength: 1, maxLength: 256, allowed: DEVICE_ADDRESS_ALLOWED });
+
+/** Analog channels, 1-based (1..6 = A1..A6), ascending (checked in validateConfig), no duplicates, at least one. */
+const CHANNELS = Type.Array(Type.Integer({ minimum: 1, maximum: 6, allowed: 'a channel number from 1 to 6 (1-based: 1 = A1 … 6 = A6)' }), {
+  minItems: 1,
+  maxItems: 6,
+  uniqueItems: true,
+  allowed: 'a list of 1 to 6 different channel numbers from 1 to 6 (1 = A1 … 6 = A6)',
+});
+
+/** Hz. */
+const SAMPLING_RATE = Literals(SAMPLING_RATES);
+
+// Unique: two equal labels would make two columns share one JSON key, and one would vanish
+// (the original's duplicate "A1" defect, docs/original-serverbit.md §3).
+/** 11 names: the five fixed columns (nSeq, I1, I2, O1, O2) then A1..A6 (one per physical channel). */
+const LABELS = Type.Array(LABEL, { minItems: 11, maxItems: 11, uniqueItems: true, allowed: LABELS_ALLOWED });
+
+/** Sensor wired to each physical channel A1..A6 ("ECG", "EMG", …, "RAW"); names checked in validateConfig. */
+const SENSORS = Type.Array(Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_./-]+$', allowed: 'a sensor name such as "ECG", "EMG", "EDA", "EEG", "ACC", "LUX" or "RAW"' }), {
+  minItems: 6,
+  maxItems: 6,
+  allowed: '6 sensor names, one per channel A1..A6, e.g. ["EMG", "ECG", "EDA", "EEG", "ACC", "LUX"] ("RAW" for no conversion)',
+});
+
+/**
+ * A `devices` entry as the file holds it: only `address` is required; keys it leaves out take
+ * the top-level values (docs/configuration.md "Devices").
+ */
+export const DEVICE_ENTRY_SCHEMA = Type.Object(
+  {
+    /** Letters, digits, "-", "_" and "."; default its position in the list ("0", "1", …). */
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$', allowed: 'an id of 1 to 32 letters, digits, "-", "_" or "."' })),
+    address: DEVICE_ADDRESS,
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    channels: Type.Optional(CHANNELS),
+    sampling_rate: Type.Optional(SAMPLING_RATE),
+    labels: Type.Optional(LABELS),
+    sensors: Type.Optional(SENSORS),
+  },
+  { additionalProperties: false, allowed: 'an object with "address" and optionally "id", "name", "channels", "sampling_rate", "labels", "sensors"' },
+);
+
+/** The normalized config (ServerBitConfig, config.ts): the one source of its type and its checks. */
+export const CONFIG_SCHEMA = Type.Object(
+  {
+    device: DEVICE_ADDRESS,
+    channels: CHANNELS,
+    sampling_rate: SAMPLING_RATE,
+    /** WebSocket/HTTP port, 1..65535 (classic default 9001). */
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    labels: LABELS,
     // Non-empty: Node treats an empty host as "every interface", a silent opt-in to the network.
-    host: {
-      type: 'string',
+    /** Interface to listen on. 127.0.0.1 unless the user opts in to the network (e.g. 0.0.0.0). */
+    host: Type.String({
       minLength: 1,
       maxLength: 253,
       pattern: '^[A-Za-z0-9._:%\\[\\]-]+$',
       allowed: 'an address to listen on: 127.0.0.1 (this computer only), 0.0.0.0 (every network) or another interface address or name',
-    },
-    batch_ms: { type: 'integer', minimum: 1, maximum: 1000 },
-    allowed_origins: {
-      type: 'array',
+    }),
+    /** Target batch period in milliseconds of device time; samples per message = max(1, floor(rate × batch_ms / 1000)). */
+    batch_ms: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /**
+     * Origins allowed to open a WebSocket: exact origins, `scheme://host:*` wildcards; `null` (or
+     * `file://`) admits pages opened from disk, and with them sandboxed frames of any web site.
+     */
+    allowed_origins: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
       maxItems: 32,
-      items: { type: 'string', minLength: 1, maxLength: 256 },
       allowed: 'a list of up to 32 origins such as "http://localhost:*", "https://example.org", or "null" for pages opened from disk',
-    },
-    allowed_hosts: {
-      type: 'array',
-      maxItems: 32,
-      items: { type: 'string', minLength: 1, maxLength: 260, pattern: '^(\\*|[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$', allowed: 'a host name or address, optionally with ":port", such as "mybox.local" or "192.168.1.20:9001", or "*"' },
-      allowed: 'a list of up to 32 host names or addresses, each optionally with ":port", such as "mybox.local" or "192.168.1.20:9001" ("*" accepts any)',
-    },
-    max_clients: { type: 'integer', minimum: 1, maximum: 100000 },
+    }),
+    /**
+     * Host names (optionally `name:port`) the HTTP `Host` header may carry besides this computer's
+     * loopback names and the configured `host`; `"*"` accepts any (no DNS-rebinding check).
+     */
+    allowed_hosts: Type.Array(
+      Type.String({
+        minLength: 1,
+        maxLength: 260,
+        pattern: '^(\\*|[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\])(:[0-9]{1,5})?$',
+        allowed: 'a host name or address, optionally with ":port", such as "mybox.local" or "192.168.1.20:9001", or "*"',
+      }),
+      { maxItems: 32, allowed: 'a list of up to 32 host names or addresses, each optionally with ":port", such as "mybox.local" or "192.168.1.20:9001" ("*" accepts any)' },
+    ),
+    /** Most WebSocket clients at once (both endpoints); past it a new client gets HTTP 503. */
+    max_clients: Type.Integer({ minimum: 1, maximum: 100000 }),
     // Its minimum length is checked in validateConfig, so the message never shows the secret.
-    token: { type: 'string', maxLength: 256, allowed: `"" (ServerBIT then generates one) or a secret of ${TOKEN_MIN_LENGTH} to 256 characters` },
-    stall_timeout_s: { type: 'number', minimum: 0.5, maximum: 600 },
-    sensors: {
-      type: 'array',
-      minItems: 6,
-      maxItems: 6,
-      items: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_./-]+$', allowed: 'a sensor name such as "ECG", "EMG", "EDA", "EEG", "ACC", "LUX" or "RAW"' },
-      allowed: '6 sensor names, one per channel A1..A6, e.g. ["EMG", "ECG", "EDA", "EEG", "ACC", "LUX"] ("RAW" for no conversion)',
-    },
+    /** Secret that /v2 control commands must present (generated on first launch): "" or at least TOKEN_MIN_LENGTH characters. */
+    token: Type.String({ maxLength: 256, allowed: `"" (ServerBIT then generates one) or a secret of ${TOKEN_MIN_LENGTH} to 256 characters` }),
+    /** Seconds without a byte from a streaming device before it is declared stalled and reconnected. */
+    stall_timeout_s: Type.Number({ minimum: 0.5, maximum: 600 }),
+    /** Sensor wired to each physical channel A1..A6 for every device ("ECG", "EMG", …, "RAW"); absent = the board's kit. */
+    sensors: Type.Optional(SENSORS),
     // Each output's own keys are checked by its settings (src/shared/outputs/); here, an object.
-    record: RECORD_SCHEMA,
-    osc: OSC_SECTION_SCHEMA,
-    lsl: LSL_CONFIG_SCHEMA, // strict: src/shared/outputs/lsl-config.ts
-    mqtt: MQTT_CONFIG_SCHEMA, // strict: src/shared/outputs/mqtt-config.ts
-    devices: {
-      type: 'array',
-      minItems: 1,
-      maxItems: MAX_DEVICES,
-      items: {
-        type: 'object',
-        required: ['address'],
-        additionalProperties: false,
-        properties: {
-          id: { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$', allowed: 'an id of 1 to 32 letters, digits, "-", "_" or "."' },
-          address: {
-            type: 'string',
-            minLength: 1,
-            maxLength: 256,
-            allowed: DEVICE_ADDRESS_ALLOWED,
-          },
-          name: { type: 'string', minLength: 1, maxLength: 64 },
-          // The same rules as the top-level keys; filled in below (they are defined above this line).
-          channels: {},
-          sampling_rate: {},
-          labels: {},
-          sensors: {},
-        },
-        allowed: 'an object with "address" and optionally "id", "name", "channels", "sampling_rate", "labels", "sensors"',
-      },
-      allowed: `a list of 1 to ${MAX_DEVICES} devices, each {"address": …} with optional "id", "name", "channels", "sampling_rate", "labels", "sensors"`,
-    },
+    /** Recording (docs/recording.md "Settings"): where, in which formats, and whether to record from launch. */
+    record: Type.Optional(RECORD_SCHEMA),
+    /** OSC output, control input (`osc.control`) and what R-IoT devices share (`osc.riot`); docs/osc.md. */
+    osc: Type.Optional(OSC_SECTION_SCHEMA),
+    /** Lab Streaming Layer outlets (docs/lsl.md §11): keys, defaults and schema in src/shared/outputs/lsl-config.ts. */
+    lsl: Type.Optional(LSL_CONFIG_SCHEMA), // strict
+    /** MQTT publishing and the relay's credentials (docs/mqtt.md "Settings"). */
+    mqtt: Type.Optional(MQTT_CONFIG_SCHEMA), // strict: src/shared/outputs/mqtt-config.ts
+    /**
+     * Several devices at once (docs/configuration.md "Devices"). Absent: one device, `device`.
+     * Present: these devices, in order; `device` is then the first one's address (kept in sync for
+     * tools that read the classic key). Keys an entry leaves out take the top-level values.
+     */
+    devices: Type.Optional(
+      Type.Array(DEVICE_ENTRY_SCHEMA, {
+        minItems: 1,
+        maxItems: MAX_DEVICES,
+        allowed: `a list of 1 to ${MAX_DEVICES} devices, each {"address": …} with optional "id", "name", "channels", "sampling_rate", "labels", "sensors"`,
+      }),
+    ),
   },
-} as const satisfies JsonSchema;
-
-// A devices entry checks its own settings with the top-level rules.
-{
-  const entry = CONFIG_SCHEMA.properties.devices.items.properties as Record<string, JsonSchema>;
-  for (const k of ['channels', 'sampling_rate', 'labels', 'sensors'] as const) entry[k] = CONFIG_SCHEMA.properties[k];
-}
+  { additionalProperties: false },
+);
 
 type ConfigKey = keyof ServerBitConfig;
 /** The outputs' sections of the file (each output checks its own keys). */
 const OUTPUT_KEYS = ['record', 'osc', 'lsl', 'mqtt'] as const;
-const PROPS: Record<ConfigKey, JsonSchema> = CONFIG_SCHEMA.properties;
+const PROPS = CONFIG_SCHEMA.properties;
 
 /** Issues with a normalized config (from the UI, IPC or a merge of CLI flags); [] when valid. */
 export function validateConfig(value: unknown): ValidationIssue[] {
@@ -230,8 +253,17 @@ export function normalizeConfigFile(raw: unknown): NormalizeResult {
       issues: [{ path: '', message: `the file holds ${preview(raw)}; allowed: a JSON object with keys such as "device", "channels", "sampling_rate", "port" and "labels"` }],
     };
   }
+  // Before anything recursive walks the file (TypeBox hashes list items for uniqueItems; output
+  // sections are cloned): JSON.parse turns a 1 MiB file into values nested 500 000 deep.
+  const bounds = checkJsonBounds(raw, CONFIG_FILE_BOUNDS);
+  if (!bounds.ok) {
+    return { ok: false, shape: detectShape(raw), notices: [], issues: [{ path: '', message: bounds.problem.replace(/^the message/, 'the file') }] };
+  }
   return normalizeAs(raw, detectShape(raw));
 }
+
+/** What a config file may hold (it is read only up to 1 MiB, config-store.ts); real ones are 5 levels deep and a few hundred values. */
+export const CONFIG_FILE_BOUNDS: Readonly<JsonBounds> = { maxDepth: 64, maxNodes: 1024 * 1024, maxStringLength: 1024 * 1024, maxTotalChars: 1024 * 1024 };
 
 function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): NormalizeResult {
   const rev = shape === 'revolution';
@@ -245,14 +277,14 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
 
   const has = (key: string): boolean => Object.hasOwn(raw, key);
   /** Validates raw[key] (a key new in this version); true if present and valid. */
-  const read = (key: string, schema: JsonSchema): boolean => {
+  const read = (key: string, schema: TSchema): boolean => {
     if (!has(key)) return false;
     const found = validate(schema, raw[key], { path: key });
     issues.push(...found);
     return found.length === 0;
   };
   /** The same for a key the original wrote: when missing, the user is told which default is used. */
-  const readOriginal = (key: string, schema: JsonSchema, fallback: unknown): boolean => {
+  const readOriginal = (key: string, schema: TSchema, fallback: unknown): boolean => {
     if (!has(key)) notices.push(`"${key}" is missing; using ${preview(fallback)}.`);
     return read(key, schema);
   };
@@ -271,7 +303,7 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
     const labels = raw.labels as string[];
     if (labels.length === 6) config.labels = [...FIXED_COLUMNS, ...labels];
     else if (labels.length === 11) config.labels = [...labels];
-    else issues.push({ path: 'labels', message: `labels has ${labels.length} names; allowed: ${REVOLUTION_LABELS.allowed}` });
+    else issues.push({ path: 'labels', message: `labels has ${labels.length} names; allowed: ${describeSchema(REVOLUTION_LABELS)}` });
   }
 
   if (!rev) {
@@ -316,30 +348,23 @@ function normalizeAs(raw: Record<string, unknown>, shape: ConfigFileShape): Norm
   return issues.length > 0 ? { ok: false, issues: issues.slice(0, 20), shape, notices } : { ok: true, config, shape, notices };
 }
 
-const REVOLUTION_LABELS = {
-  type: 'array',
+const REVOLUTION_LABELS = Type.Array(LABEL, {
   minItems: 6,
   maxItems: 11,
   uniqueItems: true,
-  items: LABEL,
   allowed: '6 different names, one per channel A1..A6 (or 11: nSeq, I1, I2, O1, O2 then A1..A6)',
-} as const satisfies JsonSchema;
+});
 
-const IP_ADDRESS: JsonSchema = { ...PROPS.host };
+const IP_ADDRESS = PROPS.host;
 
-const BUFFER_SIZE: JsonSchema = { type: 'integer', minimum: 1, allowed: 'a whole number of samples per message, at least 1' };
+const BUFFER_SIZE = Type.Integer({ minimum: 1, allowed: 'a whole number of samples per message, at least 1' });
 
-const DEVICE_LIST: JsonSchema = {
-  type: 'array',
+const DEVICE_LIST = Type.Array(Type.Array(Type.String({ maxLength: 256 }), { minItems: 1, maxItems: 8, allowed: 'an [address, "bitalino"] or ["/<module>/raw", "R-IoT (OSC)"] pair' }), {
   maxItems: 64,
-  items: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', maxLength: 256 }, allowed: 'an [address, "bitalino"] or ["/<module>/raw", "R-IoT (OSC)"] pair' },
   allowed: 'a list of [address, "bitalino"] and ["/<module>/raw", "R-IoT (OSC)"] pairs',
-};
+});
 
-const DEVICE_FORMS: JsonSchema = {
-  anyOf: [PROPS.device, DEVICE_LIST],
-  allowed: `${CONFIG_SCHEMA.properties.device.allowed}; or a list of [address, "bitalino"] pairs`,
-};
+const DEVICE_FORMS = Type.Union([PROPS.device, DEVICE_LIST], { allowed: `${DEVICE_ADDRESS_ALLOWED}; or a list of [address, "bitalino"] pairs` });
 
 function readDevice(raw: Record<string, unknown>, rev: boolean, config: ServerBitConfig, issues: ValidationIssue[], notices: string[], orig: OriginalOsc | undefined): void {
   // "devices" lists the devices: `device` only mirrors the first (readDevices).

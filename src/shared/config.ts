@@ -6,10 +6,8 @@
  * keys have defaults.
  * Keys this version does not know are preserved on write (see src/main/config/).
  */
-import type { RecordConfig } from './outputs/recording-config.js';
-import type { MqttConfig } from './outputs/mqtt-config.js';
-
-import type { OscSection } from './outputs/osc-config.js';
+import type { Static } from '@sinclair/typebox';
+import type { CONFIG_SCHEMA, DEVICE_ENTRY_SCHEMA } from './config-schema.js';
 
 export type SamplingRate = 1 | 10 | 100 | 1000;
 export const SAMPLING_RATES: readonly SamplingRate[] = [1, 10, 100, 1000];
@@ -22,75 +20,14 @@ export const ORIGINAL_PLACEHOLDER_DEVICE = 'WINDOWS - XX:XX:XX:XX:XX:XX | MAC - 
 
 export const DEFAULT_LABELS: readonly string[] = ['nSeq', 'I1', 'I2', 'O1', 'O2', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6'];
 
-export interface ServerBitConfig {
-  /** "simulator", a MAC address (xx:xx:xx:xx:xx:xx), a serial path (COM3, /dev/rfcomm0, /dev/tty.BITalino-…), host:port, or an R-IoT "riot:8888/0" (docs/osc.md). */
-  device: string;
-  /** Analog channels, 1-based (1..6 = A1..A6), ascending, no duplicates, at least one. */
-  channels: number[];
-  /** Hz. */
-  sampling_rate: SamplingRate;
-  /** WebSocket/HTTP port, 1..65535 (classic default 9001). */
-  port: number;
-  /** 11 names: the five fixed columns (nSeq, I1, I2, O1, O2) then A1..A6 (one per physical channel). */
-  labels: string[];
-  /** Interface to listen on. 127.0.0.1 unless the user opts in to the network (e.g. 0.0.0.0). */
-  host: string;
-  /** Target batch period in milliseconds of device time; samples per message = max(1, floor(rate × batch_ms / 1000)). */
-  batch_ms: number;
-  /**
-   * Origins allowed to open a WebSocket: exact origins, `scheme://host:*` wildcards; `null` (or
-   * `file://`) admits pages opened from disk, and with them sandboxed frames of any web site.
-   */
-  allowed_origins: string[];
-  /**
-   * Host names (optionally `name:port`) the HTTP `Host` header may carry besides this computer's
-   * loopback names and the configured `host`; `"*"` accepts any (no DNS-rebinding check).
-   */
-  allowed_hosts: string[];
-  /** Most WebSocket clients at once (both endpoints); past it a new client gets HTTP 503. */
-  max_clients: number;
-  /** Secret that /v2 control commands must present (generated on first launch): "" or at least TOKEN_MIN_LENGTH characters. */
-  token: string;
-  /** Seconds without a byte from a streaming device before it is declared stalled and reconnected. */
-  stall_timeout_s: number;
-  /** Sensor wired to each physical channel A1..A6 for every device ("ECG", "EMG", …, "RAW"); absent = the board's kit. */
-  sensors?: string[];
-  /**
-   * Several devices at once (docs/configuration.md "Devices"). Absent: one device, `device`.
-   * Present: these devices, in order; `device` is then the first one's address (kept in sync for
-   * tools that read the classic key). Keys an entry leaves out take the top-level values.
-   */
-  devices?: DeviceEntry[];
-  /** Recording (docs/recording.md "Settings"): where, in which formats, and whether to record from launch. */
-  record?: RecordConfig;
-  /** OSC output, control input (`osc.control`) and what R-IoT devices share (`osc.riot`); docs/osc.md. */
-  osc?: OscSection;
-  /** Lab Streaming Layer outlets (docs/lsl.md §11): keys, defaults and schema in src/shared/outputs/lsl-config.ts. */
-  lsl?: OutputConfig;
-  /** MQTT publishing and the relay's credentials (docs/mqtt.md "Settings"). */
-  mqtt?: MqttConfig;
-}
-
 /**
- * An output's section of the config: `enabled` turns it on (the recorder: `on_launch`); the
- * rest is the output's own (its schema and defaults live with it in src/shared/outputs/).
+ * The normalized config: the `Static` of CONFIG_SCHEMA (./config-schema.ts), where every key is
+ * documented with its rules.
  */
-export interface OutputConfig {
-  enabled?: boolean;
-  [key: string]: unknown;
-}
+export type ServerBitConfig = Static<typeof CONFIG_SCHEMA>;
 
-/** A `devices` entry as the file holds it: only `address` is required. */
-export interface DeviceEntry {
-  /** Letters, digits, "-", "_" and "."; default its position in the list ("0", "1", …). */
-  id?: string;
-  address: string;
-  name?: string;
-  channels?: number[];
-  sampling_rate?: SamplingRate;
-  labels?: string[];
-  sensors?: string[];
-}
+/** A `devices` entry as the file holds it: only `address` is required (DEVICE_ENTRY_SCHEMA, ./config-schema.ts). */
+export type DeviceEntry = Static<typeof DEVICE_ENTRY_SCHEMA>;
 
 /** Most devices one ServerBIT runs at once (labs run two to eight). */
 export const MAX_DEVICES = 16;

@@ -1,55 +1,44 @@
 /**
- * A small JSON-Schema subset validator for everything that crosses a boundary: the config
- * file, IPC payloads and /v2 wire messages, each validated where it enters, in time linear in
- * its size.
+ * Validation of everything that crosses a boundary (the config file, IPC payloads, /v2 wire
+ * messages) against TypeBox schemas, with messages a user can act on.
  *
- * Why not ajv: ajv compiles schemas with `new Function`, which a renderer under a strict CSP
- * (no 'unsafe-eval') cannot run. This is an interpreter, so it runs anywhere; the schemas we
- * validate are small, so interpreting them costs nothing that matters.
+ * The schemas are TypeBox `Type.*` builders (src/shared/v2-schemas.ts, config-schema.ts,
+ * outputs/): one source for the JSON Schema and, through `Static<typeof X>`, the TypeScript type.
+ * They are checked with TypeBox's interpreter (`Check` and `Errors` from @sinclair/typebox/value
+ * and /errors), never with its TypeCompiler: the compiler builds functions with `new Function`,
+ * which the window's strict CSP (no 'unsafe-eval') refuses; the interpreter runs anywhere.
  *
- * Messages name the offending value and what is allowed ("sampling_rate is 500; allowed:
- * 1, 10, 100 or 1000") because users read them as-is in the CLI, the window and /v2 errors.
+ * TypeBox's own error texts ("Expected integer") name neither the value nor what is allowed, so
+ * `validate` turns its errors into ValidationIssues that do: "sampling_rate is 500; allowed: 1,
+ * 10, 100 or 1000" (users read them as-is in the CLI, the window and /v2 errors). A schema may
+ * carry the non-standard `allowed` option (TypeBox keeps extra options in the schema; other JSON
+ * Schema tools ignore it) where the generated text would be vague, e.g. "a channel from 1 to 6
+ * (1 = A1)".
  *
- * Bounded: at most `maxIssues` issues (default 20) are collected and the walk stops there;
- * values are previewed in at most ~60 characters; string lengths and deep comparisons never
- * walk more than they must. Recursion follows the schema (no $ref), so its depth is the
- * schema's, whatever the value's.
+ * Bounded: at most `maxIssues` issues (default 20) and TypeBox's error iterator is not advanced
+ * past them; values are previewed in at most ~60 characters. The walk follows the schema, so its
+ * depth is the schema's, with one exception: `uniqueItems` hashes every item (TypeBox's `Hash`,
+ * linear in the items' size, and recursive in their depth). Untrusted values are bounded in depth
+ * and size first (src/shared/json-bounds.ts) by whoever receives them; anything TypeBox throws
+ * here is reported as an issue, never rethrown.
+ *
+ * Where TypeBox differs from the hand-written interpreter this replaced: string lengths count
+ * UTF-16 code units (JavaScript's `length`, what an HTML `maxlength` counts), not code points, so
+ * a `maxLength` never admits more than JSON Schema's own reading; `oneOf` and object-valued
+ * `const` are not used (TypeBox has neither builder); `uniqueItems` compares TypeBox hashes, which
+ * can call two different items equal ("\u0100" and "\u0001\u0000"; [[1], 2] and [[1, 2]]) and so
+ * refuse a list without a real repeat, never the reverse.
  */
+import { Type, type ObjectOptions, type SchemaOptions, type Static, type TLiteral, type TLiteralValue, type TSchema, type TUnion, type TUnsafe } from '@sinclair/typebox';
+import { Errors, ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { Check, Hash } from '@sinclair/typebox/value';
 
-export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object' | 'null';
+export type { TSchema };
 
-export interface JsonSchema {
-  type?: JsonType | readonly JsonType[];
-  enum?: readonly unknown[];
-  const?: unknown;
-  /** Inclusive. */
-  minimum?: number;
-  /** Inclusive. */
-  maximum?: number;
-  /** In code points, as JSON Schema counts them. */
-  minLength?: number;
-  maxLength?: number;
-  /** ECMAScript regular expression, compiled with the `u` flag; not implicitly anchored. */
-  pattern?: string;
-  items?: JsonSchema;
-  minItems?: number;
-  maxItems?: number;
-  uniqueItems?: boolean;
-  properties?: Readonly<Record<string, JsonSchema>>;
-  required?: readonly string[];
-  /** `false` rejects keys not in `properties`; a schema validates them. Default: allowed. */
-  additionalProperties?: boolean | JsonSchema;
-  oneOf?: readonly JsonSchema[];
-  anyOf?: readonly JsonSchema[];
-  /**
-   * Non-standard annotation (ignored by other JSON Schema tools): replaces the generated
-   * "allowed: …" text when the generated one would be vague, e.g. "a channel from 1 to 6 (1 = A1)".
-   */
-  allowed?: string;
-  title?: string;
-  description?: string;
-  default?: unknown;
-}
+/** True when A and B are the same type (for compile-time checks that a schema's Static matches a hand-written type). */
+export type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** Fails to compile unless T is `true`: `type _ = Assert<Same<Static<typeof X>, Y>>`. */
+export type Assert<T extends true> = T;
 
 export interface ValidationIssue {
   /** Where, in JavaScript accessor form: `""` for the value itself, `labels`, `channels[2]`, `a.b[0]`. */
@@ -69,144 +58,255 @@ export interface ValidateOptions {
 
 export const DEFAULT_MAX_ISSUES = 20;
 
-interface Context {
-  issues: ValidationIssue[];
-  max: number;
-  rootName: string;
+// ---------------------------------------------------------------------------------------------
+// Builders TypeBox lacks
+
+/** One of these values (`anyOf` of `const`s, JSON Schema's `enum`): `Literals([1, 10, 100, 1000])`. */
+export function Literals<const T extends readonly TLiteralValue[]>(values: T, options?: SchemaOptions): TUnion<TLiteral<T[number]>[]> {
+  return Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  ) as TUnion<TLiteral<T[number]>[]>;
 }
 
-/** Validates `value` (untrusted, `unknown`) against `schema`. Never throws for any value. */
-export function validate(schema: JsonSchema, value: unknown, options: ValidateOptions = {}): ValidationIssue[] {
-  const ctx: Context = {
-    issues: [],
-    max: Math.max(1, options.maxIssues ?? DEFAULT_MAX_ISSUES),
-    rootName: options.rootName ?? 'value',
-  };
-  check(schema, value, options.path ?? '', ctx);
-  return ctx.issues;
+/**
+ * An object whose every key holds a `values` (JSON Schema `additionalProperties`), typed
+ * `Record<string, Static<T>>`. Not `Type.Record(Type.String(), …)`: TypeBox checks a record's
+ * keys against the pattern `^(.*)$`, which no key holding a line break matches, so such a key's
+ * value would go unchecked.
+ */
+export function Dictionary<T extends TSchema>(values: T, options?: ObjectOptions): TUnsafe<Record<string, Static<T>>> {
+  return Type.Unsafe<Record<string, Static<T>>>(Type.Object({}, { ...options, additionalProperties: values }));
 }
 
-function check(schema: JsonSchema, value: unknown, path: string, ctx: Context): void {
-  if (full(ctx)) return;
-  const say = (message: string): void => {
-    if (!full(ctx)) ctx.issues.push({ path, message });
-  };
-  const name = path === '' ? ctx.rootName : path;
-
-  if (schema.anyOf || schema.oneOf) checkCombinators(schema, value, path, ctx);
-
-  // One message per node for the scalar keywords: they all describe one "allowed" set, so
-  // "port is 70000; allowed: an integer from 1 to 65535" says it once, whichever bound failed.
-  const typeOk = schema.type === undefined || typesOf(schema).some((t) => hasType(value, t));
-  if (!typeOk || !scalarOk(schema, value)) {
-    say(`${name} is ${preview(value)}; allowed: ${describeSchema(schema)}`);
-    if (!typeOk) return; // items/properties make no sense on a value of the wrong type
-  }
-
-  if (Array.isArray(value)) checkArray(schema, value, path, name, say, ctx);
-  else if (isPlainObject(value)) checkObject(schema, value, path, ctx);
+/** `schema` as it is checked, with the TypeScript type `T` (e.g. a set of literal numbers typed `number`, as producers hold them). */
+export function Typed<T>(schema: TSchema): TUnsafe<T> {
+  return Type.Unsafe<T>(schema);
 }
 
-function checkCombinators(schema: JsonSchema, value: unknown, path: string, ctx: Context): void {
-  const name = path === '' ? ctx.rootName : path;
-  const push = (message: string): void => {
-    if (!full(ctx)) ctx.issues.push({ path, message });
-  };
-  for (const [keyword, branches] of [
-    ['anyOf', schema.anyOf],
-    ['oneOf', schema.oneOf],
-  ] as const) {
-    if (!branches || branches.length === 0) continue;
-    const results = branches.map((b) => validate(b, value, { path, rootName: ctx.rootName, maxIssues: ctx.max }));
-    const passing = results.filter((r) => r.length === 0).length;
-    if (keyword === 'oneOf' && passing > 1) {
-      push(`${name} is ${preview(value)}; allowed: exactly one of ${describeBranches(branches)}, but it matches several`);
-      continue;
-    }
-    if (passing > 0) continue;
-    // When only one branch accepts the value's type, its own issues are the useful ones
-    // ("device[0][1] is 3; allowed: a string") rather than a list of every alternative.
-    const sameType = branches.map((b, i) => [b, i] as const).filter(([b]) => b.type !== undefined && typesOf(b).some((t) => hasType(value, t)));
-    if (sameType.length === 1) {
-      for (const issue of results[sameType[0][1]]) if (!full(ctx)) ctx.issues.push(issue);
-      continue;
-    }
-    push(`${name} is ${preview(value)}; allowed: ${schema.allowed ?? describeBranches(branches)}`);
+// ---------------------------------------------------------------------------------------------
+// Checking
+
+/** True when `value` matches `schema` (TypeBox's interpreter; no issue texts are built). Never throws. */
+export function matches(schema: TSchema, value: unknown): boolean {
+  try {
+    return Check(schema, value);
+  } catch {
+    return false;
   }
 }
 
-function checkArray(schema: JsonSchema, value: readonly unknown[], path: string, name: string, say: (m: string) => void, ctx: Context): void {
-  const n = value.length;
-  if ((schema.minItems !== undefined && n < schema.minItems) || (schema.maxItems !== undefined && n > schema.maxItems)) {
-    say(`${name} has ${plural(n, 'item')}; allowed: ${describeSchema(schema)}`);
-  }
-  // Only when every item has an allowed type (usually a scalar): a list of the wrong things is
-  // refused by the item checks anyway, and the check stays linear whatever the items hold.
-  const items = schema.items;
-  if (schema.uniqueItems && (items?.type === undefined || value.every((v) => typesOf(items).some((t) => hasType(v, t))))) {
-    const dup = firstDuplicate(value);
-    if (dup !== undefined) say(`${name} has ${preview(value[dup])} more than once; allowed: ${describeSchema(schema)}`);
-  }
-  if (items) {
-    for (let i = 0; i < n && !full(ctx); i++) check(items, value[i], `${path}[${i}]`, ctx);
+/** Validates `value` (untrusted, `unknown`) against `schema`: [] when it matches. Never throws. */
+export function validate(schema: TSchema, value: unknown, options: ValidateOptions = {}): ValidationIssue[] {
+  const prefix = options.path ?? '';
+  const rootName = options.rootName ?? 'value';
+  const max = Math.max(1, options.maxIssues ?? DEFAULT_MAX_ISSUES);
+  const name = prefix === '' ? rootName : prefix;
+  try {
+    if (Check(schema, value)) return [];
+    const issues = new IssueCollector(value, prefix, rootName, max);
+    issues.take(Errors(schema, value));
+    // Check said no, so something must be said even if the error walk found nothing to name.
+    if (issues.list.length === 0) issues.list.push({ path: prefix, message: `${name} is ${preview(value)}; allowed: ${describeSchema(schema)}` });
+    return issues.list;
+  } catch (e) {
+    const why = e instanceof RangeError ? 'it nests too deeply' : e instanceof Error ? e.message : String(e);
+    return [{ path: prefix, message: `${name} could not be checked (${why}); allowed: ${describeSchema(schema)}` }];
   }
 }
 
-function checkObject(schema: JsonSchema, value: Record<string, unknown>, path: string, ctx: Context): void {
-  const props = schema.properties ?? {};
-  for (const key of schema.required ?? []) {
-    if (full(ctx)) return;
-    if (!Object.hasOwn(value, key)) {
-      const sub = Object.hasOwn(props, key) ? props[key] : undefined;
-      ctx.issues.push({ path: joinKey(path, key), message: `${joinKey(path, key)} is missing; allowed: ${sub ? describeSchema(sub) : 'any value'}` });
+/** A list longer than this many times its `maxItems` ends the error walk (IssueCollector.add). */
+export const OVERLONG_FACTOR = 2;
+
+/**
+ * Turns TypeBox's errors into issues: one per node and kind (a value that breaks two bounds of
+ * one "allowed" set is said once), paths in accessor form, the missing-key error said once (TypeBox
+ * also reports the missing value against the key's schema).
+ */
+class IssueCollector {
+  readonly list: ValidationIssue[] = [];
+  private readonly said = new Set<string>();
+  private readonly missing = new Set<string>();
+  /** The JSON Pointer of each issue in `list`. */
+  private readonly pointers: string[] = [];
+
+  constructor(
+    private readonly root: unknown,
+    private readonly prefix: string,
+    private readonly rootName: string,
+    private readonly max: number,
+  ) {}
+
+  /** Set by a list far longer than its `maxItems`: nothing after it is examined (see add). */
+  private stopped = false;
+
+  take(errors: Iterable<ValueError>): void {
+    for (const e of errors) {
+      if (this.list.length >= this.max || this.stopped) return;
+      this.add(e);
+      if (this.stopped) return;
     }
   }
-  for (const key of Object.keys(value)) {
-    if (full(ctx)) return;
-    const child = joinKey(path, key);
-    // Object.hasOwn: a key like "constructor" must not find Object.prototype's member.
-    if (Object.hasOwn(props, key)) check(props[key], value[key], child, ctx);
-    else if (schema.additionalProperties === false) {
-      const known = Object.keys(props);
-      ctx.issues.push({ path: child, message: `${child} is not a known key; allowed keys: ${known.length > 0 ? orList(known) : 'none'}` });
-    } else if (typeof schema.additionalProperties === 'object') check(schema.additionalProperties, value[key], child, ctx);
+
+  private add(e: ValueError): void {
+    if (this.isUnderMissing(e.path)) return;
+    const path = this.pathOf(e.path);
+    const name = path === '' ? this.rootName : path;
+    const schema = e.schema as SchemaFields;
+    switch (e.type) {
+      case ValueErrorType.ObjectRequiredProperty:
+        this.missing.add(e.path);
+        return this.say('missing', e.path, path, `${path} is missing; allowed: ${describeSchema(schema)}`);
+      case ValueErrorType.ObjectAdditionalProperties: {
+        const known = Object.keys(schema.properties ?? {});
+        return this.say('unknown', e.path, path, `${path} is not a known key; allowed keys: ${known.length > 0 ? orList(known) : 'none'}`);
+      }
+      case ValueErrorType.ArrayMinItems:
+      case ValueErrorType.ArrayMaxItems: {
+        const n = Array.isArray(e.value) ? e.value.length : 0;
+        this.say('count', e.path, path, `${name} has ${plural(n, 'item')}; allowed: ${describeSchema(schema)}`);
+        // TypeBox's error walk goes on to every item and then hashes them all for `uniqueItems`
+        // (its Check stops at the count): for a hostile 32 KiB list of short strings that is
+        // ~30 ms, a few messages a second would stall the service (issue 9, finding 2). For a list
+        // this far past its bound the walk ends here: its items are checked one by one (no hash)
+        // until the issues are full, and nothing after the list is examined.
+        if (Array.isArray(e.value) && schema.items && typeof schema.maxItems === 'number' && n > OVERLONG_FACTOR * schema.maxItems) {
+          for (let i = 0; i < n && this.list.length < this.max; i++) this.take(prefixed(Errors(schema.items as TSchema, e.value[i]), `${e.path}/${i}`));
+          this.stopped = true;
+        }
+        return;
+      }
+      case ValueErrorType.ArrayUniqueItems:
+        return this.say('unique', e.path, path, `${name} has ${preview(firstDuplicate(e.value))} more than once; allowed: ${describeSchema(schema)}`);
+      case ValueErrorType.ObjectMinProperties:
+      case ValueErrorType.ObjectMaxProperties: {
+        const n = isPlainObject(e.value) ? Object.keys(e.value).length : 0;
+        return this.say('count', e.path, path, `${name} has ${plural(n, 'key')}; allowed: ${describeSchema(schema)}`);
+      }
+      case ValueErrorType.Union:
+        return this.union(e, path, name);
+      default:
+        // The value's type, or one of its scalar bounds (minimum, maxLength, pattern, const…).
+        return this.say('value', e.path, path, `${name} is ${preview(e.value)}; allowed: ${describeSchema(schema)}`);
+    }
+  }
+
+  /**
+   * A union no branch accepts. When only one branch takes the value's type, its own issues are
+   * the useful ones ("device[0][1] is 3; allowed: a string") rather than a list of every
+   * alternative. Literal branches (`const`) do not count as taking a type: "all" or a list.
+   */
+  private union(e: ValueError, path: string, name: string): void {
+    const branches = ((e.schema as SchemaFields).anyOf ?? []) as readonly SchemaFields[];
+    const sameType = branches.flatMap((b, i) => (b.const === undefined && b.type !== undefined && typesOf(b).some((t) => hasType(e.value, t)) ? [i] : []));
+    if (sameType.length === 1 && e.errors[sameType[0]] !== undefined) {
+      const before = this.list.length;
+      this.take(e.errors[sameType[0]]);
+      if (this.list.length > before) return;
+    }
+    this.say('value', e.path, path, `${name} is ${preview(e.value)}; allowed: ${describeSchema(e.schema as SchemaFields)}`);
+  }
+
+  private say(kind: string, pointer: string, path: string, message: string): void {
+    const key = `${kind}\u0000${pointer}`;
+    if (this.said.has(key) || this.list.length >= this.max) return;
+    this.said.add(key);
+    // TypeBox reports a repeated item after the items' own errors; say it with the list's length,
+    // before them, as one "what is wrong with this list" message.
+    let at = this.list.length;
+    if (kind === 'unique') {
+      const first = this.pointers.findIndex((p) => p.startsWith(`${pointer}/`));
+      if (first !== -1) at = first;
+    }
+    this.list.splice(at, 0, { path, message });
+    this.pointers.splice(at, 0, pointer);
+  }
+
+  private isUnderMissing(pointer: string): boolean {
+    if (this.missing.size === 0) return false;
+    for (const m of this.missing) if (pointer === m || pointer.startsWith(`${m}/`)) return true;
+    return false;
+  }
+
+  /**
+   * A JSON Pointer (TypeBox's paths: `/channels/2`) in accessor form (`channels[2]`), with the
+   * prefix. The value is followed along the pointer to tell an array index from a key "2".
+   */
+  private pathOf(pointer: string): string {
+    let path = this.prefix;
+    if (pointer === '') return path;
+    let node: unknown = this.root;
+    for (const raw of pointer.slice(1).split('/')) {
+      const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+      if (Array.isArray(node) && /^(0|[1-9][0-9]*)$/.test(seg)) {
+        path = `${path}[${seg}]`;
+        node = node[Number(seg)];
+      } else {
+        path = joinKey(path, seg);
+        node = isPlainObject(node) && Object.hasOwn(node, seg) ? node[seg] : undefined;
+      }
+    }
+    return path;
   }
 }
 
-function scalarOk(schema: JsonSchema, value: unknown): boolean {
-  if (schema.const !== undefined && !jsonEqual(value, schema.const)) return false;
-  if (schema.enum && !schema.enum.some((e) => jsonEqual(value, e))) return false;
-  if (typeof value === 'number') {
-    if (schema.minimum !== undefined && !(value >= schema.minimum)) return false;
-    if (schema.maximum !== undefined && !(value <= schema.maximum)) return false;
+/** TypeBox's errors for a value found at `pointer`, with paths from the root (unions' branch errors too). */
+function* prefixed(errors: Iterable<ValueError>, pointer: string): Generator<ValueError> {
+  for (const e of errors) yield { ...e, path: pointer + e.path, errors: e.errors.map((branch) => prefixed(branch, pointer)) as unknown as ValueError['errors'] };
+}
+
+/**
+ * The item of `items` equal to an earlier one, found with the hash TypeBox's `uniqueItems` uses
+ * (so the message names the item TypeBox refused): one linear pass, stopping at the first repeat.
+ */
+function firstDuplicate(items: unknown): unknown {
+  if (!Array.isArray(items)) return undefined;
+  const seen = new Set<bigint>();
+  for (const item of items) {
+    const h = Hash(item);
+    if (seen.has(h)) return item;
+    seen.add(h);
   }
-  if (typeof value === 'string') {
-    if (schema.minLength !== undefined && !lengthAtLeast(value, schema.minLength)) return false;
-    if (schema.maxLength !== undefined && lengthAtLeast(value, schema.maxLength + 1)) return false;
-    if (schema.pattern !== undefined && !compile(schema.pattern).test(value)) return false;
-  }
-  return true;
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Describing what is allowed
 
+type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object' | 'null';
+
+/** The JSON Schema keywords a TypeBox schema carries that `describeSchema` reads. */
+interface SchemaFields {
+  type?: JsonType | readonly JsonType[];
+  const?: unknown;
+  enum?: readonly unknown[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  items?: SchemaFields;
+  minItems?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
+  properties?: Readonly<Record<string, SchemaFields>>;
+  anyOf?: readonly SchemaFields[];
+  /** Our annotation: replaces the generated "allowed: …" text. */
+  allowed?: string;
+}
+
 /** The "allowed: …" text for a schema: "an integer from 1 to 65535", "1, 10, 100 or 1000". */
-export function describeSchema(schema: JsonSchema): string {
-  if (schema.allowed) return schema.allowed;
-  if (schema.const !== undefined) return preview(schema.const);
-  if (schema.enum) return orList(schema.enum.map((e) => preview(e)));
-  const branches = schema.anyOf ?? schema.oneOf;
-  if (branches && schema.type === undefined) return describeBranches(branches);
-  if (schema.type === undefined) return 'any value';
-  return orList(typesOf(schema).map((t) => describeType(schema, t)));
+export function describeSchema(schema: TSchema | SchemaFields): string {
+  const s = schema as SchemaFields;
+  if (typeof s.allowed === 'string') return s.allowed;
+  if (s.const !== undefined) return preview(s.const);
+  if (s.enum) return orList(s.enum.map((e) => preview(e)));
+  if (s.anyOf && s.type === undefined) return orList(s.anyOf.map(describeSchema));
+  if (s.type === undefined) return 'any value';
+  return orList(typesOf(s).map((t) => describeType(s, t)));
 }
 
-function describeBranches(branches: readonly JsonSchema[]): string {
-  return orList(branches.map(describeSchema));
-}
-
-function describeType(s: JsonSchema, t: JsonType): string {
+function describeType(s: SchemaFields, t: JsonType): string {
   switch (t) {
     case 'integer':
     case 'number':
@@ -229,7 +329,8 @@ function describeType(s: JsonSchema, t: JsonType): string {
               : hi !== undefined
                 ? ` of up to ${plural(hi, 'item')}`
                 : '';
-      const each = s.items ? `, each ${describeSchema(s.items)}` : '';
+      // TypeBox's Type.Unknown() items are `{}`: "each any value" says nothing.
+      const each = s.items && describeSchema(s.items) !== 'any value' ? `, each ${describeSchema(s.items)}` : '';
       return `a list${count}${each}${s.uniqueItems ? ', no duplicates' : ''}`;
     }
     case 'object': {
@@ -257,6 +358,31 @@ function plural(n: number, noun: string): string {
 function orList(items: readonly string[], word = 'or'): string {
   if (items.length <= 1) return items.join('');
   return `${items.slice(0, -1).join(', ')} ${word} ${items[items.length - 1]}`;
+}
+
+function typesOf(schema: SchemaFields): readonly JsonType[] {
+  const t = schema.type;
+  return t === undefined ? [] : typeof t === 'string' ? [t] : t;
+}
+
+function hasType(value: unknown, t: JsonType): boolean {
+  switch (t) {
+    case 'string':
+      return typeof value === 'string';
+    // Non-finite numbers cannot come from JSON; TypeBox treats them as not numbers at all.
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'integer':
+      return Number.isInteger(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'null':
+      return value === null;
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return isPlainObject(value);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,43 +424,8 @@ function shortJson(value: unknown, budget: { left: number }): string | undefined
   return isArray ? `[${parts.join(',')}]` : `{${parts.join(',')}}`;
 }
 
-function typesOf(schema: JsonSchema): readonly JsonType[] {
-  const t = schema.type;
-  return t === undefined ? [] : typeof t === 'string' ? [t] : t;
-}
-
-function hasType(value: unknown, t: JsonType): boolean {
-  switch (t) {
-    case 'string':
-      return typeof value === 'string';
-    // Non-finite numbers cannot come from JSON; treat them as not numbers at all.
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'integer':
-      return Number.isInteger(value);
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'null':
-      return value === null;
-    case 'array':
-      return Array.isArray(value);
-    case 'object':
-      return isPlainObject(value);
-  }
-}
-
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** True if `s` has at least `n` code points, looking at no more of the string than needed. */
-function lengthAtLeast(s: string, n: number): boolean {
-  if (n <= 0) return true;
-  if (s.length < n) return false; // code points <= UTF-16 units
-  if (s.length >= 2 * n) return true; // each code point is at most 2 units
-  let count = 0;
-  for (const _ of s) if (++count >= n) return true;
-  return false;
 }
 
 const MAX_EQUAL_DEPTH = 64;
@@ -354,53 +445,8 @@ export function jsonEqual(a: unknown, b: unknown, depth = 0): boolean {
   return ak.every((k) => Object.hasOwn(bo, k) && jsonEqual(ao[k], bo[k], depth + 1));
 }
 
-/**
- * Index of the first item equal to an earlier one (jsonEqual), or undefined. Linear: one Set of
- * canonical keys (sorted object keys), stopping at the first duplicate (issue 9: the pairwise
- * comparison it replaces cost 0.5 s for one 32 KiB message).
- */
-function firstDuplicate(items: readonly unknown[]): number | undefined {
-  const seen = new Set<string>();
-  const unique = { n: 0 };
-  for (let i = 0; i < items.length; i++) {
-    const key = canonicalKey(items[i], 0, unique);
-    if (seen.has(key)) return i;
-    seen.add(key);
-  }
-  return undefined;
-}
-
-/**
- * A string equal for two values exactly when jsonEqual holds. Beyond MAX_EQUAL_DEPTH levels
- * values compare unequal (as in jsonEqual): they get a key no other value has.
- */
-function canonicalKey(v: unknown, depth: number, unique: { n: number }): string {
-  if (typeof v !== 'object' || v === null) return typeof v === 'string' ? JSON.stringify(v) : `${typeof v}:${String(v)}`;
-  if (depth > MAX_EQUAL_DEPTH) return `\u0000${unique.n++}`;
-  if (Array.isArray(v)) return `[${v.map((x) => canonicalKey(x, depth + 1, unique)).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalKey(o[k], depth + 1, unique)}`)
-    .join(',')}}`;
-}
-
-const patterns = new Map<string, RegExp>();
-function compile(pattern: string): RegExp {
-  let re = patterns.get(pattern);
-  if (!re) {
-    re = new RegExp(pattern, 'u'); // a bad pattern is a bug in our schema: let it throw loudly
-    patterns.set(pattern, re);
-  }
-  return re;
-}
-
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 function joinKey(path: string, key: string): string {
   if (IDENTIFIER.test(key)) return path === '' ? key : `${path}.${key}`;
   return `${path}[${JSON.stringify(key)}]`;
-}
-
-function full(ctx: Context): boolean {
-  return ctx.issues.length >= ctx.max;
 }

@@ -1,19 +1,25 @@
 /**
- * JSON Schemas for every /v2 message (src/shared/v2.ts), and the one function that turns an
- * untrusted client message into a typed one or an error with a stable code.
+ * Every /v2 message as a TypeBox schema: the one source of both its JSON Schema and its
+ * TypeScript type (src/shared/v2.ts names each `Static<typeof X_SCHEMA>`), and the one function
+ * that turns an untrusted client message into a typed one or an error with a stable code.
  *
  * Shared by the server (validates what clients send, and in tests everything it sends) and by
- * browser clients (the renderer validates what it receives). Uses the interpreter in ./schema.ts,
- * which runs under a strict CSP.
+ * browser clients (the renderer validates what it receives). Checked with TypeBox's interpreter
+ * (./schema.ts), which runs under a strict CSP.
  *
  * Server schemas are strict (`additionalProperties: false`): the server and this file ship
  * together, so an unknown key is a bug. Third-party clients should ignore keys they do not know.
+ * The protocol is written up with examples in docs/protocol.md.
  */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { MAX_DEVICES } from './config.js';
-import { CONFIG_SCHEMA } from './config-schema.js';
+import { CONFIG_SCHEMA, DEVICE_ENTRY_SCHEMA } from './config-schema.js';
 import type { ErrorCode } from './errors.js';
-import { isPlainObject, validate, type JsonSchema, type ValidationIssue } from './schema.js';
-import { COMMAND_NAMES, type ClientMessage, type CommandMessage, type CommandName, type ServerMessage, type SubscribeMessage } from './v2.js';
+import { Dictionary, Literals, Typed, isPlainObject, matches, preview, validate, type ValidationIssue } from './schema.js';
+import type { ClientMessage, CommandMessage, CommandName, ServerMessage, SubscribeMessage } from './v2.js';
+
+export const V2_PROTOCOL = 2;
+export const V2_PATH = '/v2';
 
 /**
  * Largest client message accepted, bytes of UTF-8 (a set_config with every key at its maximum is
@@ -26,240 +32,286 @@ export const V2_MAX_MESSAGE_BYTES = 32 * 1024;
 /** Samples per data message a client may ask for. */
 export const V2_MAX_BATCH = 1000;
 
-const STR: JsonSchema = { type: 'string' };
-const NAT: JsonSchema = { type: 'integer', minimum: 0 };
-const ID: JsonSchema = {
-  anyOf: [
-    { type: 'string', maxLength: 128 },
-    { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
-  ],
+const STR = Type.String();
+const NAT = Type.Integer({ minimum: 0 });
+const ID = Type.Union([Type.String({ maxLength: 128 }), Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER })], {
   allowed: 'a string of up to 128 characters or an integer',
-};
-const BOARD: JsonSchema = { type: 'string', enum: ['revolution', 'legacy'] };
-const CHANNELS: JsonSchema = { type: 'array', maxItems: 6, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 6 } };
-const ERROR: JsonSchema = {
-  type: 'object',
-  required: ['code', 'message'],
-  additionalProperties: false,
-  properties: { code: { type: 'string', pattern: '^[A-Z][A-Z_]*$' }, message: STR, hint: STR },
-};
-const COLUMN_NAME: JsonSchema = { type: 'string', minLength: 1, maxLength: 64 };
-const FORMAT: JsonSchema = { type: 'string', enum: ['raw', 'converted', 'both'] };
-const COLUMNS_OPTION: JsonSchema = {
-  anyOf: [{ const: 'all' }, { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: COLUMN_NAME }],
+});
+const BOARD = Literals(['revolution', 'legacy']);
+const DEVICE_KIND = Literals(['bitalino', 'riot', 'playback', 'remote']);
+/** Every ServiceState (acquisition.ts), in lifecycle order. */
+export const SERVICE_STATES = ['idle', 'connecting', 'streaming', 'stalled', 'reconnecting', 'stopped', 'error'] as const;
+const SERVICE_STATE = Literals(SERVICE_STATES);
+const GAP_REASON = Literals(['crc_error', 'device_overflow', 'link_lost', 'paused', 'client_too_slow', 'output_overflow']);
+const OUTPUT_STATE = Literals(['off', 'starting', 'running', 'error', 'stopped']);
+/** An error as it crosses a boundary (WireError in acquisition.ts): a stable code, a message, what to do. */
+export const WIRE_ERROR_SCHEMA = Type.Object({ code: Type.String({ pattern: '^[A-Z][A-Z_]*$' }), message: STR, hint: Type.Optional(STR) }, { additionalProperties: false });
+const COLUMN_NAME = Type.String({ minLength: 1, maxLength: 64 });
+const FORMAT = Literals(['raw', 'converted', 'both']);
+const COLUMNS_OPTION = Type.Union([Type.Literal('all'), Type.Array(COLUMN_NAME, { minItems: 1, maxItems: 64, uniqueItems: true })], {
   allowed: '"all" or a list of column names such as ["nSeq", "A1", "A2"]',
-};
-const BATCH: JsonSchema = { type: 'integer', minimum: 1, maximum: V2_MAX_BATCH };
-const TOKEN: JsonSchema = { type: 'string', maxLength: 256 };
-const DEVICE_ID: JsonSchema = { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$', allowed: 'a device id such as "0" or "left-arm"' };
-const DEVICES_OPTION: JsonSchema = {
-  anyOf: [{ const: 'all' }, { type: 'array', minItems: 1, maxItems: MAX_DEVICES, uniqueItems: true, items: DEVICE_ID }],
+});
+const BATCH = Type.Integer({ minimum: 1, maximum: V2_MAX_BATCH });
+const TOKEN = Type.String({ maxLength: 256 });
+const DEVICE_ID = Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$', allowed: 'a device id such as "0" or "left-arm"' });
+const DEVICES_OPTION = Type.Union([Type.Literal('all'), Type.Array(DEVICE_ID, { minItems: 1, maxItems: MAX_DEVICES, uniqueItems: true })], {
   allowed: '"all" or a list of device ids such as ["0", "1"]',
-};
-const STATE: JsonSchema = { type: 'string', enum: ['idle', 'connecting', 'streaming', 'stalled', 'reconnecting', 'stopped', 'error'] };
+});
 
-export const SUBSCRIPTION_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: ['batch', 'columns', 'format', 'devices'],
-  additionalProperties: false,
-  properties: { batch: BATCH, columns: COLUMNS_OPTION, format: FORMAT, devices: DEVICES_OPTION },
-};
+export const SUBSCRIPTION_SCHEMA = Type.Object(
+  {
+    /** Samples per data message, 1..1000; default: the server's batch (≈ 40 ms). */
+    batch: BATCH,
+    /** Column names to send; default all. */
+    columns: COLUMNS_OPTION,
+    format: FORMAT,
+    /** Device ids to receive data, meta, gap and status for; default all (also those added later). */
+    devices: DEVICES_OPTION,
+  },
+  { additionalProperties: false },
+);
 
 // --- server → client ------------------------------------------------------------------------
 
-export const HELLO_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: ['type', 'server', 'version', 'protocol', 'devices', 'control', 'subscription'],
-  additionalProperties: false,
-  properties: {
-    type: { const: 'hello' },
-    server: { const: 'ServerBIT' },
+export const HELLO_SCHEMA = Type.Object(
+  {
+    type: Type.Literal('hello'),
+    server: Type.Literal('ServerBIT'),
+    /** ServerBIT version (package.json). */
     version: STR,
-    protocol: { const: 2 },
-    devices: { type: 'array', items: DEVICE_ID },
-    control: { type: 'boolean' },
+    protocol: Type.Literal(V2_PROTOCOL),
+    /** Ids of the devices this server streams, in config order (a `status` for each follows). */
+    devices: Type.Array(DEVICE_ID),
+    /** Whether this connection may send commands (it presented the token, or is the app's own UI). */
+    control: Type.Boolean(),
+    /** The subscription in force for this connection. */
     subscription: SUBSCRIPTION_SCHEMA,
   },
-};
+  { additionalProperties: false },
+);
 
-const RESOLUTION: JsonSchema = { type: 'integer', enum: [1, 4, 6, 10, 32] };
-const COLUMN_META: JsonSchema = {
-  type: 'object',
-  required: ['name', 'label', 'kind', 'resolution'],
-  additionalProperties: false,
-  properties: {
+/** Bits per column: 4 (nSeq), 1 (digital), 10 or 6 (BITalino analog), 32 (float sources). Typed `number`, as StreamColumn has it. */
+const RESOLUTION = Typed<number>(Literals([1, 4, 6, 10, 32]));
+
+/** A column of a stream (StreamColumn in acquisition.ts). */
+export const COLUMN_META_SCHEMA = Type.Object(
+  {
     name: COLUMN_NAME,
     label: COLUMN_NAME,
-    kind: { type: 'string', enum: ['sequence', 'digital', 'analog'] },
-    channel: { type: 'integer', minimum: 1, maximum: 64 },
-    sensor: STR,
+    kind: Literals(['sequence', 'digital', 'analog']),
+    channel: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+    sensor: Type.Optional(STR),
     resolution: RESOLUTION,
-    unit: STR,
+    unit: Type.Optional(STR),
   },
-};
+  { additionalProperties: false },
+);
 
-export const META_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: [
-    'type', 'device', 'name', 'kind', 'address', 'connection', 'firmware', 'firmware version', 'sampling rate', 'channels', 'column', 'label', 'sensor',
-    'resolution', 'columns', 't0', 'segmentStart', 'irregular', 'date', 'time', 'simulated',
-  ],
-  additionalProperties: false,
-  properties: {
-    type: { const: 'meta' },
+/**
+ * Describes one device's stream (built from the hub's StreamMeta, acquisition.ts). A superset of
+ * the OpenSignals text-file header (keys `sampling rate`, `resolution`, `channels`, `column`,
+ * `label`, `sensor`, `firmware version`, `device`, `date`, `time`), so one object describes a live
+ * stream and a recording.
+ */
+export const META_SCHEMA = Type.Object(
+  {
+    type: Type.Literal('meta'),
     device: DEVICE_ID,
+    /** What the user calls the device (config `name`, else its address). */
     name: STR,
-    kind: { type: 'string', enum: ['bitalino', 'riot', 'playback', 'remote'] },
+    kind: DEVICE_KIND,
+    /** The address as configured. */
     address: STR,
+    /** What was actually opened (a resolved serial port, host:port, a file). */
     connection: STR,
-    mac: STR,
-    board: BOARD,
+    /** Bluetooth MAC when known. */
+    mac: Type.Optional(STR),
+    /** BITalino board (absent for an R-IoT). */
+    board: Type.Optional(BOARD),
     firmware: STR,
-    'firmware version': { type: 'number', minimum: 0 },
-    'sampling rate': { type: 'number', minimum: 0, maximum: 100_000 },
-    channels: { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 64 } },
-    column: { type: 'array', items: COLUMN_NAME },
-    label: { type: 'array', items: COLUMN_NAME },
-    sensor: { type: 'array', items: STR },
-    resolution: { type: 'array', items: RESOLUTION },
-    columns: { type: 'array', items: COLUMN_META },
-    t0: { type: 'number', minimum: 0 },
+    'firmware version': Type.Number({ minimum: 0 }),
+    'sampling rate': Type.Number({ minimum: 0, maximum: 100_000 }),
+    /** Analog channels acquired, 1-based (OpenSignals uses 0-based in `channels`; ours are 1-based as in config.json). */
+    channels: Type.Array(Type.Integer({ minimum: 1, maximum: 64 }), { minItems: 1, maxItems: 64, uniqueItems: true }),
+    /** All column names in order (OpenSignals `column`). */
+    column: Type.Array(COLUMN_NAME),
+    /** Analog labels in order (OpenSignals `label`). */
+    label: Type.Array(COLUMN_NAME),
+    /** Sensor per analog column (OpenSignals `sensor`). */
+    sensor: Type.Array(STR),
+    /** Bits per column, in `column` order (OpenSignals `resolution` lists the analog ones). */
+    resolution: Type.Array(RESOLUTION),
+    columns: Type.Array(COLUMN_META_SCHEMA),
+    /** Device time of sample 0, ms since the Unix epoch. */
+    t0: Type.Number({ minimum: 0 }),
+    /** Index of the first sample of this segment (a new meta follows every reconnect or pause). */
     segmentStart: NAT,
-    irregular: { type: 'boolean' },
-    date: { type: 'string', pattern: '^\\d{4}-\\d{1,2}-\\d{1,2}$' },
-    time: { type: 'string', pattern: '^\\d{2}:\\d{2}:\\d{2}\\.\\d{3}$' },
-    simulated: { type: 'boolean' },
+    /** True when sample times are the host's (an R-IoT), not t0 + index / rate. */
+    irregular: Type.Boolean(),
+    /** OpenSignals-style date (YYYY-M-D) and time (HH:MM:SS.mmm) of t0, local time. */
+    date: Type.String({ pattern: '^\\d{4}-\\d{1,2}-\\d{1,2}$' }),
+    time: Type.String({ pattern: '^\\d{2}:\\d{2}:\\d{2}\\.\\d{3}$' }),
+    simulated: Type.Boolean(),
   },
-};
+  { additionalProperties: false },
+);
 
-export const DATA_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: ['type', 'device', 'index', 'time', 'count'],
-  additionalProperties: false,
-  anyOf: [{ required: ['raw'] }, { required: ['converted'] }],
-  allowed: 'a data message with "raw", "converted" or both',
-  properties: {
-    type: { const: 'data' },
+const SAMPLES = Dictionary(Type.Array(Type.Number()));
+
+/** One of "raw" and "converted" must be present: checked in validateServerMessage (see DATA_NEEDS). */
+export const DATA_SCHEMA = Type.Object(
+  {
+    type: Type.Literal('data'),
     device: STR,
+    /** Sample index of the first sample (never wraps). */
     index: NAT,
-    time: { type: 'number' },
-    count: { type: 'integer', minimum: 1, maximum: 100_000 },
-    raw: { type: 'object', additionalProperties: { type: 'array', items: { type: 'number' } } },
-    converted: { type: 'object', additionalProperties: { type: 'array', items: { type: 'number' } } },
-    timestamps: { type: 'array', items: { type: 'number' } },
+    /** Device time of the first sample, ms since the Unix epoch (t0 + index / rate). */
+    time: Type.Number(),
+    count: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    /** Raw integer columns keyed by column name (only the subscribed columns). Absent when format is "converted". */
+    raw: Type.Optional(SAMPLES),
+    /** Converted analog values keyed by label, in the unit named in meta. Present when format is "converted" or "both". */
+    converted: Type.Optional(SAMPLES),
+    /** Irregular sources only (meta `irregular`): host time of each sample, ms since the Unix epoch. */
+    timestamps: Type.Optional(Type.Array(Type.Number())),
   },
-};
+  { additionalProperties: false },
+);
+/** What DATA_SCHEMA cannot say in TypeBox (no `anyOf` of `required` lists on one object). */
+const DATA_NEEDS = 'a data message with "raw", "converted" or both';
 
-export const GAP_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: ['type', 'device', 'from', 'to', 'reason'],
-  additionalProperties: false,
-  properties: {
-    type: { const: 'gap' },
+export const GAP_SCHEMA = Type.Object(
+  {
+    type: Type.Literal('gap'),
     device: STR,
+    /** First lost index. */
     from: NAT,
+    /** One past the last lost index. */
     to: NAT,
-    reason: { type: 'string', enum: ['crc_error', 'device_overflow', 'link_lost', 'paused', 'client_too_slow', 'output_overflow'] },
+    reason: GAP_REASON,
   },
-};
+  { additionalProperties: false },
+);
 
-export const STATUS_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: ['type', 'device', 'name', 'address', 'state', 'rate', 'channels', 'counters'],
-  additionalProperties: false,
-  properties: {
-    type: { const: 'status' },
+/** Samples delivered and lost (DeviceCounters in acquisition.ts). */
+const DEVICE_COUNTERS = Type.Object({ frames: NAT, crcErrors: NAT, gaps: NAT, lostSamples: NAT }, { additionalProperties: false });
+
+/** One device's state; one is sent per device after hello and on every change. */
+export const STATUS_SCHEMA = Type.Object(
+  {
+    type: Type.Literal('status'),
     device: DEVICE_ID,
-    kind: { type: 'string', enum: ['bitalino', 'riot', 'playback', 'remote'] },
+    /** Present for a device that is not this ServerBIT's own: "remote" (relayed from MQTT). */
+    kind: Type.Optional(DEVICE_KIND),
     name: STR,
     address: STR,
-    state: STATE,
-    board: BOARD,
-    firmware: STR,
-    rate: { type: 'number', minimum: 0, maximum: 100_000 },
-    channels: { type: 'array', maxItems: 64, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 64 } },
-    error: ERROR,
-    battery: { type: 'number', minimum: 0 },
-    counters: {
-      type: 'object',
-      required: ['frames', 'crcErrors', 'gaps', 'lostSamples'],
-      additionalProperties: false,
-      properties: { frames: NAT, crcErrors: NAT, gaps: NAT, lostSamples: NAT },
-    },
+    state: SERVICE_STATE,
+    board: Type.Optional(BOARD),
+    firmware: Type.Optional(STR),
+    rate: Type.Number({ minimum: 0, maximum: 100_000 }),
+    channels: Type.Array(Type.Integer({ minimum: 1, maximum: 64 }), { maxItems: 64, uniqueItems: true }),
+    error: Type.Optional(WIRE_ERROR_SCHEMA),
+    /** Volts, when known. */
+    battery: Type.Optional(Type.Number({ minimum: 0 })),
+    counters: DEVICE_COUNTERS,
   },
-};
+  { additionalProperties: false },
+);
 
-const OUTPUT_STATUS: JsonSchema = {
-  type: 'object',
-  required: ['output', 'state', 'counters'],
-  additionalProperties: false,
-  properties: {
-    output: { type: 'string', minLength: 1, maxLength: 32 },
-    state: { type: 'string', enum: ['off', 'starting', 'running', 'error', 'stopped'] },
-    detail: STR,
-    error: ERROR,
-    counters: { type: 'object', additionalProperties: NAT },
+/** What an output reports of itself (OutputStatus in outputs.ts). */
+export const OUTPUT_STATUS_SCHEMA = Type.Object(
+  {
+    /** The output's name. */
+    output: Type.String({ minLength: 1, maxLength: 32 }),
+    state: OUTPUT_STATE,
+    /** One line for the tray and the window, e.g. "→ 127.0.0.1:9000 · 1000 bundles/s". */
+    detail: Type.Optional(STR),
+    /** In state "error": why, and what to do. */
+    error: Type.Optional(WIRE_ERROR_SCHEMA),
+    /** Output-specific numbers (datagrams sent, bytes written, consumers, drops…), all integers. */
+    counters: Dictionary(NAT),
   },
-};
+  { additionalProperties: false },
+);
 
-/** ConfigProblem (v2.ts): bounded like every server message. */
-const CONFIG_PROBLEM: JsonSchema = {
-  type: 'object',
-  required: ['code', 'message'],
-  additionalProperties: false,
-  properties: {
+/** A setting of the config file that could not be used: the service runs on a default for it. */
+export const INVALID_SETTING_SCHEMA = Type.Object(
+  {
+    /** The setting ("sampling_rate", "host", "devices"…): a save must give it a valid value. */
+    key: STR,
+    /** Where it is in the file, as the file spells it ("sampling_rate", "ip_address", "labels[3]"). */
+    path: STR,
+    /** What is wrong and what is allowed. */
+    message: STR,
+    /** The file's value, when it is short (never the token's). */
+    value: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Why the config file is not (fully) in use (docs/protocol.md "server"): it could not be read or
+ * parsed (the service runs on defaults, nothing can be saved into it), or some settings are invalid
+ * (those run on defaults, the valid ones are used; a save must fix the invalid ones). Also a
+ * problem of the service itself, such as a listener that could not start. Bounded like every
+ * server message.
+ */
+export const CONFIG_PROBLEM_SCHEMA = Type.Object(
+  {
     code: STR,
     message: STR,
-    hint: STR,
-    file: STR,
-    saveable: { type: 'boolean' },
-    invalid: {
-      type: 'array',
-      maxItems: 32,
-      items: { type: 'object', required: ['key', 'path', 'message'], additionalProperties: false, properties: { key: STR, path: STR, message: STR, value: {} } },
-    },
+    hint: Type.Optional(STR),
+    /** The config file. */
+    file: Type.Optional(STR),
+    /** Whether a save can write the file (false: it cannot be read or parsed, and would be lost). */
+    saveable: Type.Optional(Type.Boolean()),
+    /** The invalid settings, when the file could be read (absent: the whole file is not in use). */
+    invalid: Type.Optional(Type.Array(INVALID_SETTING_SCHEMA, { maxItems: 32 })),
   },
-};
+  { additionalProperties: false },
+);
 
-export const SERVER_STATUS_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: ['type', 'clients', 'devices', 'outputs'],
-  additionalProperties: false,
-  properties: {
-    type: { const: 'server' },
+/** The service's own state: clients connected, the device set, the outputs. Sent after hello and when it changes (at most a few per second). */
+export const SERVER_STATUS_SCHEMA = Type.Object(
+  {
+    type: Type.Literal('server'),
+    /** WebSocket clients connected (compatible stream and /v2), and the window. */
     clients: NAT,
-    devices: { type: 'array', maxItems: MAX_DEVICES, items: DEVICE_ID },
-    outputs: { type: 'array', maxItems: 16, items: OUTPUT_STATUS },
-    problem: CONFIG_PROBLEM,
+    devices: Type.Array(DEVICE_ID, { maxItems: MAX_DEVICES }),
+    /** Every output (recorder, OSC, OSC control input, LSL, MQTT), on or off. */
+    outputs: Type.Array(OUTPUT_STATUS_SCHEMA, { maxItems: 16 }),
+    /** Present while the config file is not (fully) in use, or the listener could not start: what the window's banner shows. */
+    problem: Type.Optional(CONFIG_PROBLEM_SCHEMA),
   },
-};
+  { additionalProperties: false },
+);
 
-export const MARKER_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: ['type', 'id', 'label', 'time', 'source'],
-  additionalProperties: false,
-  properties: { type: { const: 'marker' }, id: NAT, label: { type: 'string', maxLength: 256 }, time: { type: 'number' }, device: DEVICE_ID, index: NAT, source: STR },
-};
+/** A moment someone marked (tray, window, a /v2 `marker` command, OSC). */
+export const MARKER_SCHEMA = Type.Object(
+  {
+    type: Type.Literal('marker'),
+    id: NAT,
+    label: Type.String({ maxLength: 256 }),
+    /** Wall-clock time of the mark, ms since the Unix epoch. */
+    time: Type.Number(),
+    /** Absent = every device. */
+    device: Type.Optional(DEVICE_ID),
+    index: Type.Optional(NAT),
+    source: STR,
+  },
+  { additionalProperties: false },
+);
 
-export const REPLY_SCHEMA: JsonSchema = {
-  oneOf: [
-    {
-      type: 'object',
-      required: ['type', 'id', 'ok', 'result'],
-      additionalProperties: false,
-      properties: { type: { const: 'reply' }, id: ID, ok: { const: true }, result: {} },
-    },
-    {
-      type: 'object',
-      required: ['type', 'id', 'ok', 'error'],
-      additionalProperties: false,
-      properties: { type: { const: 'reply' }, id: { anyOf: [ID, { type: 'null' }] }, ok: { const: false }, error: ERROR },
-    },
+// Two branches that `ok` tells apart, so `anyOf` says what JSON Schema's `oneOf` said.
+export const REPLY_SCHEMA = Type.Union(
+  [
+    Type.Object({ type: Type.Literal('reply'), id: ID, ok: Type.Literal(true), result: Type.Unknown() }, { additionalProperties: false }),
+    Type.Object({ type: Type.Literal('reply'), id: Type.Union([ID, Type.Null()]), ok: Type.Literal(false), error: WIRE_ERROR_SCHEMA }, { additionalProperties: false }),
   ],
-  allowed: 'a reply with "ok": true and a "result", or "ok": false and an "error"',
-};
+  { allowed: 'a reply with "ok": true and a "result", or "ok": false and an "error"' },
+);
 
-export const SERVER_MESSAGE_SCHEMAS: Readonly<Record<ServerMessage['type'], JsonSchema>> = {
+export const SERVER_MESSAGE_SCHEMAS = {
   hello: HELLO_SCHEMA,
   meta: META_SCHEMA,
   data: DATA_SCHEMA,
@@ -268,120 +320,145 @@ export const SERVER_MESSAGE_SCHEMAS: Readonly<Record<ServerMessage['type'], Json
   server: SERVER_STATUS_SCHEMA,
   marker: MARKER_SCHEMA,
   reply: REPLY_SCHEMA,
-};
+} as const satisfies Record<string, TSchema>;
+
+type ServerMessageType = keyof typeof SERVER_MESSAGE_SCHEMAS;
+
+function serverSchemaOf(m: unknown): TSchema | undefined {
+  const type = isPlainObject(m) ? m.type : undefined;
+  return typeof type === 'string' && Object.hasOwn(SERVER_MESSAGE_SCHEMAS, type) ? SERVER_MESSAGE_SCHEMAS[type as ServerMessageType] : undefined;
+}
+
+const hasSamples = (m: Record<string, unknown>): boolean => m.raw !== undefined || m.converted !== undefined;
 
 /** Issues with a message the server sends ([] when it matches its schema). */
 export function validateServerMessage(m: unknown): ValidationIssue[] {
+  const schema = serverSchemaOf(m);
   const type = isPlainObject(m) ? m.type : undefined;
-  if (typeof type !== 'string' || !Object.hasOwn(SERVER_MESSAGE_SCHEMAS, type)) {
+  if (!schema) {
     return [{ path: 'type', message: `type is ${JSON.stringify(type) ?? 'missing'}; allowed: ${Object.keys(SERVER_MESSAGE_SCHEMAS).join(', ')}` }];
   }
-  return validate(SERVER_MESSAGE_SCHEMAS[type as ServerMessage['type']], m, { rootName: type });
+  const issues = validate(schema, m, { rootName: type as string });
+  if (type === 'data' && issues.length === 0 && !hasSamples(m as Record<string, unknown>)) {
+    return [{ path: '', message: `data is ${preview(m)}; allowed: ${DATA_NEEDS}` }];
+  }
+  return issues;
+}
+
+/**
+ * True when `m` is a server message that matches its schema. The same decision as
+ * `validateServerMessage(m).length === 0`, without building any issue text: TypeBox's `Check`
+ * alone, so the cost of a refused message is that of an accepted one.
+ */
+export function isServerMessage(m: unknown): m is ServerMessage {
+  const schema = serverSchemaOf(m);
+  if (!schema || !matches(schema, m)) return false;
+  return (m as Record<string, unknown>).type !== 'data' || hasSamples(m as Record<string, unknown>);
 }
 
 // --- client → server ------------------------------------------------------------------------
 
-export const SUBSCRIBE_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: ['type'],
-  additionalProperties: false,
-  properties: { type: { const: 'subscribe' }, batch: BATCH, columns: COLUMNS_OPTION, format: FORMAT, devices: DEVICES_OPTION, token: TOKEN },
-};
+/** Optional first message (or the same keys in the query string: ?batch=10&columns=A1,A2&format=both&token=…). */
+export const SUBSCRIBE_SCHEMA = Type.Object(
+  {
+    type: Type.Literal('subscribe'),
+    batch: Type.Optional(BATCH),
+    columns: Type.Optional(COLUMNS_OPTION),
+    format: Type.Optional(FORMAT),
+    devices: Type.Optional(DEVICES_OPTION),
+    token: Type.Optional(TOKEN),
+  },
+  { additionalProperties: false },
+);
 
 /** The command envelope; `args` is checked per command (COMMAND_ARGS_SCHEMAS). */
-export const COMMAND_SCHEMA: JsonSchema = {
-  type: 'object',
-  required: ['type', 'id', 'command'],
-  additionalProperties: false,
-  properties: {
-    type: { const: 'command' },
+export const COMMAND_SCHEMA = Type.Object(
+  {
+    type: Type.Literal('command'),
     id: ID,
-    command: { type: 'string', minLength: 1, maxLength: 64 },
+    command: Type.String({ minLength: 1, maxLength: 64 }),
     // Checked per command, so a wrong `args` is BAD_ARGUMENTS rather than BAD_MESSAGE.
-    args: {},
-    token: TOKEN,
+    args: Type.Optional(Type.Unknown()),
+    /** The control token, unless the connection presented it at subscribe time or is trusted. */
+    token: Type.Optional(TOKEN),
   },
-};
+  { additionalProperties: false },
+);
 
-const NO_ARGS: JsonSchema = { type: 'object', additionalProperties: false, properties: {}, allowed: 'no arguments ({} or no "args")' };
-/** A device command's `device`: optional when there is one device. */
-const DEVICE_ONLY: JsonSchema = { type: 'object', additionalProperties: false, properties: { device: DEVICE_ID }, allowed: 'no arguments, or {"device": "<id>"}' };
-const withDevice = (s: JsonSchema): JsonSchema => ({ ...s, properties: { ...s.properties, device: DEVICE_ID } });
+const NO_ARGS = Type.Object({}, { additionalProperties: false, allowed: 'no arguments ({} or no "args")' });
+/** `device` names the device a command is for; it may be left out when there is only one. */
+const DEVICE_ARG = Type.Optional(DEVICE_ID);
+/** A device command's arguments when it takes nothing but `device`. */
+export const DEVICE_ARG_SCHEMA = Type.Object({ device: DEVICE_ARG }, { additionalProperties: false, allowed: 'no arguments, or {"device": "<id>"}' });
+
+export const RECORD_START_SCHEMA = Type.Object(
+  {
+    formats: Type.Optional(Type.Array(Literals(['txt', 'h5', 'csv']), { minItems: 1, maxItems: 3, uniqueItems: true, allowed: 'a list of "txt", "h5", "csv"' })),
+    /** Absolute path of the folder; default the config's (`~/ServerBIT/recordings/`). */
+    folder: Type.Optional(Type.String({ minLength: 1, maxLength: 1024, allowed: 'a folder path (absolute)' })),
+    /** Device ids to record; default every device. */
+    devices: Type.Optional(Type.Array(DEVICE_ID, { minItems: 1, maxItems: MAX_DEVICES, uniqueItems: true })),
+    /** One file per device (default), or all devices side by side in one file. */
+    layout: Type.Optional(Literals(['per-device', 'combined'])),
+  },
+  { additionalProperties: false },
+);
 
 /** What a command's `args` may hold. Board-specific limits (2 or 4 outputs) are checked when it runs. */
-export const COMMAND_ARGS_SCHEMAS: Readonly<Record<CommandName, JsonSchema>> = {
-  start: DEVICE_ONLY,
-  stop: DEVICE_ONLY,
-  outputs: withDevice({
-    type: 'object',
-    required: ['outputs'],
-    additionalProperties: false,
-    properties: {
-      outputs: {
-        type: 'array',
+export const COMMAND_ARGS_SCHEMAS = {
+  start: DEVICE_ARG_SCHEMA,
+  stop: DEVICE_ARG_SCHEMA,
+  /** (r)evolution: [O1, O2]; legacy: [O1, O2, O3, O4]. */
+  outputs: Type.Object(
+    {
+      outputs: Type.Array(Literals([0, 1]), {
         minItems: 2,
         maxItems: 4,
-        items: { type: 'integer', enum: [0, 1] },
         allowed: 'a list of 0 or 1 per output: [O1, O2] on the BITalino (r)evolution, [O1, O2, O3, O4] on the legacy board',
-      },
+      }),
+      device: DEVICE_ARG,
     },
-  }),
-  pwm: withDevice({
-    type: 'object',
-    required: ['duty'],
-    additionalProperties: false,
-    properties: { duty: { type: 'integer', minimum: 0, maximum: 255, allowed: 'an integer duty cycle from 0 to 255 (V ≈ 3.3 × (duty + 1) / 256)' } },
-  }),
-  battery_threshold: withDevice({
-    type: 'object',
-    required: ['value'],
-    additionalProperties: false,
-    properties: { value: { type: 'integer', minimum: 0, maximum: 63, allowed: 'an integer from 0 (≈ 3.4 V) to 63 (≈ 3.8 V)' } },
-  }),
-  state: DEVICE_ONLY,
+    { additionalProperties: false },
+  ),
+  pwm: Type.Object(
+    { duty: Type.Integer({ minimum: 0, maximum: 255, allowed: 'an integer duty cycle from 0 to 255 (V ≈ 3.3 × (duty + 1) / 256)' }), device: DEVICE_ARG },
+    { additionalProperties: false },
+  ),
+  battery_threshold: Type.Object(
+    { value: Type.Integer({ minimum: 0, maximum: 63, allowed: 'an integer from 0 (≈ 3.4 V) to 63 (≈ 3.8 V)' }), device: DEVICE_ARG },
+    { additionalProperties: false },
+  ),
+  state: DEVICE_ARG_SCHEMA,
   get_config: NO_ARGS,
-  set_config: {
-    type: 'object',
-    required: ['config'],
-    additionalProperties: false,
-    properties: {
-      // Any subset of the file's keys, each checked as the file's own; the merge is checked again whole.
-      config: { type: 'object', additionalProperties: false, properties: CONFIG_SCHEMA.properties },
-    },
-  },
+  // Any subset of the file's keys, each checked as the file's own; the merge is checked again whole.
+  set_config: Type.Object({ config: Type.Partial(CONFIG_SCHEMA, { additionalProperties: false }) }, { additionalProperties: false }),
   list_ports: NO_ARGS,
-  test_device: { type: 'object', required: ['device'], additionalProperties: false, properties: { device: CONFIG_SCHEMA.properties.device } },
-  add_device: {
-    type: 'object',
-    required: ['device'],
-    additionalProperties: false,
-    properties: { device: CONFIG_SCHEMA.properties.devices.items },
-  },
-  remove_device: { type: 'object', required: ['device'], additionalProperties: false, properties: { device: DEVICE_ID } },
-  record_start: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      formats: { type: 'array', minItems: 1, maxItems: 3, uniqueItems: true, items: { type: 'string', enum: ['txt', 'h5', 'csv'] }, allowed: 'a list of "txt", "h5", "csv"' },
-      folder: { type: 'string', minLength: 1, maxLength: 1024, allowed: 'a folder path (absolute)' },
-      devices: { type: 'array', minItems: 1, maxItems: MAX_DEVICES, uniqueItems: true, items: DEVICE_ID },
-      layout: { type: 'string', enum: ['per-device', 'combined'] },
-    },
-  },
+  /** Connects to an address, reads the firmware version, disconnects (the device picker's "Test"). */
+  test_device: Type.Object({ device: CONFIG_SCHEMA.properties.device }, { additionalProperties: false }),
+  /** Adds a device to the set and saves the file (authenticated). */
+  add_device: Type.Object({ device: DEVICE_ENTRY_SCHEMA }, { additionalProperties: false }),
+  /** Stops and removes a device, and saves the file (authenticated). */
+  remove_device: Type.Object({ device: DEVICE_ID }, { additionalProperties: false }),
+  /** Marks a moment: written to recordings, sent to every /v2 client as a `marker` message. */
+  marker: Type.Object(
+    { label: Type.String({ minLength: 1, maxLength: 256, allowed: 'a label of 1 to 256 characters' }), device: DEVICE_ARG, index: Type.Optional(NAT) },
+    { additionalProperties: false },
+  ),
+  /** Starts a recording (docs/recording.md); each key overrides the config's `record` settings for this recording. */
+  record_start: RECORD_START_SCHEMA,
+  /** Stops the recording; the reply names its files. */
   record_stop: NO_ARGS,
+  /** Turn an output on or off and save that in the config file (docs/osc.md, docs/lsl.md, docs/mqtt.md). */
   osc_enable: NO_ARGS,
   osc_disable: NO_ARGS,
   lsl_enable: NO_ARGS,
   lsl_disable: NO_ARGS,
   mqtt_enable: NO_ARGS,
   mqtt_disable: NO_ARGS,
-  marker: {
-    type: 'object',
-    required: ['label'],
-    additionalProperties: false,
-    properties: { label: { type: 'string', minLength: 1, maxLength: 256, allowed: 'a label of 1 to 256 characters' }, device: DEVICE_ID, index: NAT },
-  },
-};
+} as const satisfies Record<string, TSchema>;
+
+/** Every command, in the order docs/protocol.md lists them. */
+export const COMMAND_NAMES = Object.keys(COMMAND_ARGS_SCHEMAS) as readonly (keyof typeof COMMAND_ARGS_SCHEMAS)[];
 
 export interface ParseError {
   code: Extract<ErrorCode, 'BAD_MESSAGE' | 'UNKNOWN_COMMAND' | 'BAD_ARGUMENTS'>;
@@ -430,12 +507,12 @@ export function parseClientValue(value: unknown): ParseResult {
   if (value.type === 'subscribe') {
     const issues = validate(SUBSCRIBE_SCHEMA, value, { rootName: 'subscribe' });
     if (issues.length > 0) return fail('BAD_ARGUMENTS', describeIssues(issues));
-    return { ok: true, message: value as unknown as SubscribeMessage };
+    return { ok: true, message: value as SubscribeMessage };
   }
   if (value.type !== 'command') {
     return fail('BAD_MESSAGE', `type is ${JSON.stringify(value.type) ?? 'missing'}; allowed: "command" or "subscribe"`);
   }
-  const id = validate(ID, value.id).length === 0 ? (value.id as string | number) : null;
+  const id = matches(ID, value.id) ? (value.id as string | number) : null;
   const envelope = validate(COMMAND_SCHEMA, value, { rootName: 'command' });
   if (envelope.length > 0) return fail('BAD_MESSAGE', describeIssues(envelope), id);
   const name = value.command as string;
@@ -445,7 +522,7 @@ export function parseClientValue(value: unknown): ParseResult {
   const args = value.args ?? {};
   const issues = validate(COMMAND_ARGS_SCHEMAS[name as CommandName], args, { path: 'args', rootName: 'args' });
   if (issues.length > 0) return fail('BAD_ARGUMENTS', `${name}: ${describeIssues(issues)}`, id, `See the "${name}" command in docs/protocol.md.`);
-  return { ok: true, message: { ...(value as unknown as CommandMessage), args } as CommandMessage };
+  return { ok: true, message: { ...(value as Static<typeof COMMAND_SCHEMA>), args } as CommandMessage };
 }
 
 function utf8Length(s: string): number {

@@ -104,6 +104,16 @@ describe('normalizeConfigFile: classic', () => {
     expect(issuesOf([1, 2])[0]).toMatch(/^: the file holds \[1,2\]; allowed: a JSON object/);
     expect(issuesOf({ port: null })).toEqual(['port: port is null; allowed: an integer from 1 to 65535']);
   });
+
+  it('refuses a file nested deeper than any config, before anything recursive walks it (JSON.parse nests 200 000 levels without complaint)', () => {
+    const deep = `${'['.repeat(200_000)}1${']'.repeat(200_000)}`;
+    for (const key of ['channels', 'labels', 'record', 'some_key_of_another_tool']) {
+      expect(issuesOf(JSON.parse(`{"${key}": ${deep}}`)), key).toEqual([': the file nests more than 64 levels deep; allowed: at most 64']);
+    }
+    // 64 levels under a key this version does not know are kept, as every unknown key is.
+    const ok = normalizeConfigFile(JSON.parse(`{"device": "simulator", "other": ${'['.repeat(63)}1${']'.repeat(63)}}`));
+    expect(ok.ok).toBe(true);
+  });
 });
 
 describe('normalizeConfigFile: (r)evolution', () => {

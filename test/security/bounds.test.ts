@@ -12,6 +12,7 @@ import { createV2Session } from '../../src/main/api/session.js';
 import { createServerBit } from '../../src/main/app.js';
 import { StreamServer } from '../../src/main/server/ws-server.js';
 import { CLIENT_MESSAGE_BOUNDS, checkJsonBounds } from '../../src/shared/json-bounds.js';
+import { Type } from '@sinclair/typebox';
 import { validate } from '../../src/shared/schema.js';
 import type { ServerMessage } from '../../src/shared/v2.js';
 import { testConfig } from '../reliability/helpers.js';
@@ -59,7 +60,7 @@ describe('checkJsonBounds', () => {
 
 describe('uniqueItems', () => {
   it('is linear: 16 000 distinct composite items are checked in one pass; equal items are found whatever their key order', () => {
-    const schema = { type: 'array', uniqueItems: true } as const;
+    const schema = Type.Array(Type.Unknown(), { uniqueItems: true });
     const items = Array.from({ length: 16_000 }, (_, i) => ({ a: [i], b: { c: i } }));
     const t = performance.now();
     expect(validate(schema, items)).toEqual([]);
@@ -68,6 +69,36 @@ describe('uniqueItems', () => {
     expect(validate(schema, [1, '1', true, 'true', null, 'null'])).toEqual([]); // types differ: all distinct
     expect(validate(schema, ['a', 'b', 'a'])[0].message).toMatch(/has "a" more than once/);
     recordFigure('unique-items', { distinctCompositeItems: 16_000, ms: Math.round(ms * 100) / 100, before: 'pairwise: 4800 one-element lists cost 350-500 ms' });
+  });
+
+  // Issue 9, finding 2, under TypeBox: its uniqueItems hashes each item once (FNV-1a over the
+  // item's bytes) into a Set, after the items passed their own schema.
+  it('TypeBox: 4800 distinct one-element lists are hashed once each (reads counted per item, no pairwise comparison)', () => {
+    const schema = Type.Array(Type.Unknown(), { uniqueItems: true });
+    let reads = 0;
+    const counted = (i: number): unknown => new Proxy([i], { get: (t, k, r) => (reads++, Reflect.get(t, k, r)) });
+    const items = Array.from({ length: 4800 }, (_, i) => counted(i));
+    const t = performance.now();
+    expect(validate(schema, items)).toEqual([]);
+    const ms = performance.now() - t;
+    // Hashing a one-element list reads its iterator, length and item a few times; comparing pairs would read each list ~4800 times.
+    expect(reads / items.length).toBeLessThan(20);
+    reads = 0;
+    const dup = validate(schema, [...items, counted(4799)]);
+    expect(dup).toEqual([{ path: '', message: 'value has [4799] more than once; allowed: a list, no duplicates' }]);
+    expect(reads / items.length).toBeLessThan(60); // Check, Errors and the message's search: three linear passes
+    recordFigure('unique-items-typebox', { distinctOneElementLists: 4800, ms: Math.round(ms * 100) / 100 });
+  });
+
+  it('the subscribe message of finding 2 (32 KiB of one-element lists as columns) is refused naming its length and first items (no item is hashed)', () => {
+    const columns = Array.from({ length: 4800 }, (_, i) => [i]);
+    const text = JSON.stringify({ type: 'subscribe', columns });
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(32 * 1024);
+    const t = performance.now();
+    const r = parseIncoming(text);
+    const ms = performance.now() - t;
+    expect(r).toMatchObject({ ok: false, error: { code: 'BAD_ARGUMENTS', message: expect.stringMatching(/^columns has 4800 items; allowed: a list of 1 to 64 items, .*; columns\[0\] is \[0\]; allowed: a non-empty string of up to 64 characters; columns\[1\] is \[1\].*; and 15 more$/) } });
+    recordFigure('subscribe-finding-2-typebox', { items: columns.length, bytes: Buffer.byteLength(text), ms: Math.round(ms * 100) / 100 });
   });
 });
 

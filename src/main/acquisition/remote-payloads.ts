@@ -6,11 +6,12 @@
  * channels, arrays of `count` values in range). Linear in the payload; no recursion deeper than
  * the schema's. A payload that fails any check is refused with a one-line reason; nothing throws.
  */
-import type { DeviceStatus, GapEvent, GapReason, MarkerEvent, SampleBatch, ServiceState, StreamColumn, StreamMeta } from '../../shared/acquisition.js';
+import type { DeviceStatus, GapEvent, GapReason, MarkerEvent, SampleBatch, StreamColumn, StreamMeta } from '../../shared/acquisition.js';
 import { checkJsonBounds, type JsonBounds } from '../../shared/json-bounds.js';
-import { validate, type JsonSchema } from '../../shared/schema.js';
-import { GAP_SCHEMA, MARKER_SCHEMA, META_SCHEMA, STATUS_SCHEMA } from '../../shared/v2-schemas.js';
-import type { MarkerMessage, MetaMessage, StatusMessage } from '../../shared/v2.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { Literals, validate, type TSchema } from '../../shared/schema.js';
+import { GAP_SCHEMA, MARKER_SCHEMA, META_SCHEMA, SERVICE_STATES, STATUS_SCHEMA } from '../../shared/v2-schemas.js';
+import type { MarkerMessage, MetaMessage } from '../../shared/v2.js';
 
 /** Largest meta, status, gap or marker payload, bytes. */
 export const MAX_EVENT_BYTES = 64 * 1024;
@@ -29,10 +30,7 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 const fail = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
 
 /** The MQTT status payload: /v2 `status`, whose state may also be "offline" (the publisher's will, or its clean stop). */
-export const MQTT_STATUS_SCHEMA: JsonSchema = {
-  ...STATUS_SCHEMA,
-  properties: { ...STATUS_SCHEMA.properties, state: { type: 'string', enum: ['idle', 'connecting', 'streaming', 'stalled', 'reconnecting', 'stopped', 'error', 'offline'] } },
-};
+export const MQTT_STATUS_SCHEMA = Type.Object({ ...STATUS_SCHEMA.properties, state: Literals([...SERVICE_STATES, 'offline']) }, { additionalProperties: false });
 
 function parseJson(payload: Buffer, maxBytes: number, bounds: JsonBounds): Parsed<unknown> {
   if (payload.length > maxBytes) return fail(`${payload.length} bytes; allowed: at most ${maxBytes}`);
@@ -46,7 +44,7 @@ function parseJson(payload: Buffer, maxBytes: number, bounds: JsonBounds): Parse
   return b.ok ? { ok: true, value } : fail(b.problem);
 }
 
-function checked<T>(payload: Buffer, schema: JsonSchema, name: string): Parsed<T> {
+function checked<T>(payload: Buffer, schema: TSchema, name: string): Parsed<T> {
   const p = parseJson(payload, MAX_EVENT_BYTES, EVENT_BOUNDS);
   if (!p.ok) return p;
   const issues = validate(schema, p.value, { rootName: name, maxIssues: 1 });
@@ -103,7 +101,7 @@ export function parseRemoteMeta(payload: Buffer, id: string, address: string): P
 
 /** A status payload as the relay's DeviceStatus ("offline" becomes "reconnecting" with its REMOTE_OFFLINE error: the relay waits for the publisher). */
 export function parseRemoteStatus(payload: Buffer, id: string, address: string, meta: StreamMeta | undefined): Parsed<DeviceStatus> {
-  const p = checked<Omit<StatusMessage, 'state'> & { state: ServiceState | 'offline' }>(payload, MQTT_STATUS_SCHEMA, 'status');
+  const p = checked<Static<typeof MQTT_STATUS_SCHEMA>>(payload, MQTT_STATUS_SCHEMA, 'status');
   if (!p.ok) return p;
   const s = p.value;
   const out: DeviceStatus = {

@@ -9,7 +9,7 @@ import { MAX_DEVICES, type ServerBitConfig } from '../../shared/config.js';
 import { CONFIG_SCHEMA, validateConfig } from '../../shared/config-schema.js';
 import { ConfigError } from '../../shared/errors.js';
 import { validate } from '../../shared/schema.js';
-import { MQTT_CONFIG_SCHEMA, RELAY_FILTER_PATTERN } from '../../shared/outputs/mqtt-config.js';
+import { MQTT_CONFIG_SCHEMA, RELAY_FILTER_SCHEMA } from '../../shared/outputs/mqtt-config.js';
 
 export type CliOverrides = Partial<Pick<ServerBitConfig, 'port' | 'host' | 'sampling_rate' | 'channels'>> & {
   /** `--device`, once or repeated: the devices for this run, in order (ids "0", "1", …). */
@@ -106,7 +106,7 @@ function placePrefix(out: CliArgs & { prefix?: string }): void {
   if (o.relay && o.devices) throw usage('--device and --relay cannot be used together: a relay has no device of its own.', 'devices');
   if (prefix === undefined) return;
   if (o.relay) {
-    const issues = validate({ type: 'string', minLength: 1, maxLength: 200, pattern: RELAY_FILTER_PATTERN, allowed: 'a topic prefix such as "serverbit/lab-pc" or "serverbit/+" (a whole level may be "+"; no "#", no empty level, no "/" at either end)' }, prefix, { path: '--prefix' });
+    const issues = validate(RELAY_FILTER_SCHEMA, prefix, { path: '--prefix' });
     if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.');
     o.relay.prefix = prefix;
     return;

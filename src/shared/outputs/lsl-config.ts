@@ -12,7 +12,8 @@
  * two equal.
  */
 import { ConfigError } from '../errors.js';
-import { validate, type JsonSchema, type ValidationIssue } from '../schema.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { Literals, validate, type Assert, type Same, type ValidationIssue } from '../schema.js';
 
 /** The LSL output's settings as the code uses them (camelCase); the file spells them as LSL_CONFIG_KEYS says. */
 export interface LslSettings {
@@ -81,36 +82,43 @@ export type LslConfigSection = { -readonly [K in LslConfigKey]?: LslSettings[(ty
 /** A dotted-quad IPv4 address, each part 0–255 without leading zeros (what node:net's isIPv4 accepts). */
 const IPV4_PATTERN = '^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$';
 
-const IPV4: JsonSchema = { type: 'string', maxLength: 15, pattern: IPV4_PATTERN };
+const IPV4 = { maxLength: 15, pattern: IPV4_PATTERN } as const;
 
 const d = LSL_DEFAULTS;
 
 /** The `lsl` section's schema: strict (an unknown key is refused, naming the known ones). */
-export const LSL_CONFIG_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    enabled: { type: 'boolean', default: d.enabled },
-    format: { enum: ['converted', 'raw'], default: d.format, allowed: '"converted" (float32 in the sensor\'s unit) or "raw" (int16 ADC values)' },
-    digital: { type: 'boolean', default: d.digital },
-    backlog_s: { type: 'number', minimum: 1, maximum: 3600, default: d.backlogSeconds, allowed: 'seconds of samples kept for an inlet that falls behind, from 1 to 3600' },
-    host: { ...IPV4, default: d.host, allowed: 'an IPv4 address of this computer: "127.0.0.1" (this computer only), "0.0.0.0" (every network) or one interface\'s address' },
-    interfaces: {
-      type: 'array',
-      maxItems: 64,
-      items: { ...IPV4, allowed: 'an IPv4 address of this computer, e.g. "192.168.1.20"' },
-      default: d.interfaces,
-      allowed: 'a list of up to 64 IPv4 addresses of this computer to join the LSL multicast groups on ([] = every interface)',
-    },
+export const LSL_CONFIG_SCHEMA = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean({ default: d.enabled })),
+    format: Type.Optional(Literals(['converted', 'raw'], { default: d.format, allowed: '"converted" (float32 in the sensor\'s unit) or "raw" (int16 ADC values)' })),
+    digital: Type.Optional(Type.Boolean({ default: d.digital })),
+    backlog_s: Type.Optional(Type.Number({ minimum: 1, maximum: 3600, default: d.backlogSeconds, allowed: 'seconds of samples kept for an inlet that falls behind, from 1 to 3600' })),
+    host: Type.Optional(
+      Type.String({ ...IPV4, default: d.host, allowed: 'an IPv4 address of this computer: "127.0.0.1" (this computer only), "0.0.0.0" (every network) or one interface\'s address' }),
+    ),
+    interfaces: Type.Optional(
+      Type.Array(Type.String({ ...IPV4, allowed: 'an IPv4 address of this computer, e.g. "192.168.1.20"' }), {
+        maxItems: 64,
+        default: d.interfaces,
+        allowed: 'a list of up to 64 IPv4 addresses of this computer to join the LSL multicast groups on ([] = every interface)',
+      }),
+    ),
     // liblsl's resolvers put the session id between apostrophes in their XPath query (docs/lsl.md §5).
-    session_id: { type: 'string', maxLength: 256, pattern: "^[^'\\u0000-\\u001f]*$", default: d.sessionId, allowed: "a session name of at most 256 characters without ' or control characters" },
-    max_inlets: { type: 'integer', minimum: 1, maximum: 256, default: d.maxConsumers },
-    base_port: { type: 'integer', minimum: 0, maximum: 65535, default: d.basePort, allowed: 'the first port of the LSL port range, 1024 to 65535 (liblsl: 16572), or 0 for ports the system picks' },
-    port_range: { type: 'integer', minimum: 1, maximum: 1024, default: d.portRange },
-    multicast_port: { type: 'integer', minimum: 0, maximum: 65535, default: d.multicastPort, allowed: 'the LSL discovery port (liblsl: 16571), or 0 for no discovery socket' },
+    session_id: Type.Optional(
+      Type.String({ maxLength: 256, pattern: "^[^'\\u0000-\\u001f]*$", default: d.sessionId, allowed: "a session name of at most 256 characters without ' or control characters" }),
+    ),
+    max_inlets: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, default: d.maxConsumers })),
+    base_port: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 65535, default: d.basePort, allowed: 'the first port of the LSL port range, 1024 to 65535 (liblsl: 16572), or 0 for ports the system picks' }),
+    ),
+    port_range: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, default: d.portRange })),
+    multicast_port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: d.multicastPort, allowed: 'the LSL discovery port (liblsl: 16571), or 0 for no discovery socket' })),
   },
-  allowed: `an object with any of ${Object.keys(LSL_CONFIG_KEYS).join(', ')} (docs/lsl.md §11)`,
-} as const satisfies JsonSchema;
+  { additionalProperties: false, allowed: `an object with any of ${Object.keys(LSL_CONFIG_KEYS).join(', ')} (docs/lsl.md §11)` },
+);
+
+// The file's keys (LSL_CONFIG_KEYS) and the schema say the same (compile-time only).
+export type LslSchemaTypeChecks = Assert<Same<Static<typeof LSL_CONFIG_SCHEMA>, LslConfigSection>>;
 
 /** Issues with an `lsl` section, paths like `lsl.backlog_s`; [] when valid. */
 export function validateLslConfig(value: unknown, path = 'lsl'): ValidationIssue[] {

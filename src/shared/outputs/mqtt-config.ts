@@ -1,34 +1,15 @@
 /**
- * The `mqtt` section of ~/ServerBIT/config.json (docs/mqtt.md "Settings"): its strict schema,
- * its defaults, and the one function that turns the section (as the file holds it) into the
- * settings the MQTT output runs with. Pure and shared: the config validator, the window's editor,
+ * The `mqtt` section of ~/ServerBIT/config.json (docs/mqtt.md "Settings"): its strict schema
+ * (MqttConfig is its type), its defaults, and the one function that turns the section (as the
+ * file holds it) into the settings the MQTT output runs with. Pure and shared: the config validator, the window's editor,
  * the CLI and the output use it; nothing here touches the file system or the network.
  *
  * The relay (`serverbit --relay URL`, docs/mqtt.md "Relay") takes its credentials and TLS files
  * from this section too; its URL and topic filter come from the command line.
  */
 import { ConfigError } from '../errors.js';
-import { validate, type JsonSchema } from '../schema.js';
-
-/** The section as the file holds it: every key optional. */
-export interface MqttConfig {
-  enabled?: boolean;
-  url?: string;
-  username?: string;
-  password?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  client_id?: string;
-  instance?: string;
-  prefix?: string;
-  data_qos?: 0 | 1;
-  data_format?: 'raw' | 'both';
-  batch_ms?: number;
-  queue_bytes?: number;
-  keepalive_s?: number;
-  control?: boolean;
-}
+import { Type, type Static } from '@sinclair/typebox';
+import { Literals, validate } from '../schema.js';
 
 /** What the output runs with: every key resolved. */
 export interface MqttSettings {
@@ -77,42 +58,53 @@ const TOPIC_PATTERN = '^[^/#+\\u0000]+(/[^/#+\\u0000]+)*$';
 /** The relay's filter: the same, where a whole level may be "+". */
 export const RELAY_FILTER_PATTERN = '^([^/#+\\u0000]+|\\+)(/([^/#+\\u0000]+|\\+))*$';
 const INSTANCE_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
-const FILE: JsonSchema = { type: 'string', minLength: 1, maxLength: 1024, allowed: 'the path of a PEM file' };
+const FILE = Type.String({ minLength: 1, maxLength: 1024, allowed: 'the path of a PEM file' });
 
-export const MQTT_CONFIG_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    enabled: { type: 'boolean' },
-    url: {
-      type: 'string',
-      maxLength: 2048,
-      pattern: URL_PATTERN,
-      allowed: 'a broker URL: mqtt://host[:port], mqtts://host[:port], ws://host:port/path or wss://host:port/path',
-    },
-    username: { type: 'string', maxLength: 256 },
-    password: { type: 'string', maxLength: 1024 },
-    ca: FILE,
-    cert: FILE,
-    key: FILE,
-    client_id: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$', allowed: 'an MQTT client id of 1 to 128 letters, digits, "_", ".", ":" or "-"' },
-    instance: { type: 'string', pattern: INSTANCE_PATTERN, allowed: 'a name of 1 to 64 letters, digits, "_", "." or "-" (default: the host name)' },
-    prefix: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 200,
-      pattern: TOPIC_PATTERN,
-      allowed: 'a topic prefix such as "serverbit/lab-pc": levels separated by "/", no "+" or "#", no empty level, no "/" at either end',
-    },
-    data_qos: { type: 'integer', enum: [0, 1] },
-    data_format: { type: 'string', enum: ['raw', 'both'] },
-    batch_ms: { type: 'integer', minimum: 1, maximum: 1000 },
-    queue_bytes: { type: 'integer', minimum: MQTT_QUEUE_BYTES_RANGE[0], maximum: MQTT_QUEUE_BYTES_RANGE[1] },
-    keepalive_s: { type: 'integer', minimum: 5, maximum: 600 },
-    control: { type: 'boolean' },
+export const MQTT_CONFIG_SCHEMA = Type.Object(
+  {
+    enabled: Type.Optional(Type.Boolean()),
+    url: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        pattern: URL_PATTERN,
+        allowed: 'a broker URL: mqtt://host[:port], mqtts://host[:port], ws://host:port/path or wss://host:port/path',
+      }),
+    ),
+    username: Type.Optional(Type.String({ maxLength: 256 })),
+    password: Type.Optional(Type.String({ maxLength: 1024 })),
+    ca: Type.Optional(FILE),
+    cert: Type.Optional(FILE),
+    key: Type.Optional(FILE),
+    client_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$', allowed: 'an MQTT client id of 1 to 128 letters, digits, "_", ".", ":" or "-"' })),
+    instance: Type.Optional(Type.String({ pattern: INSTANCE_PATTERN, allowed: 'a name of 1 to 64 letters, digits, "_", "." or "-" (default: the host name)' })),
+    prefix: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: TOPIC_PATTERN,
+        allowed: 'a topic prefix such as "serverbit/lab-pc": levels separated by "/", no "+" or "#", no empty level, no "/" at either end',
+      }),
+    ),
+    data_qos: Type.Optional(Literals([0, 1])),
+    data_format: Type.Optional(Literals(['raw', 'both'])),
+    batch_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    queue_bytes: Type.Optional(Type.Integer({ minimum: MQTT_QUEUE_BYTES_RANGE[0], maximum: MQTT_QUEUE_BYTES_RANGE[1] })),
+    keepalive_s: Type.Optional(Type.Integer({ minimum: 5, maximum: 600 })),
+    control: Type.Optional(Type.Boolean()),
   },
-  allowed: 'an object of MQTT settings (docs/mqtt.md "Settings")',
-} as const satisfies JsonSchema;
+  { additionalProperties: false, allowed: 'an object of MQTT settings (docs/mqtt.md "Settings")' },
+);
+
+/** The section as the file holds it: every key optional. */
+export type MqttConfig = Static<typeof MQTT_CONFIG_SCHEMA>;
+
+/** The relay's `--prefix`: a topic filter where a whole level may be "+". */
+export const RELAY_FILTER_SCHEMA = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: RELAY_FILTER_PATTERN,
+  allowed: 'a topic prefix such as "serverbit/lab-pc" or "serverbit/+" (a whole level may be "+"; no "#", no empty level, no "/" at either end)',
+});
 
 /** A host name as a topic level and instance name: characters outside A-Z a-z 0-9 _ . - become "-". */
 export function instanceName(hostname: string): string {
@@ -185,7 +177,7 @@ export function resolveRelaySettings(flags: { url: string; prefix?: string | und
   const urlIssues = validate(MQTT_CONFIG_SCHEMA.properties.url, flags.url, { path: '--relay' });
   if (urlIssues.length > 0) throw invalid(`${urlIssues[0].message}.`, 'relay');
   const prefix = flags.prefix ?? DEFAULT_RELAY_PREFIX;
-  const filterIssues = validate({ type: 'string', minLength: 1, maxLength: 200, pattern: RELAY_FILTER_PATTERN, allowed: 'a topic prefix such as "serverbit/lab-pc" or "serverbit/+" (a whole level may be "+"; no "#", no empty level)' }, prefix, { path: '--prefix' });
+  const filterIssues = validate(RELAY_FILTER_SCHEMA, prefix, { path: '--prefix' });
   if (filterIssues.length > 0) throw invalid(`${filterIssues[0].message}.`, 'prefix');
   const c = checkMqttSection(section ?? {});
   const instance = c.instance ?? instanceName(env.hostname);

@@ -11,7 +11,8 @@
  * 127.0.0.1; the output sends to 127.0.0.1 unless told otherwise.
  */
 import { ConfigError } from '../errors.js';
-import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from '../schema.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { Literals, isPlainObject, jsonEqual, preview, validate, type Assert, type Same, type TSchema, type ValidationIssue } from '../schema.js';
 
 /** Where OSC goes. */
 export interface OscDestination {
@@ -85,15 +86,6 @@ export interface OscRiotSettings {
   rate: number;
 }
 
-/**
- * The `osc` section as the config file holds it: every key optional (a missing key takes its
- * default). `control` is the control input, `riot` what R-IoT devices share.
- */
-export interface OscSection extends Partial<OscOutputSettings> {
-  control?: Partial<OscInputSettings>;
-  riot?: Partial<OscRiotSettings>;
-}
-
 /** The names the original ServerBIT gives the 22 values of an R-IoT's `/<id>/raw` message, in order. */
 export const RIOT_LABELS: readonly string[] = [
   'ACC_X', 'ACC_Y', 'ACC_Z', 'GYRO_X', 'GYRO_Y', 'GYRO_Z', 'MAG_X', 'MAG_Y', 'MAG_Z',
@@ -150,89 +142,89 @@ export function defaultRiotDeviceSettings(id = '0'): RiotDeviceSettings {
 
 // --- Schemas (validated at the config boundary; the outputs re-check and throw TypeError) ------
 
-const HOST: JsonSchema = {
-  type: 'string',
+const HOST_OPTIONS = {
   minLength: 1,
   maxLength: 253,
   pattern: '^[A-Za-z0-9._:%\\[\\]-]+$',
   allowed: 'an IPv4 or IPv6 address or a host name, e.g. "127.0.0.1", "192.168.1.20", "239.0.0.1"',
-};
-const PORT: JsonSchema = { type: 'integer', minimum: 1, maximum: 65535 };
+} as const;
+const HOST = Type.String(HOST_OPTIONS);
+const PORT = Type.Integer({ minimum: 1, maximum: 65535 });
 // Any name: OSC addresses replace the characters OSC reserves (addresses.ts), and files of the
 // original may hold names with spaces.
-const RIOT_LABEL: JsonSchema = { type: 'string', minLength: 1, maxLength: 64 };
+const RIOT_LABEL = Type.String({ minLength: 1, maxLength: 64 });
 
 const OUTPUT_PROPS = {
-  enabled: { type: 'boolean' },
-  destinations: {
-    type: 'array',
+  enabled: Type.Boolean(),
+  destinations: Type.Array(Type.Object({ host: HOST, port: PORT }, { additionalProperties: false, allowed: 'a {"host": …, "port": …} destination' }), {
     minItems: 1,
     maxItems: 8,
-    items: { type: 'object', additionalProperties: false, required: ['host', 'port'], properties: { host: HOST, port: PORT }, allowed: 'a {"host": …, "port": …} destination' },
     allowed: 'a list of 1 to 8 {"host", "port"} destinations',
-  },
-  addresses: { enum: ['consolidated', 'per-label'] },
-  maxRate: { type: 'integer', minimum: 0, maximum: 100_000, allowed: '0 (every sample) or a rate in Hz' },
-  values: { enum: ['raw', 'converted'] },
-  broadcast: { type: 'boolean' },
-  multicastTtl: { type: 'integer', minimum: 1, maximum: 255 },
-  multicastInterface: HOST,
-  maxDatagramBytes: { type: 'integer', minimum: 128, maximum: 65507 },
-  timeTag: { enum: ['device', 'immediate'] },
-  devices: { type: 'array', maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 64 }, allowed: 'a list of device ids' },
-} as const satisfies Record<string, JsonSchema>;
+  }),
+  addresses: Literals(['consolidated', 'per-label']),
+  maxRate: Type.Integer({ minimum: 0, maximum: 100_000, allowed: '0 (every sample) or a rate in Hz' }),
+  values: Literals(['raw', 'converted']),
+  broadcast: Type.Boolean(),
+  multicastTtl: Type.Integer({ minimum: 1, maximum: 255 }),
+  multicastInterface: Type.Optional(HOST),
+  maxDatagramBytes: Type.Integer({ minimum: 128, maximum: 65507 }),
+  timeTag: Literals(['device', 'immediate']),
+  devices: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 64, allowed: 'a list of device ids' })),
+};
 
 const INPUT_PROPS = {
-  enabled: { type: 'boolean' },
-  host: { ...HOST, allowed: 'an address of this computer to listen on: "127.0.0.1" (this computer only), "0.0.0.0" (every network) or one interface\'s address' },
+  enabled: Type.Boolean(),
+  host: Type.String({ ...HOST_OPTIONS, allowed: 'an address of this computer to listen on: "127.0.0.1" (this computer only), "0.0.0.0" (every network) or one interface\'s address' }),
   port: PORT,
-  maxCommandsPerSecond: { type: 'integer', minimum: 1, maximum: 1000 },
-} as const satisfies Record<string, JsonSchema>;
+  maxCommandsPerSecond: Type.Integer({ minimum: 1, maximum: 1000 }),
+};
 
 const RIOT_PROPS = {
-  labels: { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: RIOT_LABEL, allowed: '1 to 64 different names, one per value of the R-IoT message' },
-  rate: { type: 'number', minimum: 1, maximum: 1000, allowed: 'a rate in Hz from 1 to 1000' },
-} as const satisfies Record<string, JsonSchema>;
+  labels: Type.Array(RIOT_LABEL, { minItems: 1, maxItems: 64, uniqueItems: true, allowed: '1 to 64 different names, one per value of the R-IoT message' }),
+  rate: Type.Number({ minimum: 1, maximum: 1000, allowed: 'a rate in Hz from 1 to 1000' }),
+};
+
+/** The OSC output, resolved (every key set): OscOutputSettings. */
+export const OSC_OUTPUT_SCHEMA = Type.Object(OUTPUT_PROPS, { additionalProperties: false });
+
+/** The OSC control input (`osc.control`), resolved: OscInputSettings. */
+export const OSC_INPUT_SCHEMA = Type.Object(INPUT_PROPS, { additionalProperties: false });
 
 /** The `osc` section of the config file: the keys above, each optional, nothing else. */
-export const OSC_SECTION_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    ...OUTPUT_PROPS,
-    control: { type: 'object', additionalProperties: false, properties: INPUT_PROPS, allowed: 'an object with "enabled", "host", "port", "maxCommandsPerSecond" (docs/osc.md "The control input")' },
-    riot: { type: 'object', additionalProperties: false, properties: RIOT_PROPS, allowed: 'an object with "labels" and "rate" (docs/osc.md "R-IoT devices")' },
+export const OSC_SECTION_SCHEMA = Type.Object(
+  {
+    ...Type.Partial(OSC_OUTPUT_SCHEMA).properties,
+    control: Type.Optional(Type.Partial(OSC_INPUT_SCHEMA, { additionalProperties: false, allowed: 'an object with "enabled", "host", "port", "maxCommandsPerSecond" (docs/osc.md "The control input")' })),
+    riot: Type.Optional(Type.Partial(Type.Object(RIOT_PROPS), { additionalProperties: false, allowed: 'an object with "labels" and "rate" (docs/osc.md "R-IoT devices")' })),
   },
-  allowed: 'an object of OSC settings: "enabled", "destinations", "addresses", "maxRate", "values", …, "control", "riot" (docs/osc.md)',
-} as const satisfies JsonSchema;
+  { additionalProperties: false, allowed: 'an object of OSC settings: "enabled", "destinations", "addresses", "maxRate", "values", …, "control", "riot" (docs/osc.md)' },
+);
 
-export const OSC_OUTPUT_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['enabled', 'destinations', 'addresses', 'maxRate', 'values', 'broadcast', 'multicastTtl', 'maxDatagramBytes', 'timeTag'],
-  properties: OUTPUT_PROPS,
-} as const satisfies JsonSchema;
+/**
+ * The `osc` section as the config file holds it: every key optional (a missing key takes its
+ * default). `control` is the control input, `riot` what R-IoT devices share.
+ */
+export type OscSection = Static<typeof OSC_SECTION_SCHEMA>;
 
-export const OSC_INPUT_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['enabled', 'host', 'port', 'maxCommandsPerSecond'],
-  properties: INPUT_PROPS,
-} as const satisfies JsonSchema;
-
-export const RIOT_DEVICE_SCHEMA = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['kind', 'id', 'module', 'host', 'port', 'labels', 'rate'],
-  properties: {
-    kind: { const: 'riot' },
-    id: { type: 'string', minLength: 1, maxLength: 256 },
-    module: { type: 'integer', minimum: 0, maximum: 255 },
+export const RIOT_DEVICE_SCHEMA = Type.Object(
+  {
+    kind: Type.Literal('riot'),
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    module: Type.Integer({ minimum: 0, maximum: 255 }),
     host: HOST,
     port: PORT,
     ...RIOT_PROPS,
   },
-} as const satisfies JsonSchema;
+  { additionalProperties: false },
+);
+
+// The settings' types and their schemas say the same (compile-time only).
+export type OscSchemaTypeChecks = [
+  Assert<Same<Static<typeof OSC_OUTPUT_SCHEMA>, OscOutputSettings>>,
+  Assert<Same<Static<typeof OSC_INPUT_SCHEMA>, OscInputSettings>>,
+  Assert<Same<NonNullable<OscSection['riot']>, Partial<OscRiotSettings>>>,
+  Assert<Same<Static<typeof RIOT_DEVICE_SCHEMA>, RiotDeviceSettings>>,
+];
 
 export function validateOscSection(value: unknown, path = 'osc'): ValidationIssue[] {
   return validate(OSC_SECTION_SCHEMA, value, { path, rootName: path });
@@ -376,7 +368,7 @@ export function isOscProtocol(protocol: unknown): boolean {
   return typeof protocol === 'string' && protocol.toLowerCase().includes('osc');
 }
 
-const ADDRESS_OF_ORIGINAL: JsonSchema = { ...HOST, allowed: 'an IPv4 address or a host name, e.g. "127.0.0.1", "localhost", "192.168.1.20"' };
+const ADDRESS_OF_ORIGINAL = Type.String({ ...HOST_OPTIONS, allowed: 'an IPv4 address or a host name, e.g. "127.0.0.1", "localhost", "192.168.1.20"' });
 
 /** Maps the OSC/R-IoT keys of `raw` (a parsed (r)evolution file, untrusted). Never throws. */
 export function oscFromOriginalConfig(raw: Record<string, unknown>): OriginalOsc {
@@ -385,13 +377,13 @@ export function oscFromOriginalConfig(raw: Record<string, unknown>): OriginalOsc
   const issues: ValidationIssue[] = [];
   const riot = { host: DEFAULT_RIOT_HOST, port: DEFAULT_RIOT_PORT };
   const has = (k: string) => Object.hasOwn(raw, k);
-  const check = (key: string, schema: JsonSchema): boolean => {
+  const check = (key: string, schema: TSchema): boolean => {
     const found = validate(schema, raw[key], { path: key });
     issues.push(...found);
     return found.length === 0;
   };
 
-  if (has('protocol')) check('protocol', { type: 'string', maxLength: 64, allowed: '"Websockets" or "OSC"' });
+  if (has('protocol')) check('protocol', Type.String({ maxLength: 64, allowed: '"Websockets" or "OSC"' }));
   const oscMode = isOscProtocol(raw.protocol);
   if (oscMode) {
     section.enabled = true;
