@@ -14,6 +14,7 @@
  */
 import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, TOKEN_MIN_LENGTH, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
 import { RECORD_SCHEMA } from './outputs/recording-config.js';
+import { remoteAddressIssues } from './device-address.js';
 import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
 import {
   OSC_SECTION_SCHEMA,
@@ -46,7 +47,7 @@ export const REVOLUTION_KEYS: readonly string[] = ['buffer_size', 'protocol', 'i
 
 const LABEL: JsonSchema = { type: 'string', minLength: 1, maxLength: 64 };
 
-const DEVICE_ADDRESS_ALLOWED = `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0"), host:port, a recording to play back ("file:/path/recording.txt", "…?loop=1") or an R-IoT ("riot:8888/0"), up to 256 characters`;
+const DEVICE_ADDRESS_ALLOWED = `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0"), host:port, a recording to play back ("file:/path/recording.txt", "…?loop=1"), an R-IoT ("riot:8888/0") or a device another ServerBIT publishes to an MQTT broker ("mqtt://broker.local:1883/serverbit/lab-pc/0"), up to 256 characters`;
 
 const LABELS_ALLOWED = '11 different names: the columns nSeq, I1, I2, O1, O2 then one per channel A1..A6';
 
@@ -187,6 +188,7 @@ export function validateConfig(value: unknown): ValidationIssue[] {
       }
     }
     issues.push(...riotAddressIssues(value.device, value.devices));
+    issues.push(...remoteAddressIssues(value.device, value.devices));
     // A short token can be guessed; the message says how long it is, never what it is.
     const token = value.token as string;
     if (token !== '' && token.length < TOKEN_MIN_LENGTH) {
