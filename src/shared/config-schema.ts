@@ -14,7 +14,10 @@
  */
 import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, TOKEN_MIN_LENGTH, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
 import { RECORD_SCHEMA } from './outputs/recording-config.js';
-import { remoteAddressIssues } from './device-address.js';
+import { redactAddress, remoteAddressIssues } from './device-address.js';
+
+/** An address in a message: a remote one without its password. */
+const shown = (a: unknown): unknown => (typeof a === 'string' ? redactAddress(a) : a);
 import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
 import {
   OSC_SECTION_SCHEMA,
@@ -184,7 +187,7 @@ export function validateConfig(value: unknown): ValidationIssue[] {
         } else seen.set(d.id, i);
       });
       if (value.device !== entries[0].address) {
-        issues.push({ path: 'device', message: `device is ${preview(value.device)}, but the first of "devices" is ${preview(entries[0].address)}; allowed: the first device's address` });
+        issues.push({ path: 'device', message: `device is ${preview(shown(value.device))}, but the first of "devices" is ${preview(shown(entries[0].address))}; allowed: the first device's address` });
       }
     }
     issues.push(...riotAddressIssues(value.device, value.devices));
