@@ -14,10 +14,6 @@
  */
 import { DEFAULT_LABELS, MAX_DEVICES, ORIGINAL_PLACEHOLDER_DEVICE, SAMPLING_RATES, SIMULATOR_DEVICE, TOKEN_MIN_LENGTH, defaultConfig, resolveDevices, samplesPerBatch, type DeviceEntry, type ServerBitConfig } from './config.js';
 import { RECORD_SCHEMA } from './outputs/recording-config.js';
-import { redactAddress, remoteAddressIssues } from './device-address.js';
-
-/** An address in a message: a remote one without its password. */
-const shown = (a: unknown): unknown => (typeof a === 'string' ? redactAddress(a) : a);
 import { isPlainObject, jsonEqual, preview, validate, type JsonSchema, type ValidationIssue } from './schema.js';
 import {
   OSC_SECTION_SCHEMA,
@@ -37,6 +33,7 @@ import {
   type OscSection,
 } from './outputs/osc-config.js';
 import { SENSOR_NAMES, parseSensorName } from './sensors.js';
+import { redactAddress, remoteAddressIssues } from './device-address.js';
 import { LSL_CONFIG_SCHEMA } from './outputs/lsl-config.js';
 import { MQTT_CONFIG_SCHEMA } from './outputs/mqtt-config.js';
 
@@ -213,6 +210,9 @@ export function detectShape(raw: Record<string, unknown>): ConfigFileShape {
 }
 
 /** True for the placeholders the originals wrote ("WINDOWS - XX:XX:…", "…BITalino-XX-XX-DevB"). */
+/** An address in a message: a remote one without its password. */
+const shown = (a: unknown): unknown => (typeof a === 'string' ? redactAddress(a) : a);
+
 export function isPlaceholderDevice(address: string): boolean {
   // "XX" is never hex, so no real MAC or port name contains "XX:XX" or "XX-XX".
   return address === ORIGINAL_PLACEHOLDER_DEVICE || /XX[:-]XX/i.test(address);

@@ -6,10 +6,10 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { MAX_DEVICES, type ServerBitConfig } from '../../shared/config.js';
+import { REMOTE_ADDRESS_FORMS, isRemoteAddress, parseRemoteAddress } from '../../shared/device-address.js';
 import { CONFIG_SCHEMA, validateConfig } from '../../shared/config-schema.js';
 import { ConfigError } from '../../shared/errors.js';
 import { validate } from '../../shared/schema.js';
-import { REMOTE_ADDRESS_FORMS, isRemoteAddress, parseRemoteAddress } from '../../shared/device-address.js';
 import { MQTT_CONFIG_SCHEMA, RELAY_FILTER_PATTERN } from '../../shared/outputs/mqtt-config.js';
 
 export type CliOverrides = Partial<Pick<ServerBitConfig, 'port' | 'host' | 'sampling_rate' | 'channels'>> & {
