@@ -25,7 +25,9 @@ import { testDevice } from './devices/probe.js';
 import { OutputsController, type OutputKind } from './outputs/controller.js';
 import { lslSettingsFromConfig, type LslSettings } from './outputs/lsl/settings.js';
 import { oscOutputKinds } from './outputs/osc/kinds.js';
-import { resolveMqttSettings, resolveRelaySettings, type MqttSettings, type RelaySettings } from '../shared/outputs/mqtt-config.js';
+import { checkMqttSection, instanceName, resolveMqttSettings, resolveRelaySettings, type MqttSettings, type RelaySettings } from '../shared/outputs/mqtt-config.js';
+import type { RemoteLinks } from './acquisition/remote-runner.js';
+import type { MqttRemoteLinks, RemoteLinkDefaults } from './outputs/mqtt/remote-links.js';
 import { RemoteSource } from './acquisition/remote-source.js';
 import { DataEncoder, toMarkerMessage, toMetaMessage, toStatusMessage } from './api/meta.js';
 import { MessageRateLimit, parseIncoming } from './api/incoming.js';
@@ -115,7 +117,14 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
   const demand = new BatchDemand((rate) => samplesPerBatch(rate, settings.config.batch_ms));
   // R-IoT devices share the config's osc.riot (labels, rate): read at each connect.
   const opener = options.openDevice ?? openDevice;
-  const acquisition = new Acquisition({ ...(options.acquisition ?? {}), demand, openDevice: (address, o) => opener(address, { riot: resolveRiotSettings(settings.config.osc), ...o }) });
+  // Remote devices (mqtt://… addresses) share one broker connection per broker; MQTT.js loads with the first.
+  const remoteLinks = lazyRemoteLinks(() => remoteLinkDefaults(settings.config));
+  const acquisition = new Acquisition({
+    remoteLinks,
+    ...(options.acquisition ?? {}),
+    demand,
+    openDevice: (address, o) => opener(address, { riot: resolveRiotSettings(settings.config.osc), ...o }),
+  });
   const hub = acquisition.hub;
   let api!: ApiContext;
   const remote = options.relay ? new RemoteSource({ hub }) : undefined;
@@ -210,6 +219,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
       closed ??= (async () => {
         await syncing;
         await acquisition.stopAll();
+        await remoteLinks.close();
         // After the devices: the last samples reach the files and the network.
         await recording.stop().catch(() => undefined);
         await outputs.close();
@@ -241,6 +251,31 @@ function outputKinds(hub: Acquisition['hub'], acquisition: Acquisition): OutputK
 
 /** Host name and a random client-id suffix, fixed for the run (so a settings change keeps the same client id). */
 const MQTT_ENV = { hostname: hostname(), randomHex: randomBytes(4).toString('hex') };
+
+/**
+ * What remote devices' broker links take from the config's `mqtt` section: TLS files, default
+ * credentials (an address's own win), keepalive. Throws MQTT_INVALID_SETTING for a bad section
+ * (the device shows it in its status).
+ */
+function remoteLinkDefaults(config: ServerBitConfig): RemoteLinkDefaults {
+  const c = checkMqttSection(config.mqtt ?? {});
+  const instance = c.instance ?? instanceName(MQTT_ENV.hostname);
+  return { username: c.username, password: c.password, ca: c.ca, cert: c.cert, key: c.key, keepaliveS: c.keepalive_s, clientIdBase: `serverbit-remote-${instance}-${MQTT_ENV.randomHex}` };
+}
+
+/** RemoteLinks that load the MQTT module at the first remote device (a service without one carries no MQTT.js). */
+function lazyRemoteLinks(defaults: () => RemoteLinkDefaults): RemoteLinks & { close(): Promise<void> } {
+  let links: Promise<MqttRemoteLinks> | undefined;
+  return {
+    async open(address, feed) {
+      links ??= import('./outputs/mqtt/remote-links.js').then((m) => new m.MqttRemoteLinks({ defaults }));
+      return (await links).open(address, feed);
+    },
+    async close() {
+      if (links) await (await links).close();
+    },
+  };
+}
 
 /**
  * The MQTT publisher: on when `mqtt.enabled` (never on a relay); its payloads come from the /v2

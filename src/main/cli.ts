@@ -39,6 +39,8 @@ export function describeStream(s: DeviceStatus): string {
 /** "simulator (BITalino (r)evolution)", "/dev/rfcomm0 (BITalino (r)evolution, BITalino_v5.2)", or the address before the first connect. */
 export function describeDevice(s: DeviceStatus): string {
   const info = s.info;
+  // Another ServerBIT's device through a broker: where it comes from (never with credentials: the status address has none).
+  if (s.kind === 'remote') return info ? `${s.address} (remote: ${info.simulated ? 'simulator, ' : ''}${info.board === 'legacy' ? 'BITalino (legacy)' : 'BITalino (r)evolution'}, ${info.firmware})` : `${s.address} (remote)`;
   if (isRiotAddress(s.address)) return info ? `${s.address} (R-IoT, receiving on ${info.address})` : `${s.address} (R-IoT, waiting for its first message)`;
   if (!info) return s.address;
   const board = info.board === 'revolution' ? 'BITalino (r)evolution' : 'BITalino (legacy)';

@@ -35,6 +35,7 @@ import {
 } from './outputs/osc-config.js';
 import { checkJsonBounds, type JsonBounds } from './json-bounds.js';
 import { SENSOR_NAMES, parseSensorName } from './sensors.js';
+import { redactAddress, remoteAddressIssues } from './device-address.js';
 import { LSL_CONFIG_SCHEMA } from './outputs/lsl-config.js';
 import { MQTT_CONFIG_SCHEMA } from './outputs/mqtt-config.js';
 
@@ -48,7 +49,7 @@ export const REVOLUTION_KEYS: readonly string[] = ['buffer_size', 'protocol', 'i
 
 const LABEL = Type.String({ minLength: 1, maxLength: 64 });
 
-const DEVICE_ADDRESS_ALLOWED = `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0"), host:port, a recording to play back ("file:/path/recording.txt", "…?loop=1") or an R-IoT ("riot:8888/0"), up to 256 characters`;
+const DEVICE_ADDRESS_ALLOWED = `"${SIMULATOR_DEVICE}", a MAC address ("20:16:07:18:15:26"), a serial port ("COM3", "/dev/rfcomm0"), host:port, a recording to play back ("file:/path/recording.txt", "…?loop=1"), an R-IoT ("riot:8888/0") or a device another ServerBIT publishes to an MQTT broker ("mqtt://broker.local:1883/serverbit/lab-pc/0"), up to 256 characters`;
 
 const LABELS_ALLOWED = '11 different names: the columns nSeq, I1, I2, O1, O2 then one per channel A1..A6';
 
@@ -206,10 +207,11 @@ export function validateConfig(value: unknown): ValidationIssue[] {
         } else seen.set(d.id, i);
       });
       if (value.device !== entries[0].address) {
-        issues.push({ path: 'device', message: `device is ${preview(value.device)}, but the first of "devices" is ${preview(entries[0].address)}; allowed: the first device's address` });
+        issues.push({ path: 'device', message: `device is ${preview(shown(value.device))}, but the first of "devices" is ${preview(shown(entries[0].address))}; allowed: the first device's address` });
       }
     }
     issues.push(...riotAddressIssues(value.device, value.devices));
+    issues.push(...remoteAddressIssues(value.device, value.devices));
     // A short token can be guessed; the message says how long it is, never what it is.
     const token = value.token as string;
     if (token !== '' && token.length < TOKEN_MIN_LENGTH) {
@@ -231,6 +233,9 @@ export function detectShape(raw: Record<string, unknown>): ConfigFileShape {
 }
 
 /** True for the placeholders the originals wrote ("WINDOWS - XX:XX:…", "…BITalino-XX-XX-DevB"). */
+/** An address in a message: a remote one without its password. */
+const shown = (a: unknown): unknown => (typeof a === 'string' ? redactAddress(a) : a);
+
 export function isPlaceholderDevice(address: string): boolean {
   // "XX" is never hex, so no real MAC or port name contains "XX:XX" or "XX-XX".
   return address === ORIGINAL_PLACEHOLDER_DEVICE || /XX[:-]XX/i.test(address);

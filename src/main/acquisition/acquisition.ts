@@ -16,6 +16,11 @@ import { DeviceRunner, type RunnerSettings } from './device-runner.js';
 import { BatchDemand } from './batch-demand.js';
 import { Hub } from './hub.js';
 import type { RemoteDevices } from './remote-source.js';
+import { isRemoteAddress } from '../../shared/device-address.js';
+import { RemoteRunner, type RemoteLinks } from './remote-runner.js';
+
+/** A device of the set: one of this ServerBIT's own, or one another ServerBIT publishes to an MQTT broker (remote-runner.ts). */
+type Runner = DeviceRunner | RemoteRunner;
 
 export interface AcquisitionOptions {
   hub?: Hub;
@@ -28,6 +33,13 @@ export interface AcquisitionOptions {
   now?: () => number;
   /** Seed of the first simulator's signals; each further device adds 1, so two simulators differ. */
   simulatorSeed?: number;
+  /**
+   * Broker links for devices whose address is `mqtt://…` or `mqtts://…` (docs/mqtt.md "A remote
+   * device in the device list"). Absent: such a device is listed in state "error", saying why.
+   */
+  remoteLinks?: RemoteLinks;
+  /** Remote devices: how long with nothing published for one before it is said to be missing, ms (default 3000). */
+  remoteSilentMs?: number;
 }
 
 /** Longest marker label, characters (a label is free text from a client). */
@@ -39,7 +51,7 @@ export class Acquisition {
   readonly demand: BatchDemand;
   private readonly options: AcquisitionOptions;
   private readonly opener: DeviceOpener;
-  private readonly runners = new Map<string, DeviceRunner>();
+  private readonly runners = new Map<string, Runner>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private markerId = 0;
   private seeds = 0;
@@ -96,8 +108,23 @@ export class Acquisition {
     if (this.runners.has(settings.id)) {
       throw new DeviceError('DEVICE_EXISTS', `a device with id "${settings.id}" already exists`, 'Choose another id, or remove that device first.');
     }
+    const runner = this.createRunner(settings);
+    this.runners.set(settings.id, runner);
+    runner.announce();
+    if (options.start !== false) await this.control(settings.id, () => runner.start());
+  }
+
+  private createRunner(settings: RunnerSettings): Runner {
+    if (isRemoteAddress(settings.address)) {
+      return new RemoteRunner({
+        settings,
+        hub: this.hub,
+        links: this.options.remoteLinks,
+        ...(this.options.remoteSilentMs !== undefined ? { silentMs: this.options.remoteSilentMs } : {}),
+      });
+    }
     const seed = (this.options.simulatorSeed ?? 1) + this.seeds++;
-    const runner = new DeviceRunner({
+    return new DeviceRunner({
       settings,
       hub: this.hub,
       openDevice: this.opener,
@@ -107,9 +134,6 @@ export class Acquisition {
       ...(this.options.connectTimeoutMs !== undefined ? { connectTimeoutMs: this.options.connectTimeoutMs } : {}),
       ...(this.options.now ? { now: this.options.now } : {}),
     });
-    this.runners.set(settings.id, runner);
-    runner.announce();
-    if (options.start !== false) await this.control(settings.id, () => runner.start());
   }
 
   /** Stops the device, closes it and forgets it (the hub announces `removed`). Rejects with DEVICE_UNKNOWN. */
@@ -126,7 +150,17 @@ export class Acquisition {
   /** New settings for one device; restarts only that device, and only if something changed. */
   async update(settings: RunnerSettings): Promise<void> {
     const runner = this.require(settings.id);
-    await this.control(settings.id, () => runner.applySettings(settings));
+    await this.control(settings.id, async () => {
+      // From a device of its own to a remote one or back: another kind of runner, same id and place.
+      if (runner instanceof RemoteRunner === isRemoteAddress(settings.address)) return runner.applySettings(settings);
+      const wasRunning = runner.running;
+      await runner.stop();
+      const next = this.createRunner(settings);
+      if (this.runners.get(settings.id) !== runner) return;
+      this.runners.set(settings.id, next);
+      next.announce();
+      if (wasRunning) await next.start();
+    });
   }
 
   /**
@@ -169,6 +203,7 @@ export class Acquisition {
    */
   command<T>(id: string, fn: (runner: DeviceRunner) => Promise<T>): Promise<T> {
     const runner = this.require(id);
+    if (runner instanceof RemoteRunner) throw remoteError(id, runner.shownAddress);
     return this.control(id, () => fn(runner));
   }
 
@@ -187,15 +222,9 @@ export class Acquisition {
     return marker;
   }
 
-  private require(id: string): DeviceRunner {
+  private require(id: string): Runner {
     const r = this.runners.get(id);
-    if (!r && this.remote?.has(id)) {
-      throw new DeviceError(
-        'DEVICE_REMOTE',
-        `device "${id}" is relayed from ${this.remote.address(id) ?? 'an MQTT broker'}: this ServerBIT only serves its stream`,
-        'Control it on the ServerBIT that publishes it (its /v2 commands, or MQTT control there: docs/mqtt.md "Control").',
-      );
-    }
+    if (!r && this.remote?.has(id)) throw remoteError(id, this.remote.address(id));
     if (!r) {
       const known = this.ids();
       throw new DeviceError(
@@ -216,4 +245,13 @@ export class Acquisition {
     );
     return run;
   }
+}
+
+/** A device command for a device another ServerBIT publishes: it belongs there (docs/mqtt.md "Control"). */
+function remoteError(id: string, address: string | undefined): DeviceError {
+  return new DeviceError(
+    'DEVICE_REMOTE',
+    `device "${id}" is relayed from ${address ?? 'an MQTT broker'}: this ServerBIT only serves its stream`,
+    'Control it on the ServerBIT that publishes it (its /v2 commands, or MQTT control there: docs/mqtt.md "Control").',
+  );
 }

@@ -7,23 +7,20 @@
  * a local one. Acquisition lists these devices among its ids (kind "remote" in meta and status);
  * commands to them are refused with DEVICE_REMOTE (acquisition.ts).
  *
- * Guarantees, per device, whatever the broker delivers:
- * - data is published in index order, each sample at most once: a message that repeats indices
- *   already published (a QoS 1 resend) is dropped, or trimmed to what is new, and counted;
- * - nothing is lost silently: when data or a gap skips indices, the skipped range is published as
- *   a `gap` first (reason link_lost: lost between the publisher and here), unless the publisher's
- *   own gap for it came first (then with the publisher's reason);
- * - a retained meta that repeats the current one changes nothing (it arrives again after every
- *   reconnect); a new one starts a new segment, as on the publisher.
+ * The guarantees per device (order, at most once, nothing lost silently) are RemoteStream's
+ * (remote-stream.ts), which a remote device in the device list shares (remote-runner.ts).
  *
  * Bounds: at most `maxDevices` relayed devices (more are refused and counted); each device holds
  * its last meta and status and one index; payload limits are in remote-payloads.ts. Bad messages
  * are dropped and counted (`invalid`), with the last reason kept for the status.
  */
-import type { DeviceStatus, GapEvent, StreamMeta, WireError } from '../../shared/acquisition.js';
+import type { DeviceStatus, WireError } from '../../shared/acquisition.js';
 import { MAX_DEVICES } from '../../shared/config.js';
 import type { Hub } from './hub.js';
-import { parseRemoteData, parseRemoteGap, parseRemoteMarker, parseRemoteMeta, parseRemoteStatus } from './remote-payloads.js';
+import { parseRemoteMarker } from './remote-payloads.js';
+import { newRemoteCounters, RemoteStream, type RemoteCounters, type RemoteMessageKind } from './remote-stream.js';
+
+export type { RemoteCounters, RemoteMessageKind } from './remote-stream.js';
 
 /** What Acquisition needs of a set of devices it does not run. */
 export interface RemoteDevices {
@@ -33,8 +30,6 @@ export interface RemoteDevices {
   /** Where the device comes from, for DEVICE_REMOTE's message ("mqtt://broker:1883/serverbit/lab/0"). */
   address(id: string): string | undefined;
 }
-
-export type RemoteMessageKind = 'meta' | 'status' | 'data' | 'gap' | 'marker';
 
 export interface RemoteMessage {
   /** The relay's id for the device; undefined for a marker on every device of a publisher. */
@@ -47,29 +42,6 @@ export interface RemoteMessage {
   address: string;
 }
 
-export interface RemoteCounters {
-  /** Messages received and accepted. */
-  messages: number;
-  /** Dropped: not valid (size, JSON, schema, ranges) or arriving before the device's meta. */
-  invalid: number;
-  /** Data or gaps whose indices were all published already (resends), dropped. */
-  stale: number;
-  /** Gaps this relay announced for indices the broker never delivered. */
-  lostRanges: number;
-  /** Devices refused past maxDevices. */
-  refusedDevices: number;
-}
-
-interface Remote {
-  id: string;
-  address: string;
-  metaText?: string;
-  meta?: StreamMeta;
-  status?: DeviceStatus;
-  /** The next index expected; undefined until the first data of a session. */
-  next?: number;
-}
-
 export interface RemoteSourceOptions {
   hub: Hub;
   /** Most relayed devices. Default MAX_DEVICES (16), what a /v2 `server` message lists. */
@@ -79,8 +51,8 @@ export interface RemoteSourceOptions {
 export class RemoteSource implements RemoteDevices {
   private readonly hub: Hub;
   private readonly maxDevices: number;
-  private readonly remotes = new Map<string, Remote>();
-  readonly counters: RemoteCounters = { messages: 0, invalid: 0, stale: 0, lostRanges: 0, refusedDevices: 0 };
+  private readonly remotes = new Map<string, RemoteStream>();
+  readonly counters: RemoteCounters = newRemoteCounters();
   /** Why the last message was dropped (shown in the relay's status). */
   lastProblem: string | undefined;
 
@@ -116,11 +88,7 @@ export class RemoteSource implements RemoteDevices {
 
   /** The relay lost its broker: every relayed device is "reconnecting" with why, until its status arrives again. */
   connectionLost(error: WireError): void {
-    for (const r of this.remotes.values()) {
-      if (!r.status) continue;
-      r.status = { ...r.status, state: 'reconnecting', error };
-      this.hub.publishStatus(r.status);
-    }
+    for (const r of this.remotes.values()) r.connectionLost(error);
   }
 
   /** Every relayed device leaves the set (the relay stops). */
@@ -136,7 +104,7 @@ export class RemoteSource implements RemoteDevices {
       if (id !== undefined && kind === 'status' && this.remotes.has(id)) this.remove(id);
       return;
     }
-    if (kind === 'marker' || id === undefined) return this.onMarker(msg);
+    if (id === undefined) return this.onMarkerForAll(msg);
     let r = this.remotes.get(id);
     if (!r) {
       if (kind !== 'meta' && kind !== 'status') return this.drop(msg, `${kind} for device "${id}" before its meta or status`);
@@ -145,114 +113,26 @@ export class RemoteSource implements RemoteDevices {
         this.lastProblem = `device "${id}" refused: this relay serves at most ${this.maxDevices} devices`;
         return;
       }
-      r = { id, address: msg.address };
+      const stream: RemoteStream = new RemoteStream({
+        hub: this.hub,
+        id,
+        address: msg.address,
+        counters: this.counters,
+        // In the set from its first valid meta or status, before that is published.
+        admit: () => void this.remotes.set(id, stream),
+        onProblem: (p) => (this.lastProblem = p),
+      });
+      r = stream;
     }
-    switch (kind) {
-      case 'meta':
-        return this.onMeta(r, msg);
-      case 'status':
-        return this.onStatus(r, msg);
-      case 'data':
-        return this.onData(r, msg);
-      case 'gap':
-        return this.onGap(r, msg);
-    }
+    r.receive(kind, payload, msg.retained);
   }
 
-  private onMeta(r: Remote, msg: RemoteMessage): void {
-    const text = msg.payload.toString('utf8');
-    if (text === r.metaText) return void this.counters.messages++; // the same segment, delivered again
-    const p = parseRemoteMeta(msg.payload, r.id, r.address);
-    if (!p.ok) return this.drop(msg, `meta: ${p.problem}`);
-    this.counters.messages++;
-    const m = p.value;
-    const prev = r.meta;
-    this.add(r);
-    if (!r.status) {
-      // A status normally comes first; until it does, say what we know.
-      r.status = { device: r.id, kind: 'remote', name: m.name, address: r.address, state: 'connecting', rate: m.rate, channels: [...m.channels], counters: { frames: 0, crcErrors: 0, gaps: 0, lostSamples: 0 }, t0: m.t0 };
-      this.hub.publishStatus(r.status);
-    }
-    const newSession = !prev || prev.t0 !== m.t0 || prev.rate !== m.rate;
-    if (newSession) r.next = msg.retained ? undefined : m.segmentStart;
-    else if (!msg.retained && r.next !== undefined && m.segmentStart > r.next) this.lost(r, m.segmentStart);
-    r.meta = m;
-    r.metaText = text;
-    this.hub.publishMeta(m);
-  }
-
-  private onStatus(r: Remote, msg: RemoteMessage): void {
-    const p = parseRemoteStatus(msg.payload, r.id, r.address, r.meta);
-    if (!p.ok) return this.drop(msg, `status: ${p.problem}`);
-    this.counters.messages++;
-    this.add(r);
-    r.status = p.value;
-    this.hub.publishStatus(p.value);
-  }
-
-  private onData(r: Remote, msg: RemoteMessage): void {
-    if (!r.meta) return this.drop(msg, `data for device "${r.id}" before its meta`);
-    const p = parseRemoteData(msg.payload, r.id, r.meta);
-    if (!p.ok) return this.drop(msg, `data: ${p.problem}`);
-    let b = p.value;
-    const end = b.index + b.count;
-    if (r.next !== undefined && end <= r.next) {
-      this.counters.stale++;
-      return;
-    }
-    if (r.next !== undefined && b.index < r.next) {
-      const skip = r.next - b.index;
-      b = {
-        ...b,
-        index: r.next,
-        time: b.timestamps ? b.time : b.time + (skip * 1000) / b.rate,
-        count: b.count - skip,
-        seq: b.seq.subarray(skip),
-        digital: b.digital.subarray(skip),
-        analog: b.analog.map((a) => a.subarray(skip)),
-        ...(b.timestamps ? { timestamps: b.timestamps.subarray(skip) } : {}),
-      };
-    } else if (r.next !== undefined && b.index > r.next) this.lost(r, b.index);
-    this.counters.messages++;
-    r.next = end;
-    this.hub.publishBatch(b);
-  }
-
-  private onGap(r: Remote, msg: RemoteMessage): void {
-    const p = parseRemoteGap(msg.payload, r.id);
-    if (!p.ok) return this.drop(msg, `gap: ${p.problem}`);
-    let g: GapEvent = p.value;
-    if (r.next !== undefined) {
-      if (g.to <= r.next) {
-        this.counters.stale++;
-        return;
-      }
-      if (g.from > r.next) this.lost(r, g.from);
-      else if (g.from < r.next) g = { ...g, from: r.next };
-    }
-    this.counters.messages++;
-    r.next = g.to;
-    this.hub.publishGap(g);
-  }
-
-  private onMarker(msg: RemoteMessage): void {
-    if (msg.device !== undefined && !this.remotes.has(msg.device)) return this.drop(msg, `marker for device "${msg.device}" before its meta or status`);
-    const p = parseRemoteMarker(msg.payload, msg.device);
+  /** A marker on every device of a publisher whose devices this relay does not know one by one. */
+  private onMarkerForAll(msg: RemoteMessage): void {
+    const p = parseRemoteMarker(msg.payload, undefined);
     if (!p.ok) return this.drop(msg, `marker: ${p.problem}`);
     this.counters.messages++;
     this.hub.publishMarker(p.value);
-  }
-
-  /** Indices [r.next, to) never arrived: announce them. */
-  private lost(r: Remote, to: number): void {
-    const from = r.next!;
-    this.counters.lostRanges++;
-    r.next = to;
-    this.hub.publishGap({ device: r.id, from, to, reason: 'link_lost' });
-  }
-
-  private add(r: Remote): void {
-    if (!this.remotes.has(r.id)) this.remotes.set(r.id, r);
   }
 
   private remove(id: string): void {

@@ -6,6 +6,7 @@
  */
 import { resolve as resolvePath } from 'node:path';
 import { MAX_DEVICES, type ServerBitConfig } from '../../shared/config.js';
+import { REMOTE_ADDRESS_FORMS, isRemoteAddress, parseRemoteAddress } from '../../shared/device-address.js';
 import { CONFIG_SCHEMA, validateConfig } from '../../shared/config-schema.js';
 import { ConfigError } from '../../shared/errors.js';
 import { validate } from '../../shared/schema.js';
@@ -36,8 +37,9 @@ Streams a BITalino (or the built-in simulator) as JSON over WebSockets.
 Settings come from ~/ServerBIT/config.json; these options override them for this run only.
 
   --config PATH     use this config file instead of ~/ServerBIT/config.json
-  --device X        "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0)
-                    or host:port; repeat it to stream several devices at once
+  --device X        "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0),
+                    host:port, or a device another ServerBIT publishes to an MQTT broker
+                    (mqtt://broker:1883/serverbit/lab-pc/0); repeat it to stream several devices at once
   --port N          WebSocket port, 1 to 65535
   --host H          address to listen on (127.0.0.1 = this computer only, 0.0.0.0 = every network)
   --rate N          sampling rate in Hz: 1, 10, 100 or 1000
@@ -123,7 +125,7 @@ function apply(out: CliArgs, flag: ValueFlag, value: string): void {
       out.configPath = value;
       return;
     case '--device':
-      (out.overrides.devices ??= []).push(checked(flag, 'device', value));
+      (out.overrides.devices ??= []).push(checkedRemote(checked(flag, 'device', value)));
       if (out.overrides.devices.length > MAX_DEVICES) throw usage(`--device is given ${out.overrides.devices.length} times; allowed: at most ${MAX_DEVICES} devices.`, 'devices');
       return;
     case '--host':
@@ -188,6 +190,14 @@ function recordFolder(dir: string): string {
   const issues = validate(CONFIG_SCHEMA.properties.record.properties.folder, folder, { path: '--record' });
   if (issues.length > 0) throw usage(issues.map((i) => i.message).join('; ') + '.', 'record.folder');
   return folder;
+}
+
+/** `--device mqtt://…`: a remote device's address, said wrong in the flag's own words (never with its password). */
+function checkedRemote(address: string): string {
+  if (!isRemoteAddress(address)) return address;
+  const p = parseRemoteAddress(address);
+  if (!p.ok) throw usage(`--device: ${p.problem}; allowed: ${REMOTE_ADDRESS_FORMS}.`, 'device');
+  return address;
 }
 
 function checkedUrl(flag: ValueFlag, value: string): string {

@@ -16,6 +16,7 @@ import { ORIGINAL_PLACEHOLDER_DEVICE, SIMULATOR_DEVICE } from '../../shared/conf
 import { DeviceError } from '../../shared/errors.js';
 import { parsePlaybackAddress } from './playback/playback-address.js';
 import { RIOT_ADDRESS_FORMS, isRiotAddress, parseRiotAddress, type RiotAddress } from '../../shared/outputs/osc-config.js';
+import { REMOTE_ADDRESS_FORMS, isRemoteAddress, parseRemoteAddress, type RemoteAddress } from '../../shared/device-address.js';
 import { SerialTransport, type SerialTransportOptions } from './serial-transport.js';
 import { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
 import type { Transport } from './transport.js';
@@ -39,7 +40,9 @@ export type DeviceAddress =
   /** A recording played back as a device (devices/playback/playback-address.ts). */
   | { kind: 'file'; path: string; loop: boolean }
   /** An R-IoT streaming OSC to a UDP port (docs/osc.md "R-IoT devices"). */
-  | ({ kind: 'riot' } & RiotAddress);
+  | ({ kind: 'riot' } & RiotAddress)
+  /** A device another ServerBIT publishes to an MQTT broker (docs/mqtt.md "A remote device in the device list"). */
+  | { kind: 'remote'; remote: RemoteAddress };
 
 /** What to open: a serial path (with the MAC it was resolved from, if any) or a TCP endpoint. */
 export type ResolvedDevice =
@@ -59,7 +62,7 @@ export interface PortExtras {
 }
 
 const ACCEPTED_FORMS =
-  'Use "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0, /dev/cu.BITalino-15-26-DevB), host:port (192.168.4.1:8001, [::1]:8001), a recording to play back (file:/path/recording.txt) or an R-IoT (riot:8888/0).';
+  'Use "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0, /dev/cu.BITalino-15-26-DevB), host:port (192.168.4.1:8001, [::1]:8001), a recording to play back (file:/path/recording.txt), an R-IoT (riot:8888/0) or a device published to an MQTT broker (mqtt://broker.local:1883/serverbit/lab-pc/0).';
 
 const MAC_RE = /^([0-9a-f]{2})([:-])([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})\2([0-9a-f]{2})$/i;
 const HOSTNAME_RE = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
@@ -88,6 +91,12 @@ export function classifyAddress(device: string): DeviceAddress {
     const riot = parseRiotAddress(text);
     if (!riot) throw new DeviceError('DEVICE_BAD_ARGUMENT', `"${text}" is not an R-IoT address.`, `Use ${RIOT_ADDRESS_FORMS}.`);
     return { kind: 'riot', ...riot };
+  }
+  // Another ServerBIT's device, through a broker; the message never repeats a password.
+  if (isRemoteAddress(text)) {
+    const remote = parseRemoteAddress(text);
+    if (!remote.ok) throw new DeviceError('DEVICE_BAD_ARGUMENT', `${remote.problem}.`, `Use ${REMOTE_ADDRESS_FORMS}.`);
+    return { kind: 'remote', remote: remote.value };
   }
 
   const mac = normalizeMac(text);
@@ -351,6 +360,9 @@ export async function resolveDevice(device: string, system: SystemProbe = liveSy
     case 'file':
       // openDevice() plays recordings itself; nothing here opens files.
       throw badAddress(`"${device.slice(0, 60)}" is a recording, not a port: it is played back by openDevice().`);
+    case 'remote':
+      // Acquisition streams remote devices from their broker itself (acquisition/remote-runner.ts).
+      throw new DeviceError('DEVICE_REMOTE', `${address.remote.display} is a device published to an MQTT broker, not a port`, 'Add it to the device list: ServerBIT subscribes to it there (docs/mqtt.md "A remote device in the device list").');
   }
 }
 

@@ -21,7 +21,10 @@ function troubleshooting(code: string, device: string): string[] {
   if (code.startsWith('PLAYBACK_')) return [];
   switch (code) {
     case 'DEVICE_BAD_ARGUMENT':
-      return ['Check the address: use "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0, /dev/cu.BITalino-15-26-DevB) or host:port (192.168.4.1:8001).'];
+      return ['Check the address: use "simulator", a MAC address (20:16:07:18:15:26), a serial port (COM3, /dev/rfcomm0, /dev/cu.BITalino-15-26-DevB), host:port (192.168.4.1:8001) or a device another ServerBIT publishes (mqtt://broker.local:1883/serverbit/lab-pc/0).'];
+    // A remote device (mqtt://…) is not opened by Test: its hint says to add it, and its state then says what the broker answers.
+    case 'DEVICE_REMOTE':
+      return [];
     case 'DEVICE_NOT_FOUND':
       return ['Pair the BITalino with this computer first (PIN 1234); the OS then creates a serial port for it.', 'Or choose its serial port from the list instead of its MAC address.', ...common.slice(0, 1)];
     case 'DEVICE_OPEN_FAILED':

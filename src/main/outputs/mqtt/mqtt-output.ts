@@ -166,6 +166,9 @@ export class MqttOutput implements Output {
 
   private async doStart(): Promise<void> {
     this.setState('starting');
+    // Before the devices' current statuses: each one opens its device's will holder (a device
+    // already streaming when the output is turned on sends no new status to open it later).
+    this.wills = new WillHolders(this.settings);
     // The current state of every device first (the group does not catch up), then live events.
     for (const id of this.hub.devices()) {
       const st = this.hub.status(id);
@@ -190,17 +193,18 @@ export class MqttOutput implements Output {
       });
     } catch (e) {
       this.teardown();
+      await this.wills.close();
       this.error = toWireError(e);
       this.setState('error');
       throw e;
     }
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
-    this.wills = new WillHolders(this.settings);
     this.timer = setInterval(() => this.tick(), this.statusIntervalMs);
     this.timer.unref();
     const failed = await first;
     if (failed) {
       this.teardown();
+      await this.wills.close();
       throw failed;
     }
   }
