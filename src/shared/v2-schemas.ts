@@ -23,6 +23,9 @@ import { COMMAND_NAMES, type ClientMessage, type CommandMessage, type CommandNam
  */
 export const V2_MAX_MESSAGE_BYTES = 32 * 1024;
 
+/** Files of the recording listed in a `server` message at most (the latest; record_stop's reply lists every one). */
+export const SERVER_RECORDING_FILES = 64;
+
 /** Samples per data message a client may ask for. */
 export const V2_MAX_BATCH = 1000;
 
@@ -231,6 +234,28 @@ export const SERVER_STATUS_SCHEMA: JsonSchema = {
     devices: { type: 'array', maxItems: MAX_DEVICES, items: DEVICE_ID },
     outputs: { type: 'array', maxItems: 16, items: OUTPUT_STATUS },
     problem: CONFIG_PROBLEM,
+    recording: {
+      type: 'object',
+      required: ['state', 'folder', 'formats', 'files', 'samples', 'bytes'],
+      additionalProperties: false,
+      properties: {
+        state: { type: 'string', enum: ['off', 'starting', 'running', 'error', 'stopped'] },
+        folder: STR,
+        formats: { type: 'array', maxItems: 3, items: STR },
+        // The server sends at most the last SERVER_RECORDING_FILES files (record_stop's reply names all).
+        files: { type: 'array', maxItems: SERVER_RECORDING_FILES, items: STR },
+        samples: NAT,
+        bytes: NAT,
+        startedAt: { type: 'number' },
+        error: ERROR,
+      },
+    },
+    origin: {
+      type: 'object',
+      required: ['origin', 'opaque', 'guidance', 'time', 'count'],
+      additionalProperties: false,
+      properties: { origin: { type: 'string', maxLength: 200 }, opaque: { type: 'boolean' }, guidance: STR, time: { type: 'number' }, count: NAT },
+    },
   },
 };
 

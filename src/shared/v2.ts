@@ -129,6 +129,24 @@ export interface ServerStatusMessage {
   outputs: OutputStatus[];
   /** Present while the config file is not (fully) in use, or the listener could not start: what the window's banner shows. */
   problem?: ConfigProblem;
+  /** The current recording, or the last one since the service started (absent before the first): its state, folder and files. */
+  recording?: RecordingResult;
+  /** The last web page refused for its Origin, and how to allow it (docs/desktop.md "Pages the service refuses"). */
+  origin?: OriginNotice;
+}
+
+/** A web page whose WebSocket the service refused because of its Origin header. */
+export interface OriginNotice {
+  /** The Origin as sent (printable ASCII, at most 200 characters): "null" for a page opened from disk. */
+  origin: string;
+  /** True for "null" / "file://": a page opened from disk (or a sandboxed frame). */
+  opaque: boolean;
+  /** What to do: where to open the page instead, how to allow it (`allowed_origins`), and what that permits. */
+  guidance: string;
+  /** When this notice was published, ms since the Unix epoch. */
+  time: number;
+  /** Refusals of this origin so far. */
+  count: number;
 }
 
 /** A setting of the config file that could not be used: the service runs on a default for it. */
