@@ -34,6 +34,7 @@ import { MessageRateLimit, parseIncoming } from './api/incoming.js';
 import { createCommandRunner } from './api/commands.js';
 import type { MqttCommandHandler } from './outputs/mqtt/mqtt-output.js';
 import { RecordingController } from './outputs/recorder/controller.js';
+import { OriginNotices } from './api/origin-notices.js';
 import { recorderSettingsFromConfig } from './outputs/recorder/settings.js';
 import { ClientCount } from './server/client-count.js';
 import { checkPortFree } from './server/port-free.js';
@@ -89,6 +90,8 @@ export interface ServerBit {
   outputs: OutputsController;
   /** The recording (started and stopped at run time, or from launch by `record.on_launch`). */
   recording: RecordingController;
+  /** The last page refused for its Origin, published at a bounded rate (api/origin-notices.ts). */
+  originNotices: OriginNotices;
   api: ApiContext;
   server: StreamServer;
   clients: ClientCount;
@@ -157,6 +160,8 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
 
   let server!: StreamServer;
   const clients = new ClientCount({ count: () => server.clientCount });
+  // Pages refused for their Origin: the window's banner, the tray and the CLI say how to allow them.
+  const originNotices = new OriginNotices();
   api = new ApiContext({
     acquisition,
     settings,
@@ -167,6 +172,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     listPorts,
     // A serial port admits one program: Test answers for a device being streamed without opening it again.
     testDevice: (address) => testDevice(address, { streaming: (a) => streamingAt(acquisition, a) }),
+    originNotices,
     ...(options.api ?? {}),
   });
   server = new StreamServer({
@@ -185,6 +191,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     http: options.http ?? createStaticHandler(RENDERER_DIR),
     v2: options.v2 ?? createV2Handler(api, options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
   });
+  server.onOriginRefused((e) => originNotices.add(e));
 
   let closed: Promise<void> | undefined;
   const app: ServerBit = {
@@ -192,6 +199,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
     acquisition,
     outputs,
     recording,
+    originNotices,
     api,
     server,
     clients,
@@ -224,6 +232,7 @@ export function createServerBit(options: ServerBitOptions): ServerBit {
         await recording.stop().catch(() => undefined);
         await outputs.close();
         clients.close();
+        originNotices.close();
         await server.close();
       })();
       return closed;
@@ -354,6 +363,7 @@ function outputsApi(outputs: OutputsController, recording: RecordingController):
     },
     recordStart: (args) => recording.start(args),
     recordStop: () => recording.stop(),
+    recording: () => recording.summary(),
   };
 }
 

@@ -179,6 +179,11 @@ async function main(argv: string[]): Promise<number> {
   });
   // The recording (--record DIR, record.on_launch, /v2 record_start): where files go, and when it stops.
   const recording = followRecording(app.recording, { out, err });
+  // A web page refused for its Origin: how to allow it (at a bounded rate: api/origin-notices.ts).
+  // Pages opened from disk ("null") are already explained by the server itself (ws-server.ts).
+  app.originNotices.onChange((n) => {
+    if (!n.opaque) err(`refused a WebSocket from a web page: ${n.guidance}${n.count > 1 ? ` (${n.count} times)` : ''}.`);
+  });
   try {
     await app.start();
   } catch (e) {

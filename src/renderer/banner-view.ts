@@ -4,7 +4,7 @@
  * file and the bad settings — or a listener that could not start); the selected device's error
  * (status.error); the last failed command (dismissable). At most the first two are shown.
  */
-import type { ConfigProblem } from '../shared/v2.js';
+import type { ConfigProblem, OriginNotice } from '../shared/v2.js';
 import { el, replaceChildren } from './dom.js';
 import { connectionLost, describeError, titleFor, type ErrorView } from './errors.js';
 import { deviceLabel, type AppState, type Store } from './store.js';
@@ -13,7 +13,24 @@ export interface Banner {
   view: ErrorView;
   dismissable: boolean;
   /** For tests and styling: which kind of banner. */
-  kind: 'connection' | 'problem' | 'device' | 'command';
+  kind: 'connection' | 'problem' | 'device' | 'origin' | 'command';
+}
+
+/** How long the window shows a refused page after the service reported it, ms. */
+export const ORIGIN_NOTICE_MS = 10 * 60_000;
+
+/** A page the service refused for its Origin: which, and exactly how to allow it (the service's words). */
+export function originView(n: OriginNotice, now = Date.now()): ErrorView {
+  const when = new Date(n.time).toLocaleTimeString('en-GB');
+  const times = n.count > 1 ? ` (${n.count} attempts)` : '';
+  const minutes = Math.max(0, Math.round((now - n.time) / 60_000));
+  return {
+    title: n.opaque ? `ServerBIT refused a page opened from disk${times}` : `ServerBIT refused a web page from ${n.origin}${times}`,
+    message: `At ${when}${minutes > 0 ? ` (${minutes} min ago)` : ''}, a WebSocket from Origin "${n.origin}" was refused.`,
+    hint: n.guidance,
+    steps: [],
+    severity: 'warning',
+  };
 }
 
 /** The service's problem as a banner: what is wrong with which file, and what ServerBIT does meanwhile. */
@@ -32,8 +49,8 @@ export function problemView(p: ConfigProblem): ErrorView {
   return view;
 }
 
-/** The banners for a state (pure apart from its input). */
-export function bannersFor(s: AppState): Banner[] {
+/** The banners for a state (pure apart from its input and the clock). */
+export function bannersFor(s: AppState, now = Date.now()): Banner[] {
   if (s.connection === 'closed') return [{ view: connectionLost(s.address ?? 'ServerBIT'), dismissable: false, kind: 'connection' }];
   const out: Banner[] = [];
   if (s.problem && s.connection === 'open') out.push({ view: problemView(s.problem), dismissable: false, kind: 'problem' });
@@ -43,6 +60,8 @@ export function bannersFor(s: AppState): Banner[] {
     if (s.devices.length > 1 && s.device !== undefined) view.title = `${deviceLabel(s.status, s.device)}: ${view.title}`;
     out.push({ view, dismissable: false, kind: 'device' });
   }
+  const o = s.origin;
+  if (o && s.connection === 'open' && o.time !== s.originDismissed && now - o.time < ORIGIN_NOTICE_MS) out.push({ view: originView(o, now), dismissable: true, kind: 'origin' });
   if (s.commandError) out.push({ view: s.commandError, dismissable: true, kind: 'command' });
   return out.slice(0, 2);
 }
@@ -77,7 +96,12 @@ export function mountBanner(root: HTMLElement, store: Store): void {
             view.steps.length > 0 ? el('ol', { class: 'banner-steps' }, ...view.steps.map((t) => el('li', { text: t }))) : null,
           ),
           b.dismissable
-            ? el('button', { class: 'banner-close', text: '×', attrs: { type: 'button', 'aria-label': 'Dismiss' }, on: { click: () => store.set({ commandError: undefined }) } })
+            ? el('button', {
+                class: 'banner-close',
+                text: '×',
+                attrs: { type: 'button', 'aria-label': 'Dismiss' },
+                on: { click: () => store.set(b.kind === 'origin' ? { originDismissed: s.origin?.time } : { commandError: undefined }) },
+              })
             : null,
         );
       }),

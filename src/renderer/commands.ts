@@ -5,7 +5,7 @@
  * its timeout. A failure always arrives as a rejected promise with a CommandError (code,
  * message, hint), never a throw: the server's error, TIMEOUT, DISCONNECTED or BUSY.
  */
-import type { ServerBitChannel } from '../shared/api.js';
+import type { DesktopAction, ServerBitChannel } from '../shared/api.js';
 import type { CommandArgs, CommandName, ReplyMessage, ServerMessage } from '../shared/v2.js';
 import type { WireError } from './errors.js';
 
@@ -56,17 +56,25 @@ export class CommandClient {
 
   call<N extends CommandName>(command: N, ...rest: CommandArgs[N] extends Record<string, never> ? [args?: CommandArgs[N]] : [args: CommandArgs[N]]): Promise<unknown> {
     const args = rest[0];
+    return this.request(command, TIMEOUTS[command] ?? DEFAULT_TIMEOUT, (id) => this.channel.send(args === undefined ? { type: 'command', id, command } : { type: 'command', id, command, args }));
+  }
+
+  /** A request only the desktop app answers (the Electron window: src/shared/api.ts DesktopRequest). */
+  desktop(action: DesktopAction): Promise<unknown> {
+    return this.request(action, DEFAULT_TIMEOUT, (id) => this.channel.send({ type: 'desktop', id, action }));
+  }
+
+  private request(what: string, ms: number, send: (id: string) => void): Promise<unknown> {
     if (!this.open) return Promise.reject(new CommandError({ code: 'DISCONNECTED', message: 'Not connected to ServerBIT.', hint: 'Wait for the connection to come back, then try again.' }));
     if (this.pending.size >= this.maxPending) return Promise.reject(new CommandError({ code: 'BUSY', message: 'Too many commands are waiting for an answer.' }));
     const id = `ui-${this.next++}`;
     return new Promise<unknown>((resolve, reject) => {
-      const ms = TIMEOUTS[command] ?? DEFAULT_TIMEOUT;
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new CommandError({ code: 'TIMEOUT', message: `ServerBIT did not answer "${command}" within ${ms / 1000} s.` }));
+        reject(new CommandError({ code: 'TIMEOUT', message: `ServerBIT did not answer "${what}" within ${ms / 1000} s.` }));
       }, ms);
       this.pending.set(id, { resolve, reject, timer });
-      this.channel.send(args === undefined ? { type: 'command', id, command } : { type: 'command', id, command, args });
+      send(id);
     });
   }
 

@@ -17,6 +17,7 @@ import { electronChannel } from './electron-channel.js';
 import { describeError } from './errors.js';
 import { mountBanner } from './banner-view.js';
 import { mountPickerView } from './picker-view.js';
+import { mountOutputsView } from './outputs-view.js';
 import { mountPlotView } from './plot-view.js';
 import { mountStatusView } from './status-view.js';
 import { Store, pickDevice } from './store.js';
@@ -64,6 +65,11 @@ const store = new Store({
   activity: {},
   samplesPerSecond: 0,
   commandError: undefined,
+  outputs: [],
+  recording: undefined,
+  origin: undefined,
+  originDismissed: undefined,
+  lastMarker: undefined,
 });
 const commands = new CommandClient(channel);
 const onCommandError = (action: string, e: unknown) => store.set({ commandError: describeError(toWireError(e), { action }) });
@@ -75,6 +81,7 @@ mountDeviceList(byId('device-list'), store);
 mountStatusView(byId('status'), { store, commands, onCommandError });
 const plotView = mountPlotView(byId('panel-live'));
 const configView = mountConfigView(byId('panel-settings'), { store, commands });
+mountOutputsView({ quick: byId('outputs'), panel: byId('panel-outputs') }, { store, commands, reloadConfig: () => configView.reload() });
 let pickerLoaded = false;
 const tabs = mountTabs(byId('tabs'), (tab) => {
   plotView.plot.setOnScreen(tab === 'live');
@@ -125,7 +132,7 @@ channel.onMessage((m: ServerMessage) => {
   switch (m.type) {
     case 'server': {
       const before = store.state.devices;
-      store.set({ clients: m.clients, problem: m.problem });
+      store.set({ clients: m.clients, problem: m.problem, outputs: m.outputs, recording: m.recording, origin: m.origin });
       setDevices(m.devices);
       // A device added or removed (here or elsewhere): the settings follow the file.
       if (helloSeen && store.state.devices !== before && store.state.config) void configView.reload();
@@ -160,8 +167,10 @@ channel.onMessage((m: ServerMessage) => {
       store.set({ hello: m });
       setDevices(m.devices);
       break;
-    case 'gap':
     case 'marker':
+      store.set({ lastMarker: m });
+      break;
+    case 'gap':
     case 'reply':
       break;
   }

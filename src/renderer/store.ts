@@ -6,7 +6,8 @@
  * that would re-render the whole page for nothing).
  */
 import type { ServerBitConfig } from '../shared/config.js';
-import type { ConfigProblem, HelloMessage, MetaMessage, StatusMessage } from '../shared/v2.js';
+import type { OutputStatus } from '../shared/outputs.js';
+import type { ConfigProblem, HelloMessage, MarkerMessage, MetaMessage, OriginNotice, RecordingResult, StatusMessage } from '../shared/v2.js';
 import type { ErrorView } from './errors.js';
 
 /** What the window knows of how a device's data arrives (measured here, not reported). */
@@ -47,6 +48,16 @@ export interface AppState {
   samplesPerSecond: number;
   /** A failed command, shown in the banner until dismissed or replaced. */
   commandError: ErrorView | undefined;
+  /** Every output's status (the `server` message), the recorder first. */
+  outputs: readonly OutputStatus[];
+  /** The current or last recording (the `server` message). */
+  recording: RecordingResult | undefined;
+  /** The last page the service refused for its Origin (the `server` message). */
+  origin: OriginNotice | undefined;
+  /** The `time` of the origin notice the user dismissed. */
+  originDismissed: number | undefined;
+  /** The last marker anyone set (a `marker` message). */
+  lastMarker: MarkerMessage | undefined;
 }
 
 export type Listener = (state: AppState, changed: ReadonlySet<keyof AppState>) => void;

@@ -1,5 +1,5 @@
-/** Three tabs (Live, Settings, Devices) with the ARIA tab pattern and arrow-key navigation. */
-export type TabName = 'live' | 'settings' | 'devices';
+/** Four tabs (Live, Settings, Devices, Outputs) with the ARIA tab pattern and arrow-key navigation. */
+export type TabName = 'live' | 'settings' | 'devices' | 'outputs';
 
 export function mountTabs(root: HTMLElement, onSelect: (tab: TabName) => void): { select(tab: TabName): void } {
   const buttons = [...root.querySelectorAll<HTMLButtonElement>('[role="tab"]')];

@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'RECORDING_WRITE_FAILED' // a write failed mid-recording (disk full, folder removed, permissions); the recording stopped
   | 'RECORDING_ALREADY_RUNNING' // record_start while a recording runs
   | 'RECORDING_NOT_RUNNING' // record_stop with no recording
+  | 'RECORDING_FOLDER_MISSING' // the desktop app's "Open folder": the recordings folder does not exist (yet)
   // config
   | 'CONFIG_INVALID_JSON'
   | 'CONFIG_INVALID_VALUE'

@@ -29,6 +29,9 @@ export const V2_PATH = '/v2';
  */
 export const V2_MAX_MESSAGE_BYTES = 32 * 1024;
 
+/** Files of the recording listed in a `server` message at most (the latest; record_stop's reply lists every one). */
+export const SERVER_RECORDING_FILES = 64;
+
 /** Samples per data message a client may ask for. */
 export const V2_MAX_BATCH = 1000;
 
@@ -271,6 +274,41 @@ export const CONFIG_PROBLEM_SCHEMA = Type.Object(
   { additionalProperties: false },
 );
 
+/** A recording's state and files (RecordingResult: record_start, record_stop and the `server` message). */
+export const RECORDING_SCHEMA = Type.Object(
+  {
+    state: OUTPUT_STATE,
+    folder: STR,
+    formats: Type.Array(STR, { maxItems: 3 }),
+    /** Every file written so far (data and events files), absolute paths; the `server` message sends at most the last SERVER_RECORDING_FILES (record_stop's reply names all). */
+    files: Type.Array(STR, { maxItems: SERVER_RECORDING_FILES }),
+    samples: NAT,
+    bytes: NAT,
+    /** When it started, ms since the Unix epoch. */
+    startedAt: Type.Optional(Type.Number()),
+    /** In state "error": why it stopped, and what to do. */
+    error: Type.Optional(WIRE_ERROR_SCHEMA),
+  },
+  { additionalProperties: false },
+);
+
+/** A web page whose WebSocket the service refused because of its Origin header. */
+export const ORIGIN_NOTICE_SCHEMA = Type.Object(
+  {
+    /** The Origin as sent (printable ASCII, at most 200 characters): "null" for a page opened from disk. */
+    origin: Type.String({ maxLength: 200 }),
+    /** True for "null" / "file://": a page opened from disk (or a sandboxed frame). */
+    opaque: Type.Boolean(),
+    /** What to do: where to open the page instead, how to allow it (`allowed_origins`), and what that permits. */
+    guidance: STR,
+    /** When this notice was published, ms since the Unix epoch. */
+    time: Type.Number(),
+    /** Refusals of this origin so far. */
+    count: NAT,
+  },
+  { additionalProperties: false },
+);
+
 /** The service's own state: clients connected, the device set, the outputs. Sent after hello and when it changes (at most a few per second). */
 export const SERVER_STATUS_SCHEMA = Type.Object(
   {
@@ -282,6 +320,10 @@ export const SERVER_STATUS_SCHEMA = Type.Object(
     outputs: Type.Array(OUTPUT_STATUS_SCHEMA, { maxItems: 16 }),
     /** Present while the config file is not (fully) in use, or the listener could not start: what the window's banner shows. */
     problem: Type.Optional(CONFIG_PROBLEM_SCHEMA),
+    /** The current recording, or the last one since the service started (absent before the first): its state, folder and files. */
+    recording: Type.Optional(RECORDING_SCHEMA),
+    /** The last web page refused for its Origin, and how to allow it (docs/desktop.md "Pages the service refuses"). */
+    origin: Type.Optional(ORIGIN_NOTICE_SCHEMA),
   },
   { additionalProperties: false },
 );

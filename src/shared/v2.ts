@@ -29,6 +29,8 @@ export type GapMessage = Static<typeof S.GAP_SCHEMA>;
 export type StatusMessage = Static<typeof S.STATUS_SCHEMA>;
 /** The service's own state: clients connected, the device set, the outputs. */
 export type ServerStatusMessage = Static<typeof S.SERVER_STATUS_SCHEMA>;
+/** A web page whose WebSocket the service refused because of its Origin header (docs/desktop.md "Pages the service refuses"). */
+export type OriginNotice = Static<typeof S.ORIGIN_NOTICE_SCHEMA>;
 /** A setting of the config file that could not be used: the service runs on a default for it. */
 export type InvalidSetting = Static<typeof S.INVALID_SETTING_SCHEMA>;
 /** Why the config file is not (fully) in use, or the listener could not start (docs/protocol.md "server"). */
@@ -59,18 +61,8 @@ export type RecordingFormat = NonNullable<RecordStartArgs['formats']>[number];
 
 export type RecordStartArgs = Static<typeof S.RECORD_START_SCHEMA>;
 
-/** A recording's state and files (record_start, record_stop). */
-export interface RecordingResult {
-  state: OutputState;
-  folder: string;
-  formats: string[];
-  /** Every file written so far (data and events files), absolute paths. */
-  files: string[];
-  samples: number;
-  bytes: number;
-  startedAt?: number;
-  error?: WireError;
-}
+/** A recording's state and files (record_start, record_stop; the `server` message lists at most the last SERVER_RECORDING_FILES files). */
+export type RecordingResult = Static<typeof S.RECORDING_SCHEMA>;
 
 export type CommandName = keyof CommandArgs;
 

@@ -1,4 +1,9 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openRecordingsFolder, recordingsFolderToOpen } from '../../src/main/desktop/recordings-folder.js';
+import { RecordingError } from '../../src/shared/errors.js';
 import { createServerBit, type ServerBit } from '../../src/main/app.js';
 import { IpcBridge, MAX_EARLY_MESSAGES, withProblem, type BridgeTarget, type V2SessionLike } from '../../src/main/desktop/ipc-bridge.js';
 import { defaultConfig } from '../../src/shared/config.js';
@@ -151,5 +156,82 @@ describe('IpcBridge with the real /v2 session', () => {
     expect(t.got.find((m) => m.type === 'server')).toMatchObject({ problem });
     expect(t.got.find((m) => m.type === 'status')).not.toHaveProperty('error');
     bridge.closeAll();
+  });
+});
+
+describe('IpcBridge desktop requests (the window\'s "Open folder")', () => {
+  const from = { targetId: 1, frameUrl: PAGE, isMainFrame: true };
+  const until = async (pred: () => boolean) => {
+    for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it('runs a known action from the app window and answers like a command; never reaches the /v2 session', async () => {
+    const { made, createSession } = fakeSessions();
+    const actions: string[] = [];
+    const bridge = new IpcBridge({ createSession, rendererUrlPrefix: PREFIX, desktop: async (a) => (actions.push(a), { folder: '/r' }) });
+    const t = target(1);
+    bridge.open(t);
+    expect(bridge.receive(from, { type: 'desktop', id: 'ui-1', action: 'open_recordings_folder' })).toBe('desktop');
+    await until(() => t.got.length > 0);
+    expect(actions).toEqual(['open_recordings_folder']);
+    expect(t.got).toEqual([{ type: 'reply', id: 'ui-1', ok: true, result: { folder: '/r' } }]);
+    expect(made[0].received).toEqual([]);
+  });
+
+  it('refuses an unknown action, extra keys (a path), and answers the handler\'s failure with its code and hint', async () => {
+    const { createSession } = fakeSessions();
+    const actions: string[] = [];
+    const bridge = new IpcBridge({
+      createSession,
+      rendererUrlPrefix: PREFIX,
+      desktop: async (a) => {
+        actions.push(a);
+        throw new RecordingError('RECORDING_FOLDER_MISSING', '/r does not exist yet', 'Press Record first.');
+      },
+    });
+    const t = target(1);
+    bridge.open(t);
+    bridge.receive(from, { type: 'desktop', id: 'a', action: 'rm_rf' });
+    bridge.receive(from, { type: 'desktop', id: 'b', action: 'open_recordings_folder', folder: '/etc' });
+    bridge.receive(from, { type: 'desktop', id: 'c', action: 'open_recordings_folder' });
+    await until(() => t.got.length === 3);
+    expect(t.got.map((m) => (m.type === 'reply' && !m.ok ? [m.id, m.error.code] : m))).toEqual([
+      ['a', 'BAD_MESSAGE'],
+      ['b', 'BAD_MESSAGE'],
+      ['c', 'RECORDING_FOLDER_MISSING'],
+    ]);
+    expect(t.got[2]).toMatchObject({ error: { message: '/r does not exist yet', hint: 'Press Record first.' } });
+    expect(actions).toEqual(['open_recordings_folder']);
+    // From another frame: dropped, nothing run.
+    expect(bridge.receive({ targetId: 1, frameUrl: 'https://evil.example/', isMainFrame: true }, { type: 'desktop', id: 'd', action: 'open_recordings_folder' })).toBe('untrusted-sender');
+    expect(actions).toHaveLength(1);
+  });
+
+  it('without a desktop handler (the page in a browser never sends one): UNKNOWN_COMMAND', async () => {
+    const { createSession } = fakeSessions();
+    const bridge = new IpcBridge({ createSession, rendererUrlPrefix: PREFIX });
+    const t = target(1);
+    bridge.open(t);
+    bridge.receive(from, { type: 'desktop', id: 'x', action: 'open_recordings_folder' });
+    expect(t.got).toMatchObject([{ type: 'reply', id: 'x', ok: false, error: { code: 'UNKNOWN_COMMAND' } }]);
+  });
+});
+
+describe('recordingsFolderToOpen', () => {
+  it('the current or last recording\'s folder, else the configured one; a missing or relative folder is refused with what to do', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'serverbit-folder-'));
+    try {
+      const isFolder = (p: string) => existsSync(p);
+      expect(recordingsFolderToOpen({ recording: { folder: dir }, configured: '/nowhere', isFolder })).toEqual({ ok: true, folder: dir });
+      expect(recordingsFolderToOpen({ recording: undefined, configured: dir, isFolder })).toEqual({ ok: true, folder: dir });
+      expect(recordingsFolderToOpen({ recording: undefined, configured: path.join(dir, 'later'), isFolder })).toMatchObject({ ok: false, error: { code: 'RECORDING_FOLDER_MISSING', hint: 'ServerBIT creates it when a recording starts: press Record first.' } });
+      expect(recordingsFolderToOpen({ recording: undefined, configured: 'recordings', isFolder: () => true })).toMatchObject({ ok: false, error: { code: 'RECORDING_FOLDER_MISSING' } });
+      const opened: string[] = [];
+      await expect(openRecordingsFolder({ recording: undefined, configured: dir, isFolder }, async (p) => (opened.push(p), ''))).resolves.toEqual({ folder: dir });
+      await expect(openRecordingsFolder({ recording: undefined, configured: dir, isFolder }, async () => 'no file manager')).rejects.toMatchObject({ code: 'INTERNAL', message: `could not open ${dir}: no file manager` });
+      expect(opened).toEqual([dir]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceState } from '../../src/shared/acquisition.js';
-import { MAX_TOOLTIP_CHARS, TRAY_ICON_STATES, statusLine, tooltipText, trayIconFile, trayIconState, trayMenu, trayView, type MenuItemModel, type TrayInput } from '../../src/main/desktop/tray-model.js';
+import type { OutputStatus } from '../../src/shared/outputs.js';
+import type { RecordingResult } from '../../src/shared/v2.js';
+import { MAX_TOOLTIP_CHARS, TRAY_ICON_STATES, elapsedMinutes, outputItems, statusLine, tooltipText, trayIconFile, trayIconState, trayMenu, trayView, type MenuItemModel, type TrayInput } from '../../src/main/desktop/tray-model.js';
 import { LINK_LOST, REAL, SIMULATED, device, status } from './helpers.js';
 
 const one = (state: ServiceState, extra: Partial<TrayInput> = {}): TrayInput => ({ devices: [status(state, { info: SIMULATED })], clients: 0, platform: 'linux', openAtLogin: false, ...extra });
@@ -89,10 +91,11 @@ describe('tooltip', () => {
 });
 
 describe('menu', () => {
-  const ids = (items: MenuItemModel[]): string[] => items.map((i) => (i.device !== undefined ? `${i.id}:${i.device}` : (i.id ?? '—')));
+  const ids = (items: MenuItemModel[]): string[] => items.map((i) => (i.device !== undefined ? `${i.id}:${i.device}` : i.output !== undefined ? `${i.id}:${i.output}` : (i.id ?? '—')));
+  const OUTPUT_IDS = ['—', 'record', 'mark', 'output:osc', 'output:lsl', 'output:mqtt'];
 
   it('one device: a disabled status line, start/stop, the window, the config folder, start at login and quit', () => {
-    expect(ids(trayMenu(one('streaming', { platform: 'win32' })))).toEqual(['status', '—', 'stop', '—', 'open-window', 'open-config-folder', 'start-at-login', '—', 'quit']);
+    expect(ids(trayMenu(one('streaming', { platform: 'win32' })))).toEqual(['status', '—', 'stop', ...OUTPUT_IDS, '—', 'open-window', 'open-config-folder', 'start-at-login', '—', 'quit']);
     const menu = trayMenu(one('streaming', { platform: 'win32' }));
     expect(menu[0]).toMatchObject({ id: 'status', type: 'normal', enabled: false });
     expect(menu.find((i) => i.id === 'quit')).toMatchObject({ label: 'Quit ServerBIT', enabled: true });
@@ -101,7 +104,7 @@ describe('menu', () => {
 
   it('several devices: a submenu per device with its state and Start or Stop, then start all / stop all', () => {
     const menu = trayMenu(two('streaming', 'error', { devices: [left('streaming', { info: REAL }), right('error', { error: { code: 'DEVICE_BAD_ARGUMENT', message: 'rate 7 is not supported' } })] }));
-    expect(ids(menu)).toEqual(['status', '—', 'device:0', 'device:1', 'start-all', 'stop-all', '—', 'open-window', 'open-config-folder', '—', 'quit']);
+    expect(ids(menu)).toEqual(['status', '—', 'device:0', 'device:1', 'start-all', 'stop-all', ...OUTPUT_IDS, '—', 'open-window', 'open-config-folder', '—', 'quit']);
     expect(menu[0].label).toBe('2 devices: 1 error, 1 streaming · 2 clients');
     const [a, b] = menu.filter((i) => i.type === 'submenu');
     expect(a.label).toBe('Left arm — streaming');
@@ -165,5 +168,62 @@ describe('menu', () => {
         for (const item of all) if (item.type !== 'separator') expect(item.label).toBeTruthy();
       }
     }
+  });
+});
+
+describe('outputs in the menu (issues 12–15)', () => {
+  const rec = (state: OutputStatus['state'], elapsedMs: number, error?: OutputStatus['error']): OutputStatus => ({ output: 'recorder', state, counters: { elapsedMs, bytes: 100, files: 2 }, ...(error ? { error } : {}) });
+  const summary: RecordingResult = {
+    state: 'running',
+    folder: '/home/me/ServerBIT/recordings',
+    formats: ['txt'],
+    files: ['/home/me/ServerBIT/recordings/serverbit_simulator_2026-05-01_10-22-03.txt', '/home/me/ServerBIT/recordings/serverbit_simulator_2026-05-01_10-22-03.events.json'],
+    samples: 1000,
+    bytes: 100,
+  };
+  const item = (items: MenuItemModel[], id: string, output?: string) => items.find((i) => i.id === id && (output === undefined || i.output === output));
+
+  it('no recording: "Record" (disabled without a device), "Mark", and each output off and unticked', () => {
+    const items = outputItems({ devices: one('streaming').devices, outputs: [] });
+    expect(item(items, 'record')).toEqual({ id: 'record', label: 'Record', type: 'normal', enabled: true });
+    expect(item(items, 'mark')).toMatchObject({ label: 'Mark', enabled: true });
+    for (const [name, title] of [['osc', 'OSC'], ['lsl', 'LSL'], ['mqtt', 'MQTT']]) expect(item(items, 'output', name)).toEqual({ id: 'output', output: name, type: 'checkbox', checked: false, enabled: true, label: `${title} — off` });
+    const none = outputItems({ devices: [], outputs: [] });
+    expect(item(none, 'record')?.enabled).toBe(false);
+    expect(item(none, 'mark')?.enabled).toBe(false);
+  });
+
+  it('recording: "Stop recording (<file name>, <elapsed>)", to the minute; starting counts as recording', () => {
+    const at = (ms: number, state: OutputStatus['state'] = 'running') => item(outputItems({ devices: one('streaming').devices, outputs: [rec(state, ms)], recording: summary }), 'record-stop');
+    expect(at(5_000)?.label).toBe('Stop recording (serverbit_simulator_2026-05-01_10-22-03.txt, <1 min)');
+    expect(at(12 * 60_000 + 59_000)?.label).toBe('Stop recording (serverbit_simulator_2026-05-01_10-22-03.txt, 12 min)');
+    expect(at(65 * 60_000)?.label).toBe('Stop recording (serverbit_simulator_2026-05-01_10-22-03.txt, 1 h 05 min)');
+    // Before the first file exists, the folder names it.
+    expect(item(outputItems({ devices: [], outputs: [rec('starting', 0)], recording: { ...summary, files: [] } }), 'record-stop')?.label).toBe('Stop recording (recordings, <1 min)');
+    expect(elapsedMinutes(-5)).toBe('<1 min');
+  });
+
+  it('a recording stopped on an error: "Record" again, and the error as a disabled line', () => {
+    const items = outputItems({ devices: one('streaming').devices, outputs: [rec('error', 30_000, { code: 'RECORDING_WRITE_FAILED', message: 'the disk is full' })], recording: { ...summary, state: 'error' } });
+    expect(item(items, 'record')?.label).toBe('Record');
+    expect(item(items, 'recording-status')).toEqual({ id: 'recording-status', type: 'normal', enabled: false, label: '⚠ Recording stopped: the disk is full' });
+  });
+
+  it.each<[OutputStatus, boolean | undefined, boolean, string]>([
+    [{ output: 'osc', state: 'running', detail: '→ 127.0.0.1:8000 · 1000 bundles/s', counters: {} }, false, true, 'OSC — on · → 127.0.0.1:8000 · 1000 bundles/s'],
+    [{ output: 'osc', state: 'starting', counters: {} }, undefined, true, 'OSC — starting'],
+    [{ output: 'osc', state: 'off', counters: {} }, true, false, 'OSC — off'],
+    // In error the checkbox shows what the config says: an enabled output that failed stays ticked, so a click turns it off.
+    [{ output: 'osc', state: 'error', error: { code: 'OSC_HOST_UNRESOLVED', message: 'studio.local did not resolve' }, counters: {} }, true, true, 'OSC — error: studio.local did not resolve'],
+    [{ output: 'osc', state: 'error', error: { code: 'CONFIG_INVALID_VALUE', message: 'osc.maxRate is -1' }, counters: {} }, false, false, 'OSC — error: osc.maxRate is -1'],
+    [{ output: 'osc', state: 'stopped', counters: {} }, true, true, 'OSC — stopped'],
+  ])('an output\'s checkbox: %j with enabled=%s in the config → checked %s, "%s"', (s, enabled, checked, label) => {
+    const items = outputItems({ devices: [], outputs: [s], outputsEnabled: { osc: enabled } });
+    expect(item(items, 'output', 'osc')).toMatchObject({ checked, label });
+  });
+
+  it('the tooltip says a recording runs, with its length', () => {
+    expect(tooltipText({ ...one('streaming'), outputs: [rec('running', 3 * 60_000)] }).split('\n')).toEqual(['ServerBIT — streaming', '● Recording 3 min', 'simulator · 1000 Hz · 0 clients']);
+    expect(tooltipText({ ...one('streaming'), outputs: [rec('stopped', 3 * 60_000)] })).not.toContain('Recording');
   });
 });

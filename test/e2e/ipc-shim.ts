@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { createV2Session } from '../../src/main/api/session.js';
-import { IpcBridge, type ReceiveResult } from '../../src/main/desktop/ipc-bridge.js';
+import { IpcBridge, type IpcBridgeOptions, type ReceiveResult } from '../../src/main/desktop/ipc-bridge.js';
 import type { ServerMessage } from '../../src/shared/v2.js';
 import { RENDERER_DIR, type Service } from './harness.js';
 
@@ -30,10 +30,11 @@ export interface IpcShim {
 
 let nextId = 1;
 
-/** Installs the shim on `page` (before it navigates to RENDERER_INDEX_URL) for `service`. */
-export async function installIpcShim(page: Page, service: Service): Promise<IpcShim> {
+/** Installs the shim on `page` (before it navigates to RENDERER_INDEX_URL) for `service`; `desktop` answers the window's desktop requests as main.ts does. */
+export async function installIpcShim(page: Page, service: Service, desktop?: IpcBridgeOptions['desktop']): Promise<IpcShim> {
   const id = nextId++;
   const bridge = new IpcBridge({
+    ...(desktop ? { desktop } : {}),
     createSession: (send: (m: ServerMessage) => void) => createV2Session({ context: service.app.api, send, trusted: true }),
     // As in the app: only the page loaded from dist/renderer/ (file://) may talk to the session.
     rendererUrlPrefix: RENDERER_URL_PREFIX,

@@ -12,7 +12,7 @@ export type PortEntry = Omit<PortInfo, 'manufacturer'> & { manufacturer?: string
 import type { ServerBitConfig } from '../../shared/config.js';
 import { ServerBitError } from '../../shared/errors.js';
 import type { OutputStatus } from '../../shared/outputs.js';
-import type { RecordStartArgs, RecordingResult, SetConfigResult, TestDeviceResult } from '../../shared/v2.js';
+import type { OriginNotice, RecordStartArgs, RecordingResult, SetConfigResult, TestDeviceResult } from '../../shared/v2.js';
 import { V2Groups } from './stream-group.js';
 
 /** The outputs as /v2 sees them (the composition root builds it from the outputs controller and the recorder). */
@@ -24,6 +24,8 @@ export interface OutputsApi {
   recordStart(args: RecordStartArgs): Promise<RecordingResult>;
   /** Rejects with RECORDING_NOT_RUNNING. */
   recordStop(): Promise<RecordingResult>;
+  /** The current (or last) recording's state and files, for the `server` message; undefined before the first. */
+  recording?(): RecordingResult | undefined;
 }
 
 /** No outputs (tests, tools that run only the stream). */
@@ -58,6 +60,14 @@ export interface ApiContextOptions {
   listPorts: () => Promise<PortEntry[]>;
   /** The device picker's "Test" (the composition root passes devices/probe.ts). */
   testDevice: (address: string) => Promise<TestDeviceResult>;
+  /** The last page refused for its Origin (origin-notices.ts), for the `server` message. */
+  originNotices?: OriginNoticeSource;
+}
+
+/** What sessions read of the refused pages (OriginNotices). */
+export interface OriginNoticeSource {
+  current(): OriginNotice | undefined;
+  onChange(listener: () => void): () => void;
 }
 
 export class ApiContext {
@@ -70,6 +80,7 @@ export class ApiContext {
   readonly testDevice: (address: string) => Promise<TestDeviceResult>;
   readonly configure: (edit: Partial<ServerBitConfig>) => Promise<SetConfigResult>;
   readonly outputs: OutputsApi;
+  readonly originNotices: OriginNoticeSource | undefined;
 
   constructor(o: ApiContextOptions) {
     this.acquisition = o.acquisition;
@@ -80,6 +91,7 @@ export class ApiContext {
     this.testDevice = o.testDevice;
     this.configure = o.configure;
     this.outputs = o.outputs ?? NO_OUTPUTS;
+    this.originNotices = o.originNotices;
     this.groups = new V2Groups({ hub: o.acquisition.hub, demand: o.acquisition.demand, batchMs: () => o.settings.config.batch_ms });
   }
 }

@@ -15,8 +15,8 @@
  * right after opening without racing the data. Replies are small and always sent.
  */
 import type { DeviceStatus } from '../../shared/acquisition.js';
-import { V2_MAX_MESSAGE_BYTES } from '../../shared/v2-schemas.js';
-import { V2_PROTOCOL, type ReplyMessage, type ServerMessage, type SubscribeMessage, type Subscription } from '../../shared/v2.js';
+import { SERVER_RECORDING_FILES, V2_MAX_MESSAGE_BYTES } from '../../shared/v2-schemas.js';
+import { V2_PROTOCOL, type ReplyMessage, type ServerMessage, type ServerStatusMessage, type SubscribeMessage, type Subscription } from '../../shared/v2.js';
 import { streamColumns } from '../acquisition/stream-meta.js';
 import { createLogger } from '../log.js';
 import { tokenMatches, unauthorized } from './auth.js';
@@ -121,8 +121,19 @@ export function createV2Session(options: V2SessionOptions): V2Session {
   /** Sent when the client count or the device set changed since the last one this client got. */
   const serverMessage = (): void => {
     const problem = ctx.settings.problem;
-    const msg = { type: 'server' as const, clients: ctx.server?.clients() ?? 0, devices: ctx.acquisition.ids(), outputs: ctx.outputs.statuses(), ...(problem ? { problem } : {}) };
-    const key = JSON.stringify([msg.clients, msg.devices, msg.outputs.map((o) => [o.output, o.state, o.detail ?? '', o.error?.code ?? '']), problem ?? null]);
+    const recording = ctx.outputs.recording?.();
+    const origin = ctx.originNotices?.current();
+    const msg: ServerStatusMessage = {
+      type: 'server',
+      clients: ctx.server?.clients() ?? 0,
+      devices: ctx.acquisition.ids(),
+      outputs: ctx.outputs.statuses(),
+      ...(problem ? { problem } : {}),
+      ...(recording ? { recording: { ...recording, files: recording.files.slice(-SERVER_RECORDING_FILES) } } : {}),
+      ...(origin ? { origin } : {}),
+    };
+    // The recording's counters move with its status line (detail); its files when one is added.
+    const key = JSON.stringify([msg.clients, msg.devices, msg.outputs.map((o) => [o.output, o.state, o.detail ?? '', o.error?.code ?? '']), problem ?? null, recording ? [recording.state, recording.files.length] : null, origin?.time ?? null]);
     if (key === lastServer) return;
     lastServer = key;
     out(msg);
@@ -263,6 +274,7 @@ export function createV2Session(options: V2SessionOptions): V2Session {
   join();
   const offServer = ctx.server?.onChange(() => serverMessage());
   const offOutputs = ctx.outputs.onChange(() => serverMessage());
+  const offOrigins = ctx.originNotices?.onChange(() => serverMessage());
   // The config file fixed (or broken) while connected: the problem in the server message follows.
   const offSettings = ctx.settings.onChange(() => serverMessage());
   if (hasGiven) stream.settle();
@@ -275,6 +287,7 @@ export function createV2Session(options: V2SessionOptions): V2Session {
       closed = true;
       offServer?.();
       offOutputs();
+      offOrigins?.();
       offSettings();
       stream.close();
       if (joined) ctx.groups.leave(joined, member);

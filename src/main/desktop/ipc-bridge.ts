@@ -12,6 +12,8 @@
  * session are held (at most MAX_EARLY_MESSAGES; later ones are dropped and logged) and handed to
  * the session when it opens, so the window's subscription is not lost.
  */
+import { DESKTOP_ACTIONS, type DesktopAction } from '../../shared/api.js';
+import { toWireError } from '../../shared/errors.js';
 import type { ServerMessage } from '../../shared/v2.js';
 import { checkRendererMessage, isAppFrameUrl } from './ipc-guard.js';
 import type { AppProblem } from './tray-model.js';
@@ -43,7 +45,7 @@ export interface IpcSender {
   isMainFrame: boolean;
 }
 
-export type ReceiveResult = 'forwarded' | 'held' | 'untrusted-sender' | 'no-session' | 'malformed';
+export type ReceiveResult = 'forwarded' | 'held' | 'desktop' | 'untrusted-sender' | 'no-session' | 'malformed';
 
 /** Messages of a page held until its session opens (its subscribe, maybe a first command). */
 export const MAX_EARLY_MESSAGES = 16;
@@ -60,6 +62,12 @@ export interface IpcBridgeOptions {
    * problem comes from the session itself (Settings.problem in its `server` message).
    */
   problem?: () => AppProblem | undefined;
+  /**
+   * Runs what only the desktop app can do for its window (src/shared/api.ts DesktopRequest, e.g.
+   * open_recordings_folder): resolves with the reply's result, or rejects with a ServerBitError.
+   * Absent: such requests get a NOT available reply (the page in a browser never sends them).
+   */
+  desktop?: (action: DesktopAction) => Promise<unknown>;
   log?: { debug(format: string, ...args: unknown[]): void; warn(format: string, ...args: unknown[]): void };
 }
 
@@ -134,6 +142,10 @@ export class IpcBridge {
       this.early.set(sender.targetId, held);
       return 'held';
     }
+    if (check.ok && check.type === 'desktop') {
+      this.desktop(entry, payload as Record<string, unknown>);
+      return 'desktop';
+    }
     if (!check.ok) {
       const id = (payload as { id?: unknown } | null)?.id;
       entry.target.send({
@@ -146,5 +158,29 @@ export class IpcBridge {
     }
     entry.session.receive(check.raw);
     return 'forwarded';
+  }
+
+  /** A desktop request: checked (an id, a known action), run, answered like a /v2 command. */
+  private desktop(entry: { target: BridgeTarget }, m: Record<string, unknown>): void {
+    const id = typeof m.id === 'string' && m.id.length <= 128 ? m.id : null;
+    const fail = (e: { code: string; message: string; hint?: string }) => entry.target.send({ type: 'reply', id, ok: false, error: e });
+    if (id === null || typeof m.action !== 'string' || !(DESKTOP_ACTIONS as readonly string[]).includes(m.action) || Object.keys(m).some((k) => k !== 'type' && k !== 'id' && k !== 'action')) {
+      fail({ code: 'BAD_MESSAGE', message: `Not run: a desktop request is {"type": "desktop", "id": "<string>", "action": ${DESKTOP_ACTIONS.map((a) => `"${a}"`).join(' | ')}}.` });
+      return;
+    }
+    const handler = this.options.desktop;
+    if (!handler) {
+      fail({ code: 'UNKNOWN_COMMAND', message: `"${m.action}" is done by the desktop app only`, hint: 'Open the ServerBIT window of the desktop app.' });
+      return;
+    }
+    handler(m.action as DesktopAction).then(
+      (result) => {
+        if (this.sessions.get(entry.target.id) === entry) entry.target.send({ type: 'reply', id, ok: true, result: result ?? null });
+      },
+      (error: unknown) => {
+        const w = toWireError(error);
+        if (this.sessions.get(entry.target.id) === entry) fail({ code: w.code, message: w.message, ...(w.hint ? { hint: w.hint } : {}) });
+      },
+    );
   }
 }

@@ -5,14 +5,16 @@
  * by all devices (`NotificationGate`), so a flapping Bluetooth link, or several, does not bury
  * the user in toasts; the tray icon always shows the live state.
  */
-import type { DeviceStatus, ServiceState } from '../../shared/acquisition.js';
-import { deviceName } from './tray-model.js';
+import type { DeviceStatus, ServiceState, WireError } from '../../shared/acquisition.js';
+import type { OutputStatus } from '../../shared/outputs.js';
+import type { OriginNotice } from '../../shared/v2.js';
+import { deviceName, outputTitle } from './tray-model.js';
 
-export type NotificationKind = 'disconnected' | 'unreachable' | 'reconnected' | 'failed';
+export type NotificationKind = 'disconnected' | 'unreachable' | 'reconnected' | 'failed' | 'recording-failed' | 'output-failed' | 'origin-refused' | 'action-failed';
 
 export interface DesktopNotification {
   kind: NotificationKind;
-  /** The device it is about. */
+  /** The device it is about ("output:<name>" for an output, "origin:<origin>" for a refused page: the rate limit's key). */
   device: string;
   title: string;
   body: string;
@@ -25,11 +27,44 @@ const OUTAGE: ReadonlySet<ServiceState> = new Set(['stalled', 'reconnecting']);
 
 type StatusLike = Pick<DeviceStatus, 'device' | 'name' | 'address' | 'info' | 'state' | 'error' | 'rate'>;
 
-function reason(status: StatusLike, fallback: string): string {
+function reason(status: { error?: WireError | undefined }, fallback: string): string {
   const e = status.error;
-  const text = e ? [e.message, e.hint].filter(Boolean).join(' ') : fallback;
+  return body(e ? [e.message, e.hint].filter(Boolean).join(' ') : fallback);
+}
+
+function body(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length <= MAX_BODY_CHARS ? oneLine : `${oneLine.slice(0, MAX_BODY_CHARS - 1)}…`;
+}
+
+/**
+ * The notification an output's new status deserves: the recording stopped on an error (disk
+ * full, folder removed); an output (OSC, LSL, MQTT…) went into "error", or reports an error while
+ * it retries (a broker it cannot reach) — with the service's message and hint. Once per error
+ * (a new code tells again); nothing for other moves (turned on or off, counters).
+ */
+export function outputNotificationFor(prev: Pick<OutputStatus, 'state' | 'error'> | undefined, next: OutputStatus): DesktopNotification | undefined {
+  if (!next.error || next.state === 'off' || next.state === 'stopped') return undefined;
+  if (prev?.error?.code === next.error.code && prev.state === next.state) return undefined;
+  const device = `output:${next.output}`;
+  if (next.output === 'recorder') return next.state === 'error' ? { kind: 'recording-failed', device, title: 'Recording stopped on an error', body: reason(next, 'The recording could not be written.') } : undefined;
+  const title = next.state === 'error' ? `${outputTitle(next.output)} failed` : `${outputTitle(next.output)}: ${next.error.message.slice(0, 60)} — retrying`;
+  return { kind: 'output-failed', device, title, body: reason(next, `${outputTitle(next.output)} stopped with an error.`) };
+}
+
+/** A page the service refused for its Origin: which, and exactly how to allow it (the service's guidance). */
+export function originNotificationFor(n: OriginNotice): DesktopNotification {
+  return {
+    kind: 'origin-refused',
+    device: `origin:${n.origin}`,
+    title: n.opaque ? 'ServerBIT refused a page opened from disk' : `ServerBIT refused a web page from ${n.origin}`,
+    body: body(n.guidance),
+  };
+}
+
+/** A tray action that failed ("Record", "OSC"…), with the service's message and hint. */
+export function actionFailedNotification(action: string, error: WireError): DesktopNotification {
+  return { kind: 'action-failed', device: `action:${action}`, title: `${action} failed`, body: reason({ error }, 'ServerBIT could not do it.') };
 }
 
 /**
@@ -109,6 +144,9 @@ export class NotificationGate {
     let show: boolean;
     switch (n.kind) {
       case 'failed':
+      case 'recording-failed':
+      case 'action-failed':
+        // They end something (acquisition, the recording) or answer a click: bounded by the user's actions.
         show = true;
         this.outageAnnounced.delete(device);
         break;

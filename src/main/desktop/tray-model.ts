@@ -6,6 +6,19 @@
  */
 import type { DeviceStatus, ServiceState } from '../../shared/acquisition.js';
 import { SIMULATOR_DEVICE } from '../../shared/config.js';
+import type { OutputStatus } from '../../shared/outputs.js';
+import { baseName } from '../../shared/recording-format.js';
+import type { RecordingResult } from '../../shared/v2.js';
+
+/** The outputs the tray turns on and off (a checkbox each). */
+export type TrayOutput = 'osc' | 'lsl' | 'mqtt';
+export const TRAY_OUTPUTS: readonly TrayOutput[] = ['osc', 'lsl', 'mqtt'];
+const OUTPUT_TITLES: Record<string, string> = { recorder: 'Recording', osc: 'OSC', 'osc-in': 'OSC control input', lsl: 'LSL', mqtt: 'MQTT', 'mqtt-relay': 'MQTT relay' };
+
+/** What the user calls an output ("OSC", "LSL", "MQTT", "Recording"). */
+export function outputTitle(name: string): string {
+  return OUTPUT_TITLES[name] ?? name;
+}
 
 /** The five looks of the tray icon (assets/tray-<state>*.png, drawn by scripts/make-icons.mjs). */
 export type TrayIconState = 'idle' | 'connecting' | 'streaming' | 'stalled' | 'error';
@@ -32,6 +45,11 @@ export type MenuItemId =
   | 'device-status'
   | 'device-start'
   | 'device-stop'
+  | 'record'
+  | 'record-stop'
+  | 'recording-status'
+  | 'mark'
+  | 'output'
   | 'open-window'
   | 'open-config-folder'
   | 'start-at-login'
@@ -45,6 +63,8 @@ export interface MenuItemModel {
   enabled: boolean;
   /** The device a device item is for. */
   device?: string;
+  /** The output an output item is for. */
+  output?: TrayOutput;
   submenu?: MenuItemModel[];
 }
 
@@ -57,6 +77,12 @@ export interface TrayInput {
   platform: NodeJS.Platform;
   /** app.getLoginItemSettings().openAtLogin. */
   openAtLogin: boolean;
+  /** Every output's status (the recorder's first), as /v2 `server` messages carry them. */
+  outputs?: readonly OutputStatus[];
+  /** The current or last recording (its folder and files). */
+  recording?: RecordingResult | undefined;
+  /** The config's `<output>.enabled` for each output (what a checkbox shows while its state is "error" or "stopped"). */
+  outputsEnabled?: Partial<Record<TrayOutput, boolean>>;
 }
 
 export interface TrayView {
@@ -201,9 +227,10 @@ export function statusLine(input: Pick<TrayInput, 'devices' | 'clients'>): strin
  * The state, then (one device) device · rate · clients or (several) the devices that need
  * attention by name, then the app problem if any. Cut to MAX_TOOLTIP_CHARS.
  */
-export function tooltipText(input: Pick<TrayInput, 'devices' | 'clients' | 'problem'>): string {
+export function tooltipText(input: Pick<TrayInput, 'devices' | 'clients' | 'problem' | 'outputs'>): string {
   const { devices, problem, clients } = input;
   const lines: string[] = [];
+  const rec = input.outputs?.find((o) => o.output === 'recorder');
   if (devices.length <= 1) {
     const d = devices[0];
     lines.push(`ServerBIT — ${d ? STATE_WORD[d.state] : 'no device'}`);
@@ -218,6 +245,7 @@ export function tooltipText(input: Pick<TrayInput, 'devices' | 'clients' | 'prob
     for (const d of attention) lines.push(`${deviceName(d)}: ${STATE_WORD[d.state]}${d.error && d.state !== 'stopped' ? ` — ${d.error.message}` : ''}`);
     if (attention.length === 0) lines.push(plural(clients, 'client'));
   }
+  if (rec?.state === 'running') lines.splice(1, 0, `● Recording ${elapsedMinutes(rec.counters.elapsedMs ?? 0)}`);
   const text = lines.map((l) => l.replace(/\s+/g, ' ').trim()).join('\n');
   return text.length <= MAX_TOOLTIP_CHARS ? text : `${text.slice(0, MAX_TOOLTIP_CHARS - 1)}…`;
 }
@@ -253,7 +281,7 @@ export function trayMenu(input: TrayInput): MenuItemModel[] {
     const anyIdle = devices.some((d) => !isRunning(d.state));
     items.push({ id: 'start-all', label: 'Start all', type: 'normal', enabled: anyIdle }, { id: 'stop-all', label: 'Stop all', type: 'normal', enabled: anyRunning });
   }
-  // (Outputs — recording, Mark, OSC/LSL/MQTT — will go in their own section here.)
+  items.push({ type: 'separator', enabled: true }, ...outputItems(input));
   items.push(
     { type: 'separator', enabled: true },
     { id: 'open-window', label: 'Open ServerBIT', type: 'normal', enabled: true },
@@ -261,6 +289,52 @@ export function trayMenu(input: TrayInput): MenuItemModel[] {
   );
   if (loginItemSupported(input.platform)) items.push({ id: 'start-at-login', label: 'Start at login', type: 'checkbox', checked: input.openAtLogin, enabled: true });
   items.push({ type: 'separator', enabled: true }, { id: 'quit', label: 'Quit ServerBIT', type: 'normal', enabled: true });
+  return items;
+}
+
+/** "<1 min", "12 min", "1 h 05 min": the tray's menu is redrawn once a minute, not every second. */
+export function elapsedMinutes(ms: number): string {
+  const m = Math.floor(Math.max(0, ms) / 60_000);
+  if (m < 1) return '<1 min';
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/** Whether an output is on, as the service says: running or starting is; "off" is not; otherwise the config's `enabled`. */
+export function outputEnabled(status: OutputStatus | undefined, enabledInConfig: boolean | undefined): boolean {
+  if (status?.state === 'running' || status?.state === 'starting') return true;
+  if (status === undefined || status.state === 'off') return false;
+  return enabledInConfig === true;
+}
+
+/** The recording's menu item: "Record", or "Stop recording (<file name>, <elapsed>)". */
+export function recordItem(status: OutputStatus | undefined, rec: RecordingResult | undefined, anyDevice: boolean): MenuItemModel {
+  const active = status?.state === 'running' || status?.state === 'starting';
+  if (!active) return { id: 'record', label: 'Record', type: 'normal', enabled: anyDevice };
+  const file = rec?.files[0] ?? rec?.folder;
+  const what = [file ? baseName(file) : '', elapsedMinutes(status?.counters.elapsedMs ?? 0)].filter((x) => x !== '').join(', ');
+  return { id: 'record-stop', label: cut(`Stop recording (${what})`, MAX_MENU_LABEL_CHARS), type: 'normal', enabled: true };
+}
+
+/** One output's checkbox: "OSC — on · → 127.0.0.1:8000", "MQTT — error: the broker …", "LSL — off". */
+export function outputItem(name: TrayOutput, status: OutputStatus | undefined, enabledInConfig: boolean | undefined): MenuItemModel {
+  const state = status?.state ?? 'off';
+  const word = state === 'running' ? 'on' : state;
+  // An error is said whatever the state (an output retrying says why: "starting: cannot reach the broker…").
+  const rest = status?.error && state !== 'off' ? `: ${status.error.message}` : status?.detail && state !== 'off' ? ` · ${status.detail}` : '';
+  return { id: 'output', output: name, type: 'checkbox', checked: outputEnabled(status, enabledInConfig), enabled: true, label: cut(`${outputTitle(name)} — ${word}${rest}`, MAX_MENU_LABEL_CHARS) };
+}
+
+/** The outputs section: Record/Stop, the recording's error if it stopped on one, Mark, then a checkbox per output. */
+export function outputItems(input: Pick<TrayInput, 'devices' | 'outputs' | 'recording' | 'outputsEnabled'>): MenuItemModel[] {
+  const outputs = input.outputs ?? [];
+  const rec = outputs.find((o) => o.output === 'recorder');
+  const items: MenuItemModel[] = [recordItem(rec, input.recording, input.devices.length > 0)];
+  if (rec?.state === 'error' && rec.error) items.push({ id: 'recording-status', type: 'normal', enabled: false, label: cut(`⚠ Recording stopped: ${rec.error.message}`, MAX_MENU_LABEL_CHARS) });
+  items.push({ id: 'mark', label: 'Mark', type: 'normal', enabled: input.devices.length > 0 });
+  for (const name of TRAY_OUTPUTS) {
+    items.push(outputItem(name, outputs.find((o) => o.output === name), input.outputsEnabled?.[name]));
+  }
   return items;
 }
 

@@ -16,7 +16,10 @@ import type { ServerMessage } from '../../shared/v2.js';
 import { createServerBit } from '../app.js';
 import { Settings } from '../config/settings.js';
 import { loadDesktopConfig } from '../desktop/desktop-config.js';
+import { createCommandCaller } from '../desktop/commands.js';
 import { IpcBridge } from '../desktop/ipc-bridge.js';
+import { openRecordingsFolder } from '../desktop/recordings-folder.js';
+import { defaultRecordingFolder, recorderSettingsFromConfig } from '../outputs/recorder/settings.js';
 import { createQuitter } from '../desktop/lifecycle.js';
 import type { DesktopNotification } from '../desktop/notifications.js';
 import { desktopPaths } from '../desktop/paths.js';
@@ -78,11 +81,35 @@ async function run(early: ReturnType<typeof registerEarlyEvents>): Promise<void>
   const problem = (): AppProblem | undefined => settings.problem ?? serverProblem;
 
   // --- window and IPC ----------------------------------------------------------------------------
+  // "Open folder" (window and tray): the current or last recording's folder, else the configured one (recordings-folder.ts).
+  const folderFacts = () => ({
+    recording: serverbit.recording.summary(),
+    configured: (() => {
+      try {
+        return recorderSettingsFromConfig(settings.config.record).folder ?? defaultRecordingFolder();
+      } catch {
+        return defaultRecordingFolder(); // an invalid record section: the recorder says why when it starts
+      }
+    })(),
+    isFolder: (p: string) => {
+      try {
+        return fs.statSync(p).isDirectory();
+      } catch {
+        return false;
+      }
+    },
+  });
   const bridge = new IpcBridge({
     createSession: (send: (message: ServerMessage) => void) => createV2Session({ context: serverbit.api, send, trusted: true }),
     rendererUrlPrefix: paths.rendererUrlPrefix,
     caseInsensitive: platform === 'win32',
     problem: () => serverProblem,
+    desktop: (action) => {
+      switch (action) {
+        case 'open_recordings_folder':
+          return openRecordingsFolder(folderFacts(), (p) => shell.openPath(p));
+      }
+    },
     log,
   });
   registerIpc(bridge);
@@ -126,8 +153,12 @@ async function run(early: ReturnType<typeof registerEarlyEvents>): Promise<void>
     problem,
     platform,
     openAtLogin: () => openAtLogin,
-    render: (view) => tray?.update(view),
+    render: (view, force) => tray?.update(view, force),
     notify: showNotification,
+    outputs: serverbit.api.outputs,
+    outputsEnabled: () => ({ osc: settings.config.osc?.enabled === true, lsl: settings.config.lsl?.enabled === true, mqtt: settings.config.mqtt?.enabled === true }),
+    commands: createCommandCaller(serverbit.api),
+    originNotices: serverbit.originNotices,
     actions: {
       openWindow: showWindow,
       openConfigFolder: () => {
@@ -146,7 +177,7 @@ async function run(early: ReturnType<typeof registerEarlyEvents>): Promise<void>
     },
     log,
   });
-  tray = new TrayController(paths, platform, desktop.view(), (id, checked, device) => desktop.action(id, checked, device), showWindow);
+  tray = new TrayController(paths, platform, desktop.view(), (id, checked, device, output) => desktop.action(id, checked, device, output), showWindow);
   serverbit.clients.onChange(() => desktop.refresh());
   settings.onChange(() => desktop.refresh());
 

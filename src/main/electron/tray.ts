@@ -5,9 +5,9 @@
 import { Menu, nativeImage, Tray, type MenuItemConstructorOptions } from 'electron';
 import type { DesktopPaths } from '../desktop/paths.js';
 import { assetPath } from '../desktop/paths.js';
-import type { MenuItemId, MenuItemModel, TrayView } from '../desktop/tray-model.js';
+import type { MenuItemId, MenuItemModel, TrayOutput, TrayView } from '../desktop/tray-model.js';
 
-export type TrayAction = (id: MenuItemId, checked: boolean, device?: string) => void;
+export type TrayAction = (id: MenuItemId, checked: boolean, device?: string, output?: TrayOutput) => void;
 
 export class TrayController {
   private readonly tray: Tray;
@@ -26,9 +26,10 @@ export class TrayController {
     this.update(first);
   }
 
-  update(view: TrayView): void {
+  /** `force`: rebuild the menu even if the model is the same (a checkbox Electron ticked itself). */
+  update(view: TrayView, force = false): void {
     const key = JSON.stringify(view);
-    if (key === this.shown) return;
+    if (key === this.shown && !force) return;
     const before: Partial<TrayView> = this.shown ? (JSON.parse(this.shown) as TrayView) : {};
     this.shown = key;
     if (before.icon !== view.icon) this.tray.setImage(this.image(view.icon));
@@ -51,11 +52,11 @@ export class TrayController {
     if (item.type === 'separator') return { type: 'separator' };
     const id = item.id;
     const options: MenuItemConstructorOptions = { type: item.type, label: item.label, enabled: item.enabled };
-    // Menu item ids must be unique: a device's items carry its id too.
-    if (id) options.id = item.device !== undefined ? `${id}:${item.device}` : id;
+    // Menu item ids must be unique: a device's (an output's) items carry its id too.
+    if (id) options.id = item.device !== undefined ? `${id}:${item.device}` : item.output !== undefined ? `${id}:${item.output}` : id;
     if (item.type === 'checkbox') options.checked = item.checked ?? false;
     if (item.type === 'submenu') options.submenu = (item.submenu ?? []).map((sub) => this.menuItem(sub));
-    else if (id && item.enabled) options.click = (menuItem) => this.onAction(id, menuItem.checked, item.device);
+    else if (id && item.enabled) options.click = (menuItem) => this.onAction(id, menuItem.checked, item.device, item.output);
     return options;
   }
 }

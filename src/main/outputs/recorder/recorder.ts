@@ -23,6 +23,7 @@ import { basename } from 'node:path';
 import type { DeviceStatus, GapEvent, MarkerEvent, SampleBatch, StreamMeta } from '../../../shared/acquisition.js';
 import type { RecordingResult } from '../../../shared/v2.js';
 import { RecordingError, ServerBitError } from '../../../shared/errors.js';
+import { formatBytes, formatElapsed } from '../../../shared/recording-format.js';
 import type { HubListener, HubSource } from '../../acquisition/hub.js';
 import { createLogger } from '../../log.js';
 import type { Output, OutputState, OutputStatus } from '../output.js';
@@ -848,18 +849,4 @@ function describeErrno(err: unknown): string {
   }
 }
 
-/** "0:07", "12:34", "1:02:03". */
-export function formatElapsed(ms: number): string {
-  const t = Math.floor(ms / 1000);
-  const h = Math.floor(t / 3600);
-  const m = Math.floor((t % 3600) / 60);
-  const sec = String(t % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
+export { formatBytes, formatElapsed };
