@@ -7,6 +7,7 @@
  *   …
  *   await rig.close();
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,17 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 let positionSeq = 0;
 const root = path.resolve(here, '..');
 const CLI = path.join(root, 'dist/main/cli.js');
+/**
+ * The Node flags the README's command starts the service with (package.json's `serve` script:
+ * `node <flags> scripts/check-built.mjs --run dist/main/cli.js`), so the figures are those of the
+ * service as users run it (docs/performance.md "Memory").
+ */
+export const SERVE_NODE_FLAGS = (() => {
+  const serve = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.serve;
+  const m = /^node((?: --[\w-]+(?:=\S+)?)*) /.exec(serve);
+  if (!m) throw new Error(`package.json "serve" is not "node [--flags] …": ${serve}`);
+  return m[1].trim().split(' ').filter(Boolean);
+})();
 
 /**
  * How the service is told its devices. The CLI takes one `--device` today; when it takes the flag
@@ -56,7 +68,7 @@ export async function startRig(o = {}) {
     if (o.inProcess) {
       // One process: the service with the emulator behind an in-memory link (inproc-host.mjs).
       config = { device: 'bench-emulator (in process)', batch_ms: o.batchMs ?? 40 };
-      service = new Proc('service+emulator', process.execPath, [...(o.nodeArgs ?? []), path.join(here, 'inproc-host.mjs'), '--port', String(port), '--batch-ms', String(config.batch_ms), '--writes', writes, ...(o.record ? ['--record'] : [])]);
+      service = new Proc('service+emulator', process.execPath, [...SERVE_NODE_FLAGS, ...(o.nodeArgs ?? []), path.join(here, 'inproc-host.mjs'), '--port', String(port), '--batch-ms', String(config.batch_ms), '--writes', writes, ...(o.record ? ['--record'] : [])]);
       emulators.push(service);
       parts.push({ close: () => service.stop('SIGTERM', 5000) });
     } else {
@@ -84,7 +96,7 @@ export async function startRig(o = {}) {
       };
       await writeFile(configPath, JSON.stringify(config, null, 2));
       const inspect = o.inspect ? ['--inspect=127.0.0.1:0'] : [];
-      service = new Proc('service', process.execPath, [...inspect, ...(o.nodeArgs ?? []), CLI, '--config', configPath, '--port', String(port), ...serviceDeviceArgs(ptys)], { cwd: dir, env: { ...process.env, ...o.env } });
+      service = new Proc('service', process.execPath, [...inspect, ...SERVE_NODE_FLAGS, ...(o.nodeArgs ?? []), CLI, '--config', configPath, '--port', String(port), ...serviceDeviceArgs(ptys)], { cwd: dir, env: { ...process.env, ...o.env } });
       parts.push({ close: () => service.stop('SIGTERM', 5000) });
     }
     const emulator = emulators[0];

@@ -4,7 +4,7 @@
  * after the other so no figure's CPU disturbs another's. Writes bench/results/latest.md (the
  * table the README quotes) and bench/results/latest.json (every number behind it).
  *
- *   node bench/run.mjs [--quick] [--only=decoder,delivery,latency,cpu,fanout,plot,memory]
+ *   node bench/run.mjs [--quick] [--only=decoder,launch,delivery,latency,cpu,devices,fanout,plot,hostile,recording,osc,lsl,mqtt,memory]
  *                      [--memory-minutes=N] [--out=DIR]
  *
  * --quick: short durations for a smoke run (the figures are then not the reported ones).
@@ -34,7 +34,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
 const value = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const ALL = ['decoder', 'delivery', 'latency', 'cpu', 'devices', 'fanout', 'plot', 'hostile', 'recording', 'osc', 'lsl', 'mqtt', 'memory'];
+const ALL = ['decoder', 'launch', 'delivery', 'latency', 'cpu', 'devices', 'fanout', 'plot', 'hostile', 'recording', 'osc', 'lsl', 'mqtt', 'memory'];
 const quick = flag('quick');
 const only = value('only')?.split(',').map((s) => s.trim()) ?? ALL;
 for (const o of only) if (!ALL.includes(o)) fail(`unknown figure "${o}": use ${ALL.join(', ')}`);
@@ -83,6 +83,8 @@ const RULES = {
   /** Live plot: rAF rate, long tasks, CPU of the whole renderer process for A1. */
   plotFps: 55,
   plotProcessCpuPct: 25,
+  /** Launch: median of the runs, the README's command (npm run serve) to the LISTENING line, ms. */
+  launchMs: 500,
 };
 
 function fail(msg) {
@@ -101,6 +103,7 @@ const r2 = (x) => round(x, 2);
 /** The rig of a figure, in one line (the table's "rig" column). */
 function rigLine(rig) {
   if (!rig) return '';
+  if (rig.note) return rig.note;
   const w = rig.writes === 'frame' ? `${rig.writesPerSecond} writes/s × 1 frame` : `${rig.writesPerSecond} writes/s × ${rig.framesPerWrite} frames`;
   const p = rig.processes;
   const procs = p ? p.service + p.emulators + p.socat + p.clientProcesses + (p.readers ?? 0) : undefined;
@@ -404,6 +407,23 @@ async function figDevices() {
   };
 }
 
+/** Launch to LISTENING (bench/launch.mjs): the README's command and Node alone. */
+async function figLaunch() {
+  const { runLaunchBench } = await import('./launch.mjs');
+  const r = await runLaunchBench({ runs: quick ? 3 : 7 });
+  const ms = (x) => Math.round(x);
+  return {
+    id: 'launch',
+    figure: 'launch',
+    rig: { note: 'fresh HOME, the simulator, a free port; one uncounted run first' },
+    how: `\`npm run serve\` (${r.serveScript}) and Node alone with the same flags, spawn → the LISTENING line, ${r.runs} runs each, alternating`,
+    target: `median ≤ ${RULES.launchMs} ms with the README's command`,
+    measured: `npm run serve: median ${ms(r.npmRunServe.p50)} ms (min ${ms(r.npmRunServe.min)}, max ${ms(r.npmRunServe.max)}); node dist/main/cli.js: median ${ms(r.node.p50)} ms (min ${ms(r.node.min)}, max ${ms(r.node.max)})`,
+    pass: r.npmRunServe.p50 <= RULES.launchMs,
+    details: { rules: { launchMs: RULES.launchMs }, ...r },
+  };
+}
+
 /** Reply times to hostile /v2 messages (bench/hostile.mjs): the bound the security tests refer to. */
 async function figHostile() {
   const { runHostileBench } = await import('./hostile.mjs');
@@ -623,6 +643,7 @@ async function figMemory() {
 
 const FIGS = {
   decoder: figDecoder,
+  launch: figLaunch,
   delivery: figDelivery,
   latency: figLatency,
   cpu: figCpu,
@@ -638,6 +659,7 @@ const FIGS = {
 };
 const META = {
   decoder: ['decoder', 'frames decoded per second, all channel counts', '≥ 10 million/s'],
+  launch: ['launch', "the README's command to the LISTENING line", `median ≤ ${RULES.launchMs} ms`],
   delivery: ['samples delivered', '1000 Hz × 6 channels, sample indices checked at every client', '100 %, none repeated'],
   latency: ['added latency', 'emulator writes a frame → client receives the sample', `newest sample p99 ≤ ${RULES.latencyBeyondLinkMs} ms beyond the link's own`],
   cpu: ['CPU', 'service process at 1000 Hz × 6 channels, 1 and 50 clients', `≤ ${RULES.cpuOneClientPct} % and ≤ ${RULES.cpuFiftyClientsPct} % of one core`],

@@ -35,8 +35,8 @@ function roomOf(file: string): Room | undefined {
   if (rel.startsWith('shared/')) return 'shared';
   if (rel.startsWith('renderer/')) return 'renderer';
   if (rel === 'main/app.ts' || rel === 'main/cli.ts' || rel === 'main/electron/main.ts') return 'entry';
-  // Leaf utilities every room of the main process may use: the logger, the HDF5 library's setup.
-  if (rel === 'main/log.ts' || rel === 'main/h5wasm.ts') return 'log';
+  // Leaf utilities every room of the main process may use: the logger, the HDF5 library's setup, where the package is.
+  if (rel === 'main/log.ts' || rel === 'main/h5wasm.ts' || rel === 'main/package-root.ts') return 'log';
   const m = /^main\/([^/]+)\//.exec(rel);
   return m ? (m[1] as Room) : undefined;
 }

@@ -7,13 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import type { WebSocket } from 'ws';
 import { samplesPerBatch, type ServerBitConfig } from '../shared/config.js';
 import type { OutputStatus } from '../shared/outputs.js';
 import type { CommandMessage, ConfigProblem, SetConfigResult } from '../shared/v2.js';
 import { resolveRiotSettings } from '../shared/outputs/osc-config.js';
 import { Acquisition, type AcquisitionOptions } from './acquisition/acquisition.js';
+import { packageRoot } from './package-root.js';
 import { BatchDemand } from './acquisition/batch-demand.js';
 import { runnerSettingsOf } from './acquisition/device-runner.js';
 import { ApiContext, type ApiContextOptions, type OutputsApi } from './api/context.js';
@@ -42,15 +43,15 @@ import { createStaticHandler } from './server/static-ui.js';
 import { createV2Handler } from './server/v2-endpoint.js';
 import { StreamServer } from './server/ws-server.js';
 
-/** The built renderer (dist/renderer), next to this module's folder in dist/ and in the packaged app. */
-export const RENDERER_DIR = fileURLToPath(new URL('../renderer/', import.meta.url));
+/** The built renderer (dist/renderer), in a clone and in the packaged app. */
+export const RENDERER_DIR = path.join(packageRoot(), 'dist', 'renderer') + path.sep;
 
 let versionCache: string | undefined;
 /** ServerBIT's version from package.json. */
 export function packageVersion(): string {
   if (versionCache === undefined) {
     try {
-      versionCache = String(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+      versionCache = String(JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version);
     } catch {
       versionCache = 'unknown';
     }

@@ -18,8 +18,7 @@ import { followRecording } from './outputs/recorder/console-report.js';
 import { describeOscInput, describeOscOutput } from './outputs/osc/describe.js';
 import type { OscInput } from './outputs/osc/osc-input.js';
 import { statusPageUrl } from './server/host-check.js';
-import { DEFAULT_RELAY_PREFIX } from '../shared/outputs/mqtt-config.js';
-import { brokerName } from './outputs/mqtt/connection.js';
+import { brokerName, DEFAULT_RELAY_PREFIX } from '../shared/outputs/mqtt-config.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
 const err = (line: string) => process.stderr.write(line + '\n');

@@ -57,7 +57,8 @@ function node(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
 describe('npm scripts', () => {
   it('serve, start and emulator start the build as it is; dev, dev:desktop and dev:emulator build first; test builds first', () => {
     for (const name of ['serve', 'start', 'emulator']) expect(SCRIPTS[name], name).not.toMatch(/\b(npm run build|tsc)\b/);
-    expect(SCRIPTS.serve).toMatch(/node dist\/main\/cli\.js$/);
+    // Node's own flags (docs/performance.md "Memory"), then the build check, which runs the CLI in its process.
+    expect(SCRIPTS.serve).toMatch(/^node(?: --[\w-]+(?:=\S+)?)* scripts\/check-built\.mjs --run dist\/main\/cli\.js$/);
     expect(SCRIPTS.emulator).toMatch(/node dist\/main\/devices\/emulator-cli\.js$/);
     expect(SCRIPTS.start).toMatch(/^node scripts\/check-electron\.mjs && .*electron \.$/);
     for (const name of ['dev', 'dev:desktop', 'dev:emulator']) expect(SCRIPTS[name], name).toMatch(/npm run build && /);
@@ -106,6 +107,15 @@ describe('npm scripts', () => {
     expect(r.stderr).toContain('npm run build');
     expect(r.stderr).toContain('npm run dev');
     expect(node('check-built.mjs', ['dist/main/cli.js']).status).toBe(0);
+  });
+
+  it('check-built --run starts the file in its own process with the arguments after it', () => {
+    const r = node('check-built.mjs', ['--run', 'dist/main/cli.js', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('--relay URL');
+    const missing = node('check-built.mjs', ['--run', 'dist/not-built.js', '--help']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('dist/not-built.js is missing');
   });
 });
 

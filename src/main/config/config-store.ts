@@ -13,7 +13,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Conf from 'conf';
 import { defaultConfig, type ServerBitConfig } from '../../shared/config.js';
 import type { ConfigProblem, InvalidSetting } from '../../shared/v2.js';
@@ -21,6 +20,7 @@ import { denormalizeConfig, detectShape, normalizeConfigFile, validateConfig, ty
 import { ConfigError } from '../../shared/errors.js';
 import { isPlainObject, preview, type ValidationIssue } from '../../shared/schema.js';
 import { jsonSyntaxError } from './json-position.js';
+import { packageRoot } from '../package-root.js';
 
 export interface ConfigStoreOptions {
   /** Full path of the config file. Default: `~/ServerBIT/config.json` (os.homedir()). */
@@ -82,8 +82,9 @@ export const CLIENT_PAGE_NAME = 'ClientBIT.html';
 
 /** ClientBIT.html as shipped: in dist/renderer (built, packaged), else examples/ (running from sources). */
 export function bundledClientPage(): string | undefined {
-  const candidates = [new URL('../../renderer/ClientBIT.html', import.meta.url), new URL('../../../examples/ClientBIT.html', import.meta.url)];
-  return candidates.map((u) => fileURLToPath(u)).find((f) => fs.existsSync(f));
+  const root = packageRoot();
+  const candidates = [path.join(root, 'dist', 'renderer', CLIENT_PAGE_NAME), path.join(root, 'examples', CLIENT_PAGE_NAME)];
+  return candidates.find((f) => fs.existsSync(f));
 }
 
 export function defaultConfigPath(): string {

@@ -190,3 +190,15 @@ export function resolveRelaySettings(flags: { url: string; prefix?: string | und
   for (const k of ['username', 'password', 'ca', 'cert', 'key'] as const) if (c[k] !== undefined) s[k] = c[k];
   return s;
 }
+
+/** The broker as shown to users: the URL without credentials. */
+export function brokerName(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { ConfigError, NetworkError, ServerBitError } from '../../../shared/errors.js';
+import { brokerName } from '../../../shared/outputs/mqtt-config.js';
 
 export interface ConnectionSettings {
   url: string;
@@ -33,17 +34,6 @@ function readPem(path: string, key: 'ca' | 'cert' | 'key'): Buffer {
   }
 }
 
-/** The broker as shown to users: the URL without credentials. */
-export function brokerName(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return url;
-  }
-}
 
 /**
  * MQTT.js options for `s`; reconnection is ours (reconnectPeriod is set per attempt by

@@ -22,14 +22,14 @@
 import type { MqttClient } from 'mqtt';
 import type { DeviceStatus, MarkerEvent, SampleBatch, StreamMeta, WireError } from '../../../shared/acquisition.js';
 import { toWireError, type ServerBitError } from '../../../shared/errors.js';
-import type { MqttSettings } from '../../../shared/outputs/mqtt-config.js';
+import { brokerName, type MqttSettings } from '../../../shared/outputs/mqtt-config.js';
 import { samplesPerBatch } from '../../../shared/config.js';
 import type { BatchDemand } from '../../acquisition/batch-demand.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import { StreamGroup } from '../../acquisition/stream-group.js';
 import { createLogger } from '../../log.js';
 import type { Output, OutputState, OutputStatus } from '../output.js';
-import { brokerName, endClient, keepConnecting } from './connection.js';
+import { endClient, keepConnecting } from './connection.js';
 import { offlineStatus } from './payloads.js';
 import { PublishQueue, type QueuedMessage } from './publish-queue.js';
 import { commandTopic, deviceTopic, markerTopic, replyTopic } from './topics.js';

@@ -14,12 +14,12 @@
 import type { MqttClient } from 'mqtt';
 import type { WireError } from '../../../shared/acquisition.js';
 import { toWireError } from '../../../shared/errors.js';
-import type { RelaySettings } from '../../../shared/outputs/mqtt-config.js';
+import { brokerName, type RelaySettings } from '../../../shared/outputs/mqtt-config.js';
 import { MAX_DATA_BYTES } from '../../acquisition/remote-payloads.js';
 import type { RemoteSource } from '../../acquisition/remote-source.js';
 import { createLogger } from '../../log.js';
 import type { Output, OutputState, OutputStatus } from '../output.js';
-import { brokerName, endClient, keepConnecting } from './connection.js';
+import { endClient, keepConnecting } from './connection.js';
 import { parseRelayTopic, relayFilters } from './topics.js';
 
 const log = createLogger('serverbit:mqtt-relay');
