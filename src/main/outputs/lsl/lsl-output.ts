@@ -18,7 +18,7 @@ import type { SampleBatch, StreamMeta, WireError } from '../../../shared/acquisi
 import { toWireError } from '../../../shared/errors.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import { createLogger } from '../../log.js';
-import type { Output, OutputState, OutputStatus } from '../output.js';
+import { StatusListeners, type Output, type OutputState, type OutputStatus } from '../output.js';
 import { lslClock, type Clock } from './clock.js';
 import { Discovery, isLoopback } from './discovery.js';
 import { LslOutlet, defaultBacklogSamples, type LslOutletCounters } from './outlet.js';
@@ -87,9 +87,8 @@ export class LslOutput implements Output {
     samples: 0, feeds: 0, droppedSamples: 0, refused: 0, invalid: 0, infoRequests: 0, queries: 0, timeProbes: 0, ignored: 0, throttled: 0,
   };
   private mismatched = 0;
-  private readonly listeners = new Set<(s: OutputStatus) => void>();
+  private readonly listeners = new StatusListeners('an LSL output');
   private timer: NodeJS.Timeout | undefined;
-  private lastCounters = '';
   private started: Promise<void> | undefined;
   private closed = false;
   private readonly clock: Clock;
@@ -193,10 +192,7 @@ export class LslOutput implements Output {
   }
 
   onStatus(listener: (status: OutputStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.add(listener);
   }
 
   /** One entry per device with a stream, in the order the devices were first seen. */
@@ -312,19 +308,11 @@ export class LslOutput implements Output {
   }
 
   private emit(): void {
-    const s = this.status();
-    this.lastCounters = JSON.stringify(s.counters);
-    for (const l of this.listeners) {
-      try {
-        l(s);
-      } catch (err) {
-        log.warn('an LSL status listener threw: %O', err);
-      }
-    }
+    this.listeners.emit(this.status());
   }
 
   private emitIfChanged(): void {
-    if (JSON.stringify(this.status().counters) !== this.lastCounters) this.emit();
+    this.listeners.emitIfChanged(this.status());
   }
 }
 

@@ -28,7 +28,7 @@ import type { BatchDemand } from '../../acquisition/batch-demand.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import { StreamGroup } from '../../acquisition/stream-group.js';
 import { createLogger } from '../../log.js';
-import type { Output, OutputState, OutputStatus } from '../output.js';
+import { StatusListeners, type Output, type OutputState, type OutputStatus } from '../output.js';
 import { endClient, keepConnecting } from './connection.js';
 import { offlineStatus } from './payloads.js';
 import { PublishQueue, type QueuedMessage } from './publish-queue.js';
@@ -109,9 +109,8 @@ export class MqttOutput implements Output {
   private readonly sentStatus = new Map<string, string>();
   /** Each device's last status (the will holders' "offline" payloads are made from it). */
   private readonly lastStatus = new Map<string, DeviceStatus>();
-  private readonly listeners = new Set<(s: OutputStatus) => void>();
+  private readonly listeners = new StatusListeners('an MQTT output');
   private timer: NodeJS.Timeout | undefined;
-  private lastCounters = '';
   private started: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly statusIntervalMs: number;
@@ -151,8 +150,7 @@ export class MqttOutput implements Output {
   }
 
   onStatus(listener: (s: OutputStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /**
@@ -389,11 +387,7 @@ export class MqttOutput implements Output {
   }
 
   private tick(): void {
-    const s = this.status();
-    const key = JSON.stringify(s.counters);
-    if (key === this.lastCounters) return;
-    this.lastCounters = key;
-    this.emit(s);
+    this.listeners.emitIfChanged(this.status());
   }
 
   private setState(state: OutputState): void {
@@ -403,13 +397,7 @@ export class MqttOutput implements Output {
   }
 
   private emit(s: OutputStatus): void {
-    for (const l of this.listeners) {
-      try {
-        l(s);
-      } catch (err) {
-        log.warn('an mqtt status listener threw: %O', err);
-      }
-    }
+    this.listeners.emit(s);
   }
 }
 

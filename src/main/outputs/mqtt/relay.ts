@@ -18,7 +18,7 @@ import { brokerName, type RelaySettings } from '../../../shared/outputs/mqtt-con
 import { MAX_DATA_BYTES } from '../../acquisition/remote-payloads.js';
 import type { RemoteSource } from '../../acquisition/remote-source.js';
 import { createLogger } from '../../log.js';
-import type { Output, OutputState, OutputStatus } from '../output.js';
+import { StatusListeners, type Output, type OutputState, type OutputStatus } from '../output.js';
 import { endClient, keepConnecting } from './connection.js';
 import { parseRelayTopic, relayFilters } from './topics.js';
 
@@ -44,9 +44,8 @@ export class MqttRelay implements Output {
   private connected = false;
   private connects = 0;
   private badTopics = 0;
-  private readonly listeners = new Set<(s: OutputStatus) => void>();
+  private readonly listeners = new StatusListeners('an MQTT relay');
   private timer: NodeJS.Timeout | undefined;
-  private lastCounters = '';
   private started: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly statusIntervalMs: number;
@@ -72,8 +71,7 @@ export class MqttRelay implements Output {
   }
 
   onStatus(listener: (s: OutputStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Connects and subscribes. Resolves once connected or once a first attempt failed in a way retrying can fix; rejects for credentials, TLS and settings. */
@@ -166,11 +164,7 @@ export class MqttRelay implements Output {
   }
 
   private tick(): void {
-    const s = this.status();
-    const key = JSON.stringify(s.counters);
-    if (key === this.lastCounters) return;
-    this.lastCounters = key;
-    this.emit(s);
+    this.listeners.emitIfChanged(this.status());
   }
 
   private setState(state: OutputState): void {
@@ -180,12 +174,6 @@ export class MqttRelay implements Output {
   }
 
   private emit(s: OutputStatus): void {
-    for (const l of this.listeners) {
-      try {
-        l(s);
-      } catch (err) {
-        log.warn('a relay status listener threw: %O', err);
-      }
-    }
+    this.listeners.emit(s);
   }
 }

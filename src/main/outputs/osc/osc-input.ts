@@ -22,7 +22,7 @@ import { NetworkError } from '../../../shared/errors.js';
 import { validateOscInputSettings, type OscInputSettings } from '../../../shared/outputs/osc-config.js';
 import type { WireError } from '../../../shared/acquisition.js';
 import { createLogger } from '../../log.js';
-import type { Output, OutputState, OutputStatus } from '../output.js';
+import { StatusListeners, type Output, type OutputState, type OutputStatus } from '../output.js';
 import { addressPart } from './addresses.js';
 import { parseControl, type ControlCommand } from './control-commands.js';
 import { DEFAULT_PACKET_LIMITS, MAX_PACKET_BYTES, readPacket, type PacketLimits } from './packet.js';
@@ -90,7 +90,7 @@ export class OscInput implements Output {
   private readonly commandTimeoutMs: number;
   private readonly intervalMs: number;
   private readonly now: () => number;
-  private readonly listeners = new Set<(s: OutputStatus) => void>();
+  private readonly listeners = new StatusListeners('an OSC input');
   private readonly counters: Counters = { datagrams: 0, messages: 0, commands: 0, succeeded: 0, failed: 0, rejected: 0, malformed: 0, rateLimited: 0, busy: 0 };
   private state: OutputState = 'off';
   private error: WireError | undefined;
@@ -103,7 +103,6 @@ export class OscInput implements Output {
   private lastLogAt = -Infinity;
   private suppressed = 0;
   private timer: NodeJS.Timeout | undefined;
-  private lastNotified = '';
   private starting: Promise<void> | undefined;
   private closed = false;
 
@@ -185,8 +184,7 @@ export class OscInput implements Output {
   }
 
   onStatus(listener: (status: OutputStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -318,17 +316,7 @@ export class OscInput implements Output {
   }
 
   private notify(): void {
-    const status = this.status();
-    const key = JSON.stringify(status);
-    if (key === this.lastNotified) return;
-    this.lastNotified = key;
-    for (const l of this.listeners) {
-      try {
-        l(status);
-      } catch (err) {
-        log.warn('an OSC input status listener threw: %O', err);
-      }
-    }
+    this.listeners.emitIfChanged(this.status());
   }
 }
 

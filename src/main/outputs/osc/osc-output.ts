@@ -17,7 +17,7 @@ import { type NetworkError, ServerBitError } from '../../../shared/errors.js';
 import { validateOscOutputSettings, type OscOutputSettings } from '../../../shared/outputs/osc-config.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import { createLogger } from '../../log.js';
-import type { Output, OutputState, OutputStatus } from '../output.js';
+import { StatusListeners, type Output, type OutputState, type OutputStatus } from '../output.js';
 import { encodeBatch, layoutFor, type DeviceLayout, type EncoderOptions } from './encoder.js';
 import { UdpDestination } from './udp-destination.js';
 import { toWireError as toWire } from '../../../shared/errors.js';
@@ -66,7 +66,7 @@ export class OscOutput implements Output {
   private readonly intervalMs: number;
   private readonly destinations: UdpDestination[];
   private readonly layouts = new Map<string, DeviceLayout>();
-  private readonly listeners = new Set<(s: OutputStatus) => void>();
+  private readonly listeners = new StatusListeners('an OSC output');
   private readonly counters: Counters = {
     bundles: 0, datagrams: 0, bytes: 0, samples: 0, datagramsPerSecond: 0, dropped: 0, errors: 0, oversize: 0, noMeta: 0, internalErrors: 0,
   };
@@ -75,7 +75,6 @@ export class OscOutput implements Output {
   private errorsAtLastTick = 0;
   private datagramsAtLastTick = 0;
   private lastTickAt = 0;
-  private lastNotified = '';
   private loggedInternal = false;
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -154,8 +153,7 @@ export class OscOutput implements Output {
   }
 
   onStatus(listener: (status: OutputStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -245,17 +243,7 @@ export class OscOutput implements Output {
   }
 
   private notify(): void {
-    const status = this.status();
-    const key = JSON.stringify(status);
-    if (key === this.lastNotified) return;
-    this.lastNotified = key;
-    for (const l of this.listeners) {
-      try {
-        l(status);
-      } catch (err) {
-        log.warn('an OSC output status listener threw: %O', err);
-      }
-    }
+    this.listeners.emitIfChanged(this.status());
   }
 
   private internalError(err: unknown): void {

@@ -26,7 +26,7 @@ import { RecordingError, ServerBitError } from '../../../shared/errors.js';
 import { formatBytes, formatElapsed } from '../../../shared/recording-format.js';
 import type { HubListener, HubSource } from '../../acquisition/hub.js';
 import { createLogger } from '../../log.js';
-import type { Output, OutputState, OutputStatus } from '../output.js';
+import { StatusListeners, type Output, type OutputState, type OutputStatus } from '../output.js';
 import { AppendFile } from './append-file.js';
 import { EventsFile, deviceRecord, type RecordedDevice, type RecordedGapReason } from './events-file.js';
 import { deviceTag, fileTimestamp, reserveFiles } from './file-names.js';
@@ -121,7 +121,7 @@ export class Recorder implements Output {
   private closing: Promise<void> | undefined;
   /** The file closing started by fail(), awaited by close(). */
   private failing: Promise<void> | undefined;
-  private readonly listeners = new Set<(s: OutputStatus) => void>();
+  private readonly listeners = new StatusListeners('a recorder');
   private lastCountersEmit = 0;
   private startedAt: number | undefined;
   /** ms since epoch when the recording stopped (asked to, or on an error). */
@@ -164,8 +164,7 @@ export class Recorder implements Output {
   }
 
   onStatus(listener: (status: OutputStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Time recorded so far (or until it stopped), ms. */
@@ -775,14 +774,7 @@ export class Recorder implements Output {
 
   private emit(): void {
     if (this.listeners.size === 0) return;
-    const s = this.status();
-    for (const l of this.listeners) {
-      try {
-        l(s);
-      } catch (err) {
-        log.warn('a recorder status listener threw: %O', err);
-      }
-    }
+    this.listeners.emit(this.status());
   }
 }
 
