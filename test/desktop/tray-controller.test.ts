@@ -143,7 +143,7 @@ describe('DesktopTray with the real service: the outputs (issues 12–15)', () =
     await until(() => item('record') !== undefined && app.recording.summary()!.state === 'stopped');
     const events = app.recording.summary()!.files.find((f) => f.endsWith('.events.json'))!;
     const doc = JSON.parse(readFileSync(events, 'utf8')) as { markers: { label: string; source: string }[] };
-    expect(doc.markers.map((m) => [m.label, m.source])).toEqual([[TRAY_MARK_LABEL, 'v2']]);
+    expect(doc.markers.map((m) => [m.label, m.source])).toEqual([[TRAY_MARK_LABEL, 'tray']]);
     const txt = app.recording.summary()!.files.find((f) => f.endsWith('.txt'))!;
     expect(readFileSync(txt, 'utf8').split('\n').filter((l) => /^\d/.test(l)).length).toBeGreaterThan(10);
   });

@@ -100,8 +100,9 @@ describe.each<Mode>(['websocket', 'ipc'])('recording from the window, over %s', 
     const txt = readFileSync(path.join(folder, names.find((n) => n.endsWith('.txt'))!), 'utf8');
     expect(txt.startsWith('# OpenSignals Text File Format')).toBe(true);
     expect(txt.split('\n').filter((l) => /^\d/.test(l)).length).toBeGreaterThan(100);
-    const events = JSON.parse(readFileSync(path.join(folder, names.find((n) => n.endsWith('.events.json'))!), 'utf8')) as { markers: { label: string }[] };
-    expect(events.markers.map((m) => m.label)).toEqual(['eyes closed']);
+    const events = JSON.parse(readFileSync(path.join(folder, names.find((n) => n.endsWith('.events.json'))!), 'utf8')) as { markers: { label: string; source: string }[] };
+    // The window over IPC is the app's own window; the page in a browser is a /v2 client like any other.
+    expect(events.markers.map((m) => [m.label, m.source])).toEqual([['eyes closed', mode === 'ipc' ? 'window' : 'v2']]);
     if (mode === 'ipc') {
       await page.locator(tid('rec-open-folder')).click();
       await expect.poll(() => text(page, 'rec-open-result'), { timeout: 10_000 }).toBe(`Opened ${folder}.`);

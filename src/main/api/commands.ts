@@ -25,6 +25,8 @@ export interface CommandRunnerOptions {
   connectToken: () => string | undefined;
   reply: (id: string | number, result: unknown) => void;
   replyError: (id: string | number, error: ReplyError) => void;
+  /** Who a `marker` command comes from, in the marker's `source` (docs/recording.md "Markers"): "window", "tray"; default "v2". */
+  markerSource?: string;
 }
 
 type Handler<N extends CommandName> = (args: CommandArgs[N]) => Promise<CommandResults[N]>;
@@ -157,7 +159,7 @@ export function createCommandRunner(options: CommandRunnerOptions): (msg: Comman
       }),
     marker: async ({ label, device, index }) => {
       if (device !== undefined) pickDevice(ctx, device);
-      const m = acq.mark({ label, ...(device !== undefined ? { device } : {}), ...(index !== undefined ? { index } : {}), source: 'v2' });
+      const m = acq.mark({ label, ...(device !== undefined ? { device } : {}), ...(index !== undefined ? { index } : {}), source: options.markerSource ?? 'v2' });
       return { id: m.id, time: m.time };
     },
     record_start: (args) => {

@@ -165,6 +165,8 @@ export function createV2Session(options: V2SessionOptions): V2Session {
     connectToken: () => connectToken,
     reply,
     replyError,
+    // The only trusted session is the desktop window's (IPC).
+    markerSource: options.trusted ? 'window' : 'v2',
   });
 
   const hello = (): void => {

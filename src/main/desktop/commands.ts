@@ -38,6 +38,7 @@ export function createCommandCaller(context: ApiContext): CommandCaller {
     connectToken: () => undefined,
     reply: (id, result) => settle(id, (p) => p.resolve(result)),
     replyError: (id, error) => settle(id, (p) => p.reject(new CommandFailed(error))),
+    markerSource: 'tray',
   });
   return (<N extends CommandName>(command: N, args?: CommandArgs[N]) =>
     new Promise((resolve, reject) => {
