@@ -6,6 +6,7 @@
  * address into Settings for the selected device).
  */
 import { SIMULATOR_DEVICE } from '../shared/config.js';
+import { addressProblem } from './address.js';
 import type { PortInfo } from '../shared/v2.js';
 import { toWireError, type CommandClient } from './commands.js';
 import { el, replaceChildren, setText } from './dom.js';
@@ -82,6 +83,12 @@ export function mountPickerView(root: HTMLElement, deps: PickerDeps): { refresh(
       showResult(target, { ok: false, error: { code: 'BAD_ARGUMENTS', message: 'Type an address first.' }, steps: [] });
       return;
     }
+    // The same check as the Settings field (address.ts), before asking the service.
+    const problem = addressProblem(a);
+    if (problem !== undefined) {
+      showResult(target, { ok: false, error: { code: 'BAD_ARGUMENTS', message: problem }, steps: [] });
+      return;
+    }
     button.disabled = true;
     showResult(target, 'testing');
     commands
@@ -115,6 +122,12 @@ export function mountPickerView(root: HTMLElement, deps: PickerDeps): { refresh(
     const a = address.trim();
     if (a === '') {
       showResult(target, { ok: false, error: { code: 'BAD_ARGUMENTS', message: 'Type an address first.' }, steps: [] });
+      return;
+    }
+    // The same check as the Settings field (address.ts), before asking the service.
+    const problem = addressProblem(a);
+    if (problem !== undefined) {
+      showResult(target, { ok: false, error: { code: 'BAD_ARGUMENTS', message: problem }, steps: [] });
       return;
     }
     button.disabled = true;

@@ -109,6 +109,14 @@ describe.each<Mode>(['websocket', 'ipc'])('many devices in the window, over %s',
     // The new device is selected.
     await expect.poll(() => page.locator(tid('device-2')).getAttribute('aria-selected')).toBe('true');
     await shot(page, 'devices-tab.png', mode);
+    // A typed address that is not one is refused in the page, with what an address looks like; nothing is added.
+    await page.locator(tid('picker-manual')).fill('hello world');
+    await page.locator(tid('picker-manual-add')).click();
+    await expect.poll(() => text(page, 'picker-manual-result'), { timeout: 10_000 }).toContain('"hello world" is not a device address; allowed: "simulator", a MAC address');
+    await page.locator(tid('picker-manual')).fill('mqtt://broker.local/only-a-prefix');
+    await page.locator(tid('picker-manual-add')).click();
+    await expect.poll(() => text(page, 'picker-manual-result'), { timeout: 10_000 }).toContain('A remote device looks like mqtt://broker.local:1883/serverbit/lab-pc/0');
+    expect((file(s).devices as unknown[]).length).toBe(3);
     await page.locator(`${tid('configured-devices')} li[data-device="2"] ${tid('picker-remove')}`).click();
     await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
     await expect.poll(() => (file(s).devices as unknown[]).length).toBe(2);
