@@ -49,7 +49,12 @@ function sources(dir: string): string[] {
   });
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)|\/\/\/\s*<reference path="(\.[^"]+)"/g;
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]((?:\.|#shared\/)[^'"]+)['"]|import\(\s*['"]((?:\.|#shared\/)[^'"]+)['"]\s*\)|\/\/\/\s*<reference path="(\.[^"]+)"/g;
+
+/** Where an import points: relative to the file, or `#shared/…` (package.json "imports": src/shared). */
+function resolveImport(file: string, spec: string): string {
+  return spec.startsWith('#shared/') ? path.join(SRC, 'shared', spec.slice('#shared/'.length)) : path.resolve(path.dirname(file), spec);
+}
 
 function importsOf(file: string): string[] {
   const text = fs.readFileSync(file, 'utf8');
@@ -71,7 +76,7 @@ describe('architecture: arrows point down the table', () => {
     for (const f of files) {
       const from = roomOf(f)!;
       for (const spec of importsOf(f)) {
-        const target = path.resolve(path.dirname(f), spec);
+        const target = resolveImport(f, spec);
         const to = roomOf(target);
         if (to === undefined || to === from) continue;
         if (!ALLOWED[from].includes(to)) violations.push(`${path.relative(ROOT, f)} (${from}) imports ${spec} (${to})`);

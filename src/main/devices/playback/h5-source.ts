@@ -4,7 +4,7 @@
  * slices so memory stays bounded. Anything missing or of the wrong shape is a PLAYBACK_BAD_FILE
  * naming the member.
  */
-import { DeviceError } from '../../../shared/errors.js';
+import { DeviceError } from '#shared/errors.js';
 import { loadH5wasm, type H5wasm } from '../../h5wasm.js';
 import type { SampleSource } from './sample-source.js';
 import { infoFrom, type ReaderLimits, type RecordingInfo, type Rows } from './text-reader.js';

@@ -14,7 +14,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DeviceError } from '../../../shared/errors.js';
+import { DeviceError } from '#shared/errors.js';
 
 export interface PlaybackAddress {
   /** Absolute path of the recording. */

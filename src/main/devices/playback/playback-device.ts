@@ -15,8 +15,8 @@
  * Rows play back to back: a jump in the recorded nSeq (samples the original recording lost) is
  * replayed as it is, not as a gap.
  */
-import type { Board } from '../../../shared/acquisition.js';
-import { DeviceError } from '../../../shared/errors.js';
+import type { Board } from '#shared/acquisition.js';
+import { DeviceError } from '#shared/errors.js';
 import type { AcquisitionListener, DeviceDriver, DriverInfo, DriverState, SourceDescription } from '../driver.js';
 import { parsePlaybackAddress } from './playback-address.js';
 import { openRecording, type SampleSource } from './sample-source.js';

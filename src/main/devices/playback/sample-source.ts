@@ -3,7 +3,7 @@
  * any length plays in constant memory (docs/recording.md "Playback").
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { DeviceError } from '../../../shared/errors.js';
+import { DeviceError } from '#shared/errors.js';
 import { DEFAULT_READER_LIMITS, RowDecoder, RowSink, parseTextHeader, type ReaderLimits, type RecordingInfo, type Rows } from './text-reader.js';
 
 export interface SampleSource {

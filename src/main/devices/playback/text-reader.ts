@@ -8,8 +8,8 @@
  * (the shape of devices/frame-decoder.ts): bytes in, columnar rows out, carrying at most one
  * partial line between chunks.
  */
-import { DeviceError } from '../../../shared/errors.js';
-import type { Board } from '../../../shared/acquisition.js';
+import { DeviceError } from '#shared/errors.js';
+import type { Board } from '#shared/acquisition.js';
 
 export interface ReaderLimits {
   /** Largest file accepted, bytes. Default 8 GiB (about 60 hours of 6 channels at 1000 Hz). */

@@ -7,7 +7,7 @@
  *   LSL: cannot serve on 192.0.2.1: it is not an address of this computer (EADDRNOTAVAIL) — streams "A", "B"
  *     → Set lsl.host to "127.0.0.1" (this computer only), "0.0.0.0" (every network) or …
  */
-import type { WireError } from '../../../shared/acquisition.js';
+import type { WireError } from '#shared/acquisition.js';
 import type { OutputStatus } from '../output.js';
 import { isLoopback } from './discovery.js';
 import { LslOutput, lslAudience } from './lsl-output.js';

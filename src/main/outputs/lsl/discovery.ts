@@ -16,7 +16,7 @@ import os from 'node:os';
 import { lslClock, type Clock } from './clock.js';
 import { MULTICAST_GROUPS, MULTICAST_PORT } from './protocol.js';
 import { UdpResponder, type Discoverable, type ResponderCounters } from './udp-responder.js';
-import { NetworkError } from '../../../shared/errors.js';
+import { NetworkError } from '#shared/errors.js';
 import { createLogger } from '../../log.js';
 
 const log = createLogger('serverbit:lsl');

@@ -14,8 +14,8 @@
  * yet), and what an inlet cannot take waits in its bounded backlog (docs/lsl.md §8). All outlets
  * share one discovery socket.
  */
-import type { SampleBatch, StreamMeta, WireError } from '../../../shared/acquisition.js';
-import { toWireError } from '../../../shared/errors.js';
+import type { SampleBatch, StreamMeta, WireError } from '#shared/acquisition.js';
+import { toWireError } from '#shared/errors.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import { createLogger } from '../../log.js';
 import { StatusListeners, type Output, type OutputState, type OutputStatus } from '../output.js';

@@ -7,7 +7,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
-import { NetworkError } from '../../../shared/errors.js';
+import { NetworkError } from '#shared/errors.js';
 
 export interface PortRange {
   /** IPv4 address to bind. */

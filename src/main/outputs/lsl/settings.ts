@@ -4,7 +4,7 @@
  * output's programmatic entry: camelCase settings (tests, the benchmark) checked by the same
  * schema as the file, so a bad value is a ConfigError naming the file's key (`lsl.backlog_s`).
  */
-import { LSL_DEFAULTS, lslConfigFromSettings, lslSettingsFromConfig, type LslSettings } from '../../../shared/outputs/lsl-config.js';
+import { LSL_DEFAULTS, lslConfigFromSettings, lslSettingsFromConfig, type LslSettings } from '#shared/outputs/lsl-config.js';
 
 export { LSL_DEFAULTS, lslSettingsFromConfig, type LslSettings };
 

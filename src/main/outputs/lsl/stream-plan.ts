@@ -15,8 +15,8 @@
  * - desc (XDF meta-data conventions): channels/channel/{label, unit, type} (raw: unit "ADC" plus
  *   `resolution` in bits), acquisition/{manufacturer, model, serial_number, firmware_version}.
  */
-import type { SampleBatch, StreamColumn, StreamMeta } from '../../../shared/acquisition.js';
-import { SENSOR_UNITS, convert, type SensorName } from '../../../shared/sensors.js';
+import type { SampleBatch, StreamColumn, StreamMeta } from '#shared/acquisition.js';
+import { SENSOR_UNITS, convert, type SensorName } from '#shared/sensors.js';
 import type { XmlNode } from './info-xml.js';
 import type { LslStreamSpec } from './outlet.js';
 import type { SampleValues } from './sample-encoder.js';

@@ -11,7 +11,7 @@
  * The constant delay between acquisition and arrival (Bluetooth, buffering) is not removed — as
  * with liblsl's own `push_sample`, which stamps "now".
  */
-import type { SampleBatch } from '../../../shared/acquisition.js';
+import type { SampleBatch } from '#shared/acquisition.js';
 import type { Clock } from './clock.js';
 
 export class SegmentClock {

@@ -8,19 +8,10 @@
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { ConfigError, NetworkError, ServerBitError } from '../../../shared/errors.js';
-import { brokerName } from '../../../shared/outputs/mqtt-config.js';
+import { ConfigError, NetworkError, ServerBitError } from '#shared/errors.js';
+import { brokerName, type BrokerConnection } from '#shared/outputs/mqtt-config.js';
 
-export interface ConnectionSettings {
-  url: string;
-  username?: string | undefined;
-  password?: string | undefined;
-  ca?: string | undefined;
-  cert?: string | undefined;
-  key?: string | undefined;
-  clientId: string;
-  keepaliveS: number;
-}
+export type ConnectionSettings = BrokerConnection;
 
 export const BACKOFF = { initialMs: 500, maxMs: 10_000 };
 /** How long a connection attempt may take before it counts as failed, ms. */

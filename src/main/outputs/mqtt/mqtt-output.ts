@@ -20,10 +20,10 @@
  * itself and ends the holders without their wills.
  */
 import type { MqttClient } from 'mqtt';
-import type { DeviceStatus, MarkerEvent, SampleBatch, StreamMeta, WireError } from '../../../shared/acquisition.js';
-import { toWireError, type ServerBitError } from '../../../shared/errors.js';
-import { brokerName, type MqttSettings } from '../../../shared/outputs/mqtt-config.js';
-import { samplesPerBatch } from '../../../shared/config.js';
+import type { DeviceStatus, MarkerEvent, SampleBatch, StreamMeta, WireError } from '#shared/acquisition.js';
+import { toWireError, type ServerBitError } from '#shared/errors.js';
+import { brokerName, type MqttSettings } from '#shared/outputs/mqtt-config.js';
+import { samplesPerBatch } from '#shared/config.js';
 import type { BatchDemand } from '../../acquisition/batch-demand.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import { StreamGroup } from '../../acquisition/stream-group.js';

@@ -12,9 +12,9 @@
  * delivered at the next subscribe bring them back.
  */
 import type { MqttClient } from 'mqtt';
-import type { WireError } from '../../../shared/acquisition.js';
-import { toWireError } from '../../../shared/errors.js';
-import { brokerName, type RelaySettings } from '../../../shared/outputs/mqtt-config.js';
+import type { WireError } from '#shared/acquisition.js';
+import { toWireError } from '#shared/errors.js';
+import { brokerName, type RelaySettings } from '#shared/outputs/mqtt-config.js';
 import { MAX_DATA_BYTES } from '../../acquisition/remote-payloads.js';
 import type { RemoteSource } from '../../acquisition/remote-source.js';
 import { createLogger } from '../../log.js';

@@ -16,9 +16,9 @@
  * used (subscriptions are sent only while connected, and again at every connect).
  */
 import type { MqttClient } from 'mqtt';
-import type { WireError } from '../../../shared/acquisition.js';
-import type { RemoteAddress } from '../../../shared/device-address.js';
-import { toWireError } from '../../../shared/errors.js';
+import type { WireError } from '#shared/acquisition.js';
+import type { RemoteAddress } from '#shared/device-address.js';
+import { toWireError } from '#shared/errors.js';
 import type { RemoteFeed, RemoteLinks, RemoteSubscription } from '../../acquisition/remote-runner.js';
 import type { RemoteMessageKind } from '../../acquisition/remote-stream.js';
 import { createLogger } from '../../log.js';

@@ -10,7 +10,7 @@
  * credentials), so here they are only logged.
  */
 import type { MqttClient } from 'mqtt';
-import type { MqttSettings } from '../../../shared/outputs/mqtt-config.js';
+import type { MqttSettings } from '#shared/outputs/mqtt-config.js';
 import { createLogger } from '../../log.js';
 import { endClient, keepConnecting } from './connection.js';
 import { deviceTopic } from './topics.js';

@@ -11,7 +11,7 @@
  * `<id>` is the device's id as it appears in the output's addresses (docs/osc.md "Addresses").
  * OSC address patterns (* ? [ ] { }) are refused: a command names one device.
  */
-import type { WireError } from '../../../shared/acquisition.js';
+import type { WireError } from '#shared/acquisition.js';
 import type { InboundMessage } from './packet.js';
 
 export type ControlCommand =

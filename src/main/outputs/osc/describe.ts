@@ -2,7 +2,7 @@
  * One line each for the start-up output (cli.ts): where OSC goes and in which form, and where the
  * control input listens (docs/osc.md). Pure.
  */
-import type { OscInputSettings, OscOutputSettings } from '../../../shared/outputs/osc-config.js';
+import type { OscInputSettings, OscOutputSettings } from '#shared/outputs/osc-config.js';
 import { CONTROL_VERBS } from './control-commands.js';
 
 const hostPort = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);

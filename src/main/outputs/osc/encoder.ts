@@ -14,9 +14,9 @@
  *   sample larger than the bound goes alone in its bundle and is counted as oversize.
  */
 import { Bundle, Message, encode } from 'node-osc';
-import type { SampleBatch, StreamColumn, StreamMeta } from '../../../shared/acquisition.js';
-import { SENSOR_UNITS, convert, type SensorName } from '../../../shared/sensors.js';
-import type { OscAddressMode } from '../../../shared/outputs/osc-config.js';
+import type { SampleBatch, StreamColumn, StreamMeta } from '#shared/acquisition.js';
+import { SENSOR_UNITS, convert, type SensorName } from '#shared/sensors.js';
+import type { OscAddressMode } from '#shared/outputs/osc-config.js';
 import { columnAddress, deviceAddress } from './addresses.js';
 
 export interface EncoderOptions {

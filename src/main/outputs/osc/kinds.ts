@@ -5,7 +5,7 @@
  * point for control whoever asks (docs/architecture.md), so an OSC command and a /v2 command for
  * the same device run one after the other; its markers carry the source "osc".
  */
-import { resolveOscInput, resolveOscOutput, type OscInputSettings, type OscOutputSettings } from '../../../shared/outputs/osc-config.js';
+import { resolveOscInput, resolveOscOutput, type OscInputSettings, type OscOutputSettings } from '#shared/outputs/osc-config.js';
 import type { Acquisition } from '../../acquisition/acquisition.js';
 import type { OutputKind } from '../controller.js';
 import type { OscControl } from './osc-input.js';

@@ -18,15 +18,15 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { NetworkError } from '../../../shared/errors.js';
-import { validateOscInputSettings, type OscInputSettings } from '../../../shared/outputs/osc-config.js';
-import type { WireError } from '../../../shared/acquisition.js';
+import { NetworkError } from '#shared/errors.js';
+import { validateOscInputSettings, type OscInputSettings } from '#shared/outputs/osc-config.js';
+import type { WireError } from '#shared/acquisition.js';
 import { createLogger } from '../../log.js';
 import { StatusListeners, type Output, type OutputState, type OutputStatus } from '../output.js';
 import { addressPart } from './addresses.js';
 import { parseControl, type ControlCommand } from './control-commands.js';
 import { DEFAULT_PACKET_LIMITS, MAX_PACKET_BYTES, readPacket, type PacketLimits } from './packet.js';
-import { toWireError as toWire } from '../../../shared/errors.js';
+import { toWireError as toWire } from '#shared/errors.js';
 
 const log = createLogger('serverbit:osc-in');
 

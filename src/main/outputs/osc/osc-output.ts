@@ -12,15 +12,15 @@
  * status interval without errors. Sending goes on meanwhile: a receiver started later gets the
  * stream from then on.
  */
-import type { SampleBatch, StreamMeta, WireError } from '../../../shared/acquisition.js';
-import { type NetworkError, ServerBitError } from '../../../shared/errors.js';
-import { validateOscOutputSettings, type OscOutputSettings } from '../../../shared/outputs/osc-config.js';
+import type { SampleBatch, StreamMeta, WireError } from '#shared/acquisition.js';
+import { type NetworkError, ServerBitError } from '#shared/errors.js';
+import { validateOscOutputSettings, type OscOutputSettings } from '#shared/outputs/osc-config.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import { createLogger } from '../../log.js';
 import { StatusListeners, type Output, type OutputState, type OutputStatus } from '../output.js';
 import { encodeBatch, layoutFor, type DeviceLayout, type EncoderOptions } from './encoder.js';
 import { UdpDestination } from './udp-destination.js';
-import { toWireError as toWire } from '../../../shared/errors.js';
+import { toWireError as toWire } from '#shared/errors.js';
 
 const log = createLogger('serverbit:osc');
 

@@ -13,8 +13,8 @@
 import dgram from 'node:dgram';
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import { NetworkError } from '../../../shared/errors.js';
-import type { OscDestination } from '../../../shared/outputs/osc-config.js';
+import { NetworkError } from '#shared/errors.js';
+import type { OscDestination } from '#shared/outputs/osc-config.js';
 
 export interface DestinationOptions {
   /** SO_BROADCAST. */

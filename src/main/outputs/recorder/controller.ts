@@ -4,7 +4,7 @@
  * and the config key that records from launch (docs/recording.md "Starting and stopping").
  * At most one recording runs at a time; each start creates a fresh Recorder.
  */
-import { RecordingError } from '../../../shared/errors.js';
+import { RecordingError } from '#shared/errors.js';
 import type { HubSource } from '../../acquisition/hub.js';
 import type { OutputStatus } from '../output.js';
 import { Recorder, type RecorderOptions, type RecordingSummary } from './recorder.js';

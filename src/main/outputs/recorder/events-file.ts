@@ -6,7 +6,7 @@
  * entries are only counted in `omitted`.
  */
 import { open, rename, unlink } from 'node:fs/promises';
-import type { GapReason, MarkerEvent, ServiceState, StreamColumn, StreamMeta, WireError } from '../../../shared/acquisition.js';
+import type { GapReason, MarkerEvent, ServiceState, StreamColumn, StreamMeta, WireError } from '#shared/acquisition.js';
 
 export const MAX_ENTRIES = 10_000;
 

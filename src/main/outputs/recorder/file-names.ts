@@ -6,7 +6,7 @@
  */
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RecordingError } from '../../../shared/errors.js';
+import { RecordingError } from '#shared/errors.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
 

@@ -12,7 +12,7 @@
  * only then. The HDF5 library has no journal: a crash *during* that step can damage the file
  * (docs/recording.md "Limits").
  */
-import type { StreamMeta } from '../../../shared/acquisition.js';
+import type { StreamMeta } from '#shared/acquisition.js';
 import { durationString, firmwareVersion, deviceType, isFloatSource, openSignalsDateTime, recordedColumns, type RecordedColumns } from './opensignals-header.js';
 import { loadH5wasm, loadedH5wasm, type H5Module, type H5wasm } from '../../h5wasm.js';
 import type { SampleBlock } from './row-encoders.js';

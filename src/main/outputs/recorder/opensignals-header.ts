@@ -3,7 +3,7 @@
  * header" and "HDF5 layout"): the 18 keys of the text header in their fixed order, and the 16
  * attributes of an HDF5 device group.
  */
-import type { StreamColumn, StreamMeta } from '../../../shared/acquisition.js';
+import type { StreamColumn, StreamMeta } from '#shared/acquisition.js';
 import { pyJsonDumps, type PyJson } from './python-json.js';
 
 /** The columns a recording writes, in file order: nSeq, four digital bits, then one per acquired channel. */

@@ -20,10 +20,10 @@
 import { access, mkdir, stat, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { basename } from 'node:path';
-import type { DeviceStatus, GapEvent, MarkerEvent, SampleBatch, StreamMeta } from '../../../shared/acquisition.js';
-import type { RecordingResult } from '../../../shared/v2.js';
-import { RecordingError, ServerBitError } from '../../../shared/errors.js';
-import { formatBytes, formatElapsed } from '../../../shared/recording-format.js';
+import type { DeviceStatus, GapEvent, MarkerEvent, SampleBatch, StreamMeta } from '#shared/acquisition.js';
+import type { RecordingResult } from '#shared/v2.js';
+import { RecordingError, ServerBitError } from '#shared/errors.js';
+import { formatBytes, formatElapsed } from '#shared/recording-format.js';
 import type { HubListener, HubSource } from '../../acquisition/hub.js';
 import { createLogger } from '../../log.js';
 import { StatusListeners, type Output, type OutputState, type OutputStatus } from '../output.js';

@@ -2,8 +2,8 @@
  * Turning samples into text rows: the OpenSignals data line (docs/recording.md "Text rows") and
  * the CSV row. Hot path at 1000 Hz × N devices: numbers below 4096 come from a table.
  */
-import type { AnalogValues, StreamMeta } from '../../../shared/acquisition.js';
-import { SENSOR_UNITS, convert, type PhysicalSensor, type SensorName } from '../../../shared/sensors.js';
+import type { AnalogValues, StreamMeta } from '#shared/acquisition.js';
+import { SENSOR_UNITS, convert, type PhysicalSensor, type SensorName } from '#shared/sensors.js';
 import { recordedColumns, type RecordedColumns } from './opensignals-header.js';
 
 const SMALL = Array.from({ length: 4096 }, (_, i) => String(i));

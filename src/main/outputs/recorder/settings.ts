@@ -7,9 +7,9 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, RecordingError } from '../../../shared/errors.js';
-import { RECORD_FORMATS, RECORD_LIMITS, RECORD_SCHEMA, type RecordConfig, type RecordFormat, type RecordLayout } from '../../../shared/outputs/recording-config.js';
-import { validate } from '../../../shared/schema.js';
+import { ConfigError, RecordingError } from '#shared/errors.js';
+import { RECORD_FORMATS, RECORD_LIMITS, RECORD_SCHEMA, type RecordConfig, type RecordFormat, type RecordLayout } from '#shared/outputs/recording-config.js';
+import { validate } from '#shared/schema.js';
 
 /** `txt`: OpenSignals text; `h5`: OpenSignals HDF5; `csv`: spreadsheet-friendly text (docs/recording.md "Formats"). */
 export type RecordingFormat = RecordFormat;
