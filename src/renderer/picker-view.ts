@@ -77,18 +77,18 @@ export function mountPickerView(root: HTMLElement, deps: PickerDeps): { refresh(
     );
   };
 
-  const test = (address: string, target: HTMLElement, button: HTMLButtonElement) => {
+  /** The trimmed address, or undefined after showing in `target` why it is not one (the Settings field's check, address.ts), before asking the service. */
+  const checkedAddress = (address: string, target: HTMLElement): string | undefined => {
     const a = address.trim();
-    if (a === '') {
-      showResult(target, { ok: false, error: { code: 'BAD_ARGUMENTS', message: 'Type an address first.' }, steps: [] });
-      return;
-    }
-    // The same check as the Settings field (address.ts), before asking the service.
-    const problem = addressProblem(a);
-    if (problem !== undefined) {
-      showResult(target, { ok: false, error: { code: 'BAD_ARGUMENTS', message: problem }, steps: [] });
-      return;
-    }
+    const problem = a === '' ? 'Type an address first.' : addressProblem(a);
+    if (problem === undefined) return a;
+    showResult(target, { ok: false, error: { code: 'BAD_ARGUMENTS', message: problem }, steps: [] });
+    return undefined;
+  };
+
+  const test = (address: string, target: HTMLElement, button: HTMLButtonElement) => {
+    const a = checkedAddress(address, target);
+    if (a === undefined) return;
     button.disabled = true;
     showResult(target, 'testing');
     commands
@@ -119,17 +119,8 @@ export function mountPickerView(root: HTMLElement, deps: PickerDeps): { refresh(
   let controls: HTMLButtonElement[] = [];
 
   const add = (address: string, target: HTMLElement, button: HTMLButtonElement) => {
-    const a = address.trim();
-    if (a === '') {
-      showResult(target, { ok: false, error: { code: 'BAD_ARGUMENTS', message: 'Type an address first.' }, steps: [] });
-      return;
-    }
-    // The same check as the Settings field (address.ts), before asking the service.
-    const problem = addressProblem(a);
-    if (problem !== undefined) {
-      showResult(target, { ok: false, error: { code: 'BAD_ARGUMENTS', message: problem }, steps: [] });
-      return;
-    }
+    const a = checkedAddress(address, target);
+    if (a === undefined) return;
     button.disabled = true;
     target.className = 'test-result';
     setText(target, 'Adding…');
