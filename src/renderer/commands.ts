@@ -7,18 +7,11 @@
  */
 import type { DesktopAction, ServerBitChannel } from '../shared/api.js';
 import type { CommandArgs, CommandName, ReplyMessage, ServerMessage } from '../shared/v2.js';
+import { CommandError } from '../shared/command-error.js';
 import type { WireError } from './errors.js';
 
-export class CommandError extends Error implements WireError {
-  readonly code: string;
-  readonly hint: string | undefined;
-  constructor(error: WireError) {
-    super(error.message);
-    this.name = 'CommandError';
-    this.code = error.code;
-    this.hint = error.hint;
-  }
-}
+export { CommandError };
+
 
 interface Pending {
   resolve: (v: unknown) => void;

@@ -5,28 +5,16 @@
  */
 import { createCommandRunner } from '../api/commands.js';
 import type { ApiContext } from '../api/context.js';
-import type { WireError } from '../../shared/acquisition.js';
+import { CommandError } from '../../shared/command-error.js';
 import type { CommandArgs, CommandName, CommandResults } from '../../shared/v2.js';
-
-/** A command's failure, as the service words it (code, message, hint). */
-export class CommandFailed extends Error implements WireError {
-  readonly code: string;
-  readonly hint: string | undefined;
-  constructor(e: WireError) {
-    super(e.message);
-    this.name = 'CommandFailed';
-    this.code = e.code;
-    this.hint = e.hint;
-  }
-}
 
 export type CommandCaller = <N extends CommandName>(command: N, args?: CommandArgs[N]) => Promise<CommandResults[N]>;
 
-/** Runs commands with `context`; each call resolves with the result or rejects with CommandFailed. */
+/** Runs commands with `context`; each call resolves with the result or rejects with CommandError. */
 export function createCommandCaller(context: ApiContext): CommandCaller {
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: CommandFailed) => void }>();
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: CommandError) => void }>();
   let next = 1;
-  const settle = (id: string | number, f: (p: { resolve: (v: unknown) => void; reject: (e: CommandFailed) => void }) => void) => {
+  const settle = (id: string | number, f: (p: { resolve: (v: unknown) => void; reject: (e: CommandError) => void }) => void) => {
     const p = pending.get(Number(id));
     if (!p) return;
     pending.delete(Number(id));
@@ -37,7 +25,7 @@ export function createCommandCaller(context: ApiContext): CommandCaller {
     hasControl: () => true,
     connectToken: () => undefined,
     reply: (id, result) => settle(id, (p) => p.resolve(result)),
-    replyError: (id, error) => settle(id, (p) => p.reject(new CommandFailed(error))),
+    replyError: (id, error) => settle(id, (p) => p.reject(new CommandError(error))),
     markerSource: 'tray',
   });
   return (<N extends CommandName>(command: N, args?: CommandArgs[N]) =>

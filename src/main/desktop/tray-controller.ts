@@ -12,7 +12,8 @@ import { toWireError } from '../../shared/errors.js';
 import type { OutputStatus } from '../../shared/outputs.js';
 import type { OriginNotice, RecordingResult } from '../../shared/v2.js';
 import type { Acquisition } from '../acquisition/acquisition.js';
-import { CommandFailed, type CommandCaller } from './commands.js';
+import { CommandError } from '../../shared/command-error.js';
+import type { CommandCaller } from './commands.js';
 import { NotificationGate, actionFailedNotification, createNotifier, originNotificationFor, outputNotificationFor, type DesktopNotification, type NotificationLimits } from './notifications.js';
 import { outputTitle, trayView, type AppProblem, type MenuItemId, type TrayOutput, type TrayView } from './tray-model.js';
 
@@ -108,7 +109,7 @@ export class DesktopTray {
         () => after?.(),
         (error: unknown) => {
           this.o.log?.warn(`${action} failed: %O`, error);
-          this.show(actionFailedNotification(action, error instanceof CommandFailed ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } : toWireError(error)));
+          this.show(actionFailedNotification(action, error instanceof CommandError ? { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } : toWireError(error)));
           after?.();
         },
       );
