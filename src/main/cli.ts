@@ -84,7 +84,7 @@ function printError(prefix: string, e: unknown): void {
  * or defaults when it cannot be read or parsed (and why, in each case). The file is never changed.
  */
 function loadSettings(args: CliArgs): { settings: Settings; ok: boolean } | undefined {
-  const store = ConfigStore.open(args.configPath ? { path: args.configPath } : {});
+  const store = ConfigStore.open({ ...(args.configPath ? { path: args.configPath } : {}), ...(args.overrides.port !== undefined ? { port: args.overrides.port } : {}) });
   const loaded = store.loadPartial();
   const { problem } = loaded;
   if (problem) {

@@ -63,4 +63,12 @@ describe('the config file', () => {
     expect(readFileSync(path.join(cli.home, 'ServerBIT', 'ClientBIT.html'), 'utf8')).toBe(mine);
     expect(cli.stderr()).not.toMatch(/Put the example client/);
   });
+
+  it('the note about the example client names the port the service listens on, not the file’s', async () => {
+    // The file says 9001 (the default); --port (startCli always gives a free one) wins for this run.
+    const cli = await startCli(cleanup, { config: { port: 9001 } });
+    expect(cli.port).not.toBe(9001);
+    const note = /note: Put the example client ClientBIT\.html in .*/.exec(cli.stderr())?.[0];
+    expect(note, cli.stderr()).toContain(`Open it from ServerBIT at http://127.0.0.1:${cli.port}/ClientBIT.html;`);
+  });
 });

@@ -31,6 +31,11 @@ export interface ConfigStoreOptions {
    * Default: the bundled ClientBIT.html when the config is at the default path, else false.
    */
   clientPage?: string | false;
+  /**
+   * The port this run listens on when a flag (`--port`) replaces the file's: the notice about the
+   * example client names the address it is really served at. Default: the file's port.
+   */
+  port?: number;
 }
 
 export interface LoadResult {
@@ -99,17 +104,19 @@ export function generateToken(): string {
 export class ConfigStore {
   readonly #path: string;
   readonly #clientPage: string | false | undefined;
+  readonly #port: number | undefined;
 
-  private constructor(file: string, clientPage: string | false | undefined) {
+  private constructor(file: string, clientPage: string | false | undefined, port: number | undefined) {
     this.#path = path.resolve(file);
     this.#clientPage = clientPage;
+    this.#port = port;
   }
 
   /** Does no I/O; `load()` reads (and on first launch creates) the file. */
   static open(opts: ConfigStoreOptions = {}): ConfigStore {
     const file = opts.path ?? defaultConfigPath();
     const atDefault = path.resolve(file) === path.resolve(defaultConfigPath());
-    return new ConfigStore(file, opts.clientPage ?? (atDefault ? undefined : false));
+    return new ConfigStore(file, opts.clientPage ?? (atDefault ? undefined : false), opts.port);
   }
 
   get path(): string {
@@ -124,7 +131,7 @@ export class ConfigStore {
    */
   load(): LoadResult {
     const result = this.#load();
-    result.notices.push(...this.#installClientPage(result.config.port));
+    result.notices.push(...this.#installClientPage(this.#port ?? result.config.port));
     return result;
   }
 

@@ -11,13 +11,12 @@
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
-import { SerialPort } from 'serialport';
 import { ORIGINAL_PLACEHOLDER_DEVICE, SIMULATOR_DEVICE } from '../../shared/config.js';
 import { DeviceError } from '../../shared/errors.js';
 import { parsePlaybackAddress } from './playback/playback-address.js';
 import { RIOT_ADDRESS_FORMS, isRiotAddress, parseRiotAddress, type RiotAddress } from '../../shared/outputs/osc-config.js';
 import { REMOTE_ADDRESS_FORMS, isRemoteAddress, parseRemoteAddress, type RemoteAddress } from '../../shared/device-address.js';
-import { SerialTransport, type SerialTransportOptions } from './serial-transport.js';
+import { SerialTransport, loadSerialPort, type SerialTransportOptions } from './serial-transport.js';
 import { TcpTransport, type TcpTransportOptions } from './tcp-transport.js';
 import type { Transport } from './transport.js';
 
@@ -306,6 +305,9 @@ const RFCOMM_TIMEOUT_MS = 2000;
 export const liveSystem: SystemProbe = {
   platform: process.platform,
   async list() {
+    // Outside the try: serialport failing to load (a native binding built for another Node) is
+    // not "no ports" and must say so.
+    const SerialPort = await loadSerialPort();
     try {
       return await SerialPort.list();
     } catch {

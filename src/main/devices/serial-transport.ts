@@ -17,8 +17,7 @@
  * the same port then waits for "readable" (bindings-cpp's Poller arms only the newest event); it
  * resumes only when bytes arrive.
  */
-import { SerialPort } from 'serialport';
-import type { SerialPortMock, SerialPortOpenOptions } from 'serialport';
+import type { SerialPort, SerialPortMock, SerialPortOpenOptions } from 'serialport';
 import { DeviceError } from '../../shared/errors.js';
 import { LinkTransport, type LinkSession } from './link-transport.js';
 import type { HoldableTransport } from './read-pacer.js';
@@ -58,6 +57,30 @@ interface Session extends LinkSession {
   /** Bytes received (either path), for the liveness check. */
   bytes: number;
   probe?: NodeJS.Timeout;
+}
+
+/**
+ * The SerialPort class, loaded the first time a port is opened or listed, not at start: a service
+ * streaming the simulator, a file or a remote device never needs it, and loading it was the
+ * largest single item of the launch (docs/performance.md "Launch"). Built from serialport's two
+ * parts, as serialport's own SerialPort is (a SerialPortStream over the binding autoDetect()
+ * picks for this OS): the `serialport` package's entry also loads its ten parsers and its mock,
+ * ~1 MB of a process that needs neither (tests take the mock from `serialport` itself).
+ */
+let serialPortClass: Promise<typeof SerialPort> | undefined;
+export function loadSerialPort(): Promise<typeof SerialPort> {
+  serialPortClass ??= Promise.all([import('@serialport/stream'), import('@serialport/bindings-cpp')]).then(([{ SerialPortStream }, { autoDetect }]) => {
+    const binding = autoDetect();
+    class SerialPort extends SerialPortStream {
+      static list = binding.list;
+      static binding = binding;
+      constructor(options: SerialPortOpenOptions<typeof binding>, openCallback?: (err: Error | null) => void) {
+        super({ binding, ...options }, openCallback);
+      }
+    }
+    return SerialPort as unknown as typeof import('serialport').SerialPort;
+  });
+  return serialPortClass;
 }
 
 export class SerialTransport extends LinkTransport<Session> implements HoldableTransport {
@@ -120,7 +143,7 @@ export class SerialTransport extends LinkTransport<Session> implements HoldableT
       autoOpen: false,
       ...(this.options.binding ? { binding: this.options.binding } : {}),
     };
-    const port = new SerialPort(settings);
+    const port = new (await loadSerialPort())(settings);
     const session: Session = { port, done: false, requested: false, bytes: 0 };
     // Always listening, so a late error after the session ended can never become an uncaught one.
     port.on('error', (err: Error) => {
