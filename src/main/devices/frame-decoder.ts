@@ -25,10 +25,13 @@
  * transport's read size: 16 KiB from the tty reader, 64 KiB from a TCP socket — and are reused.
  *
  * Allocation (docs/performance.md, "Allocation"): frames are decoded into reused scratch columns;
- * each run of frames is then copied into exact-length views carved from a shared slab (one 64 KiB
- * ArrayBuffer per ≈ 4 600 samples at 6 channels). Views are never written again once handed out,
- * so a consumer may keep them as long as it likes; keeping one keeps its slab alive, so consumers
- * that keep data long (a recorder's queue) should copy it, as the hub's contract already asks.
+ * each run of frames is then copied into exact-length views of one ArrayBuffer of its own (one
+ * allocation per push, not per frame). Views are never written again once handed out, so a
+ * consumer may keep them as long as it likes. Not a shared slab: a slab outlives the batches
+ * carved from it, so V8 promotes it to the old generation, where its memory (outside the JS heap)
+ * waits for a full GC that a steady stream may not trigger for an hour — RSS grew 0.8 MB a
+ * minute that way. A run's own buffer dies young with its batch and is freed by the next
+ * scavenge.
  */
 import { crcMatches, decodeSlot, frameLength } from './codec.js';
 
@@ -54,7 +57,7 @@ export type DecodedItem = DecodedFrames | DecodedGap;
 export interface FrameSink {
   /**
    * `count` ≥ 1 consecutive frames. The arrays have exactly `count` entries and are never written
-   * again: they may be kept (they share a slab with other runs; see the file comment).
+   * again: they may be kept (the run has a buffer of its own; see the file comment).
    */
   frames(count: number, seq: Uint8Array, digital: Uint8Array, analog: Uint16Array[]): void;
   /** `lost` frames (device ticks) are missing before the next frames. */
@@ -85,9 +88,6 @@ export interface FrameDecoderOptions {
 /** Frames in a row that must pass before a re-lock after a loss is trusted (see the file comment). */
 const CONFIRM_FRAMES = 3;
 
-/** Bytes per slab of output columns (see the file comment). */
-const SLAB_BYTES = 64 * 1024;
-
 export class FrameDecoder {
   readonly nChannels: number;
   readonly frameLength: number;
@@ -103,9 +103,6 @@ export class FrameDecoder {
   private runDigital: Uint8Array = new Uint8Array(0);
   private runAnalog: Uint16Array[] = [];
   private runCount = 0;
-  /** Output slab: views are carved from `slab` at `slabUsed`, never reused. */
-  private slab: ArrayBuffer = new ArrayBuffer(0);
-  private slabUsed = 0;
   private locked: boolean;
   /** Next expected sequence number while locked; -1 = accept any (first frame after hunting). */
   private expected: number;
@@ -284,7 +281,7 @@ export class FrameDecoder {
     this.runAnalog = this.runAnalog.map((a) => grow(a, (k) => new Uint16Array(k)));
   }
 
-  /** Hands the run decoded so far to the sink, copied into exact-length views of the slab. */
+  /** Hands the run decoded so far to the sink, copied into exact-length views of a buffer of its own. */
   private flush(sink: FrameSink): void {
     const count = this.runCount;
     if (count === 0) return;
@@ -292,12 +289,8 @@ export class FrameDecoder {
     const nCh = this.nChannels;
     // seq and digital (count bytes each), padded to 2 bytes, then one Uint16 column per channel.
     const bytes = ((2 * count + 1) & ~1) + 2 * count * nCh;
-    if (this.slab.byteLength - this.slabUsed < bytes) {
-      this.slab = new ArrayBuffer(Math.max(SLAB_BYTES, bytes));
-      this.slabUsed = 0;
-    }
-    const buf = this.slab;
-    let off = this.slabUsed;
+    const buf = new ArrayBuffer(bytes);
+    let off = 0;
     const seq = new Uint8Array(buf, off, count);
     seq.set(this.runSeq.subarray(0, count));
     const digital = new Uint8Array(buf, off + count, count);
@@ -310,7 +303,6 @@ export class FrameDecoder {
       analog.push(col);
       off += 2 * count;
     }
-    this.slabUsed = off;
     sink.frames(count, seq, digital, analog);
   }
 
