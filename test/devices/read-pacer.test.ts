@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('ReadPacer', () => {
   it('holds until guardMs before the sample that completes the batch can first arrive', () => {
     // 1000 Hz, every read on arrival so far: sample k arrives no earlier than (read time of k) + …
-    const p = new ReadPacer({ every: 40, rate: 1000 });
+    const p = new ReadPacer({ every: 40, rate: 1000, guardMs: 1 });
     // Sample 0 read at 1000.5: the batch completes at sample 39, at 1039.5 at the earliest; minus
     // the 1 ms guard: 38 ms.
     expect(p.next(0, 1000.5)).toBe(38);
@@ -34,8 +34,18 @@ describe('ReadPacer', () => {
     expect(p.next(39, 1039.25)).toBe(39);
   });
 
+  it('by default holds until the completing sample can first arrive, less what the whole-millisecond timer rounds off', () => {
+    const p = new ReadPacer({ every: 40, rate: 1000 });
+    // Sample 0 read at 1000.5: sample 39 at ≥ 1039.5; no guard: floor(39) = 39 ms.
+    expect(p.next(0, 1000.5)).toBe(39);
+    // Read at 1037.2 with samples up to 37: 1039.5 − 1037.2 = 2.3 → 2 ms, a second short hold.
+    expect(p.next(37, 1037.2)).toBe(2);
+    // At 1038.6: 0.9 ms left, not worth a timer: read on arrival.
+    expect(p.next(38, 1038.6)).toBe(0);
+  });
+
   it('keeps the earliest arrivals: a late read does not move the target later', () => {
-    const p = new ReadPacer({ every: 10, rate: 1000 });
+    const p = new ReadPacer({ every: 10, rate: 1000, guardMs: 1 });
     expect(p.next(0, 5000)).toBe(8); // sample 9 at ≥ 5009: 5009 − 1 − 5000
     // Sample 5 read 3 ms late (at 5008 instead of 5005): the envelope stays at 5000 + k.
     expect(p.next(5, 5008)).toBe(0); // 5009 − 1 − 5008 = 0
@@ -43,7 +53,7 @@ describe('ReadPacer', () => {
   });
 
   it('follows a device clock that runs fast at once, and one that runs slow within the window', () => {
-    const p = new ReadPacer({ every: 100, rate: 1000 });
+    const p = new ReadPacer({ every: 100, rate: 1000, guardMs: 1 });
     expect(p.next(0, 10_000)).toBe(50); // target 99 at ≥ 10 099: capped at maxHoldMs 50
     // Sample 99 arrives 2 ms early (the device clock runs fast): the envelope moves at once.
     expect(p.next(99, 10_097)).toBe(50); // target 199 at ≥ 10 197
@@ -52,7 +62,7 @@ describe('ReadPacer', () => {
   });
 
   it('forgets old early arrivals after its window, so a slower device clock does not cost wake-ups forever', () => {
-    const p = new ReadPacer({ every: 40, rate: 1000 });
+    const p = new ReadPacer({ every: 40, rate: 1000, guardMs: 1 });
     p.next(0, 1000); // envelope 1000
     // 5 s later the device has fallen 10 ms behind that line: sample 5000 read at 6010. The 1000
     // reading is 5 s old (the window is 2–3 s): forgotten, so the line is now 1010.

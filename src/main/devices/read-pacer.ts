@@ -38,7 +38,12 @@ export interface ReadPacerOptions {
   every: number;
   /** Sampling rate, Hz. */
   rate: number;
-  /** Stop holding this long before the completing sample can first arrive, ms. Default 1. */
+  /**
+   * Stop holding this long before the completing sample can first arrive, ms. Default 0: the hold
+   * already ends up to 1 ms early (whole-millisecond timers, rounded down), and each millisecond
+   * of guard costs a wake-up per batch on a frame-per-write link (~0.2 % of a core at 1000 Hz,
+   * docs/performance.md "The read path").
+   */
   guardMs?: number;
   /** A hold shorter than this is not worth a timer, ms. Default 2. */
   minHoldMs?: number;
@@ -66,7 +71,7 @@ export class ReadPacer {
     if (!(rate > 0)) throw new TypeError(`rate must be > 0 (Hz), got ${String(rate)}`);
     this.every = every;
     this.period = 1000 / rate;
-    this.guardMs = options.guardMs ?? 1;
+    this.guardMs = options.guardMs ?? 0;
     this.minHoldMs = options.minHoldMs ?? 2;
     this.maxHoldMs = options.maxHoldMs ?? 50;
   }
