@@ -390,10 +390,23 @@ function hasType(value: unknown, t: JsonType): boolean {
 
 const PREVIEW_BUDGET = 60;
 
-/** A short, JSON-like rendering of a value for messages; never longer than ~60 characters. */
+/**
+ * `scheme://user:password@…` with the password as `***`, so that no message quotes one (an MQTT
+ * broker or device address that fails a check, even one too long to show whole). Anchored, one
+ * pass: linear in the string.
+ */
+const CREDENTIALS = /^(\s*[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^/@\s]*(?=@)/i;
+function maskCredentials(text: string): string {
+  return text.replace(CREDENTIALS, '$1***');
+}
+
+/** A short, JSON-like rendering of a value for messages; never longer than ~60 characters, never with a password. */
 export function preview(value: unknown): string {
   if (value === undefined) return 'missing';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'string') {
+    const text = maskCredentials(value);
+    return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+  }
   const short = shortJson(value, { left: PREVIEW_BUDGET });
   if (short !== undefined) return short;
   if (Array.isArray(value)) return `a list of ${plural(value.length, 'item')}`;
@@ -405,7 +418,7 @@ export function preview(value: unknown): string {
 function shortJson(value: unknown, budget: { left: number }): string | undefined {
   const spend = (s: string): string | undefined => ((budget.left -= s.length) >= 0 ? s : undefined);
   if (value === null || typeof value === 'boolean' || typeof value === 'number') return spend(String(value));
-  if (typeof value === 'string') return value.length > budget.left ? undefined : spend(JSON.stringify(value));
+  if (typeof value === 'string') return value.length > budget.left ? undefined : spend(JSON.stringify(maskCredentials(value)));
   const isArray = Array.isArray(value);
   if (!isArray && !isPlainObject(value)) return undefined;
   if (spend('[]') === undefined) return undefined;

@@ -170,6 +170,20 @@ describe('bounds', () => {
     expect(validate(Type.Object({}, { additionalProperties: false }), Object.fromEntries(many.map((i) => [`k${i}`, i])))).toHaveLength(20);
   });
 
+  it('never quotes a password from a scheme://user:password@ address, short or too long to show whole', () => {
+    expect(preview('mqtt://lab:s3cret@broker/serverbit/pc/0')).toBe('"mqtt://lab:***@broker/serverbit/pc/0"');
+    // Over 256 characters (a schema error): the first 40 characters used to include the password.
+    const long = `mqtts://someone:${'p'.repeat(30)}@broker.example.org/${'x'.repeat(300)}`;
+    expect(preview(long)).toBe(`"mqtts://someone:***@broker.example.org/x…"`);
+    expect(preview([`mqtt://a:hunter2@h/p/0`])).toBe('["mqtt://a:***@h/p/0"]');
+    // Without a password, or not an address: as it was.
+    expect(preview('mqtt://lab@broker/serverbit/pc/0')).toBe('"mqtt://lab@broker/serverbit/pc/0"');
+    expect(preview('/dev/rfcomm0')).toBe('"/dev/rfcomm0"');
+    // A message naming a long address is rejected with the password masked, by the config schema's own check.
+    const issues = validate(Type.String({ maxLength: 256 }), long, { path: 'device' });
+    expect(issues[0]!.message).not.toContain('ppp');
+  });
+
   it('previews big values briefly', () => {
     expect(preview('x'.repeat(1000)).length).toBeLessThan(50);
     expect(preview(Array.from({ length: 1000 }, () => 1))).toBe('a list of 1000 items');
