@@ -392,10 +392,10 @@ const PREVIEW_BUDGET = 60;
 
 /**
  * `scheme://user:password@…` with the password as `***`, so that no message quotes one (an MQTT
- * broker or device address that fails a check, even one too long to show whole). Anchored, one
- * pass: linear in the string.
+ * broker or device address that fails a check, even one too long to show whole), up to the last
+ * "@" before the path, as a URL parser reads it. Anchored: linear in the string.
  */
-const CREDENTIALS = /^(\s*[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^/@\s]*(?=@)/i;
+const CREDENTIALS = /^(\s*[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^/\s]*(?=@)/i;
 function maskCredentials(text: string): string {
   return text.replace(CREDENTIALS, '$1***');
 }

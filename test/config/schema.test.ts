@@ -176,6 +176,8 @@ describe('bounds', () => {
     const long = `mqtts://someone:${'p'.repeat(30)}@broker.example.org/${'x'.repeat(300)}`;
     expect(preview(long)).toBe(`"mqtts://someone:***@broker.example.org/x…"`);
     expect(preview([`mqtt://a:hunter2@h/p/0`])).toBe('["mqtt://a:***@h/p/0"]');
+    // An unescaped "@" in the password: masked up to the last "@" before the path.
+    expect(preview('mqtt://a:p@ss@h/p/0')).toBe('"mqtt://a:***@h/p/0"');
     // Without a password, or not an address: as it was.
     expect(preview('mqtt://lab@broker/serverbit/pc/0')).toBe('"mqtt://lab@broker/serverbit/pc/0"');
     expect(preview('/dev/rfcomm0')).toBe('"/dev/rfcomm0"');
